@@ -1,0 +1,69 @@
+"""Metrics queries shared by the analytics pages and the metrics API (read-only)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from statistics import median
+from typing import Any
+
+from django.db.models import Count, Min, Sum
+from django.utils import timezone
+
+from intelligence.models import ModelCall
+from leads.models import Lead
+from messaging.models import Message
+
+
+@dataclass
+class DashboardMetrics:
+    window_days: int
+    leads_total: int
+    leads_by_intent: dict[str, int]
+    leads_by_state: dict[str, int]
+    messages_by_status: dict[str, int]
+    drafts_by_generator: dict[str, int]
+    edit_rate: float | None
+    median_minutes_to_draft: float | None
+    median_minutes_to_send: float | None
+    llm_cost_usd: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def dashboard_metrics(*, days: int = 30) -> DashboardMetrics:
+    since = timezone.now() - timedelta(days=days)
+    leads = Lead.objects.filter(created_at__gte=since)
+    messages = Message.objects.filter(created_at__gte=since)
+
+    def counts(queryset, field: str) -> dict[str, int]:
+        return {
+            row[field] or "unclassified": row["n"] for row in queryset.values(field).annotate(n=Count("id"))
+        }
+
+    reviewed = messages.filter(status__in=["approved", "sending", "sent", "delivered"])
+    reviewed_total = reviewed.count()
+    edited = sum(
+        1 for m in reviewed.only("subject", "body", "original_subject", "original_body") if m.was_edited
+    )
+
+    firsts = leads.annotate(
+        first_draft=Min("messages__created_at"), first_sent=Min("messages__sent_at")
+    ).values("created_at", "first_draft", "first_sent")
+    to_draft = [(r["first_draft"] - r["created_at"]).total_seconds() / 60 for r in firsts if r["first_draft"]]
+    to_send = [(r["first_sent"] - r["created_at"]).total_seconds() / 60 for r in firsts if r["first_sent"]]
+    cost = ModelCall.objects.filter(created_at__gte=since).aggregate(total=Sum("cost_usd"))["total"] or 0
+
+    return DashboardMetrics(
+        window_days=days,
+        leads_total=leads.count(),
+        leads_by_intent=counts(leads, "intent"),
+        leads_by_state=counts(leads, "state"),
+        messages_by_status=counts(messages, "status"),
+        drafts_by_generator=counts(messages, "generated_by"),
+        edit_rate=round(edited / reviewed_total, 4) if reviewed_total else None,
+        median_minutes_to_draft=round(median(to_draft), 2) if to_draft else None,
+        median_minutes_to_send=round(median(to_send), 2) if to_send else None,
+        llm_cost_usd=float(cost),
+    )

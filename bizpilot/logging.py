@@ -1,0 +1,91 @@
+"""Structured logs: every record (Django's, the worker's, ours) is one JSON line, with the request id when there is one."""
+
+from __future__ import annotations
+
+import logging.config
+import re
+import uuid
+from typing import Any
+
+import structlog
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+_shared_processors: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_logger_name,
+    structlog.stdlib.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+def build_logging_config(*, level: str, fmt: str) -> dict[str, Any]:
+    renderer = "structlog.dev.ConsoleRenderer" if fmt == "console" else "structlog.processors.JSONRenderer"
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "structured": {
+                "()": structlog.stdlib.ProcessorFormatter,
+                "processors": [
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info,
+                    _renderer(renderer),
+                ],
+                "foreign_pre_chain": _shared_processors,
+            },
+        },
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "django.db.backends": {"level": "WARNING"},
+            "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            "httpx": {"level": "WARNING"},
+            "httpx2": {"level": "WARNING"},
+            "sentence_transformers": {"level": "WARNING"},
+            "pgserver": {"level": "WARNING"},
+        },
+    }
+
+
+def _renderer(dotted: str) -> Any:
+    if dotted.endswith("ConsoleRenderer"):
+        return structlog.dev.ConsoleRenderer(colors=False)
+    return structlog.processors.JSONRenderer()
+
+
+def configure(config: dict[str, Any]) -> None:
+    """LOGGING_CONFIG hook: configure the standard library and structlog together."""
+    logging.config.dictConfig(config)
+    structlog.configure(
+        processors=[
+            *_shared_processors,
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+
+
+class RequestIdMiddleware:
+    """Take the caller's X-Request-ID (or make one), bind it to every log line, and echo it in the response."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            structlog.contextvars.clear_contextvars()
+        response[REQUEST_ID_HEADER] = request_id
+        return response

@@ -1,0 +1,294 @@
+"""BizPilot settings: everything comes from the environment (see .env.example for every variable and its default)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _load_dotenv(path: Path) -> None:
+    """Read KEY=VALUE lines from `.env` without overriding the real environment."""
+    if not path.is_file():
+        return
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        os.environ.setdefault(key.strip(), value.strip().strip("'\""))
+
+
+if os.environ.get("BIZPILOT_ENV") != "test":  # tests never read a developer's .env
+    _load_dotenv(BASE_DIR / ".env")
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from exc
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+BIZPILOT_ENV = env_str("BIZPILOT_ENV", "development")
+if BIZPILOT_ENV not in {"development", "test", "production"}:
+    raise ImproperlyConfigured("BIZPILOT_ENV must be development, test or production")
+PRODUCTION = BIZPILOT_ENV == "production"
+TESTING = BIZPILOT_ENV == "test"
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY must be set when BIZPILOT_ENV=production")
+    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105
+
+DEBUG = env_bool("DEBUG", not PRODUCTION and not TESTING)
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_q",
+    "anymail",
+    "django_prometheus",
+    "bizpilot",
+    "leads",
+    "intelligence",
+    "messaging",
+    "analytics",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "bizpilot.logging.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "bizpilot.urls"
+WSGI_APPLICATION = "bizpilot.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: DATABASE_URL, or the embedded PostgreSQL (pgserver, with pgvector) under .data/.
+DATABASE_URL = env_str("DATABASE_URL")
+if not DATABASE_URL:
+    from bizpilot import embedded_db
+
+    DATABASE_URL = embedded_db.ensure_running()
+    os.environ["DATABASE_URL"] = (
+        DATABASE_URL  # child processes (worker, tests' qcluster) share the same server
+    )
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The database cache lets the web process see the worker's heartbeat (django-q cluster stats) in /healthz.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "bizpilot_cache",
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# --- REST API ---
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "leads.auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "bizpilot.api_errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "BizPilot API",
+    "DESCRIPTION": "Ingest leads, read their classification and drafted replies, review drafts.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
+
+# --- Background jobs (django-q2, ORM broker in the same database) ---
+Q_CLUSTER = {
+    "name": "bizpilot",
+    "orm": "default",
+    "workers": env_int("WORKER_PROCESSES", 2),
+    "timeout": env_int("JOB_TIMEOUT_SECONDS", 300),
+    "retry": env_int("JOB_TIMEOUT_SECONDS", 300) + 60,
+    "max_attempts": env_int("JOB_MAX_ATTEMPTS", 3),
+    "ack_failures": False,
+    "catch_up": False,
+    "poll": 0.5,
+    "save_limit": 1000,
+    "cache": "default",
+    "sync": env_bool("JOBS_SYNC", TESTING),
+    "label": "Background jobs",
+}
+
+# --- Intelligence ---
+EMBEDDING_MODEL = env_str("EMBEDDING_MODEL", "all-MiniLM-L6-v2")
+EMBEDDING_DIMENSIONS = 384
+CLASSIFIER_K = env_int("CLASSIFIER_K", 7)
+KNOWLEDGE_TOP_K = env_int("KNOWLEDGE_TOP_K", 3)
+
+ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY")
+# ANTHROPIC_BASE_URL is read by the anthropic SDK itself; it is listed here so settings show what is in effect.
+ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL")
+LLM_MODEL = env_str("LLM_MODEL", "claude-sonnet-5-5")
+LLM_TIMEOUT_SECONDS = env_float("LLM_TIMEOUT_SECONDS", 30.0)
+LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2)
+LLM_MAX_OUTPUT_TOKENS = env_int("LLM_MAX_OUTPUT_TOKENS", 800)
+# USD per million tokens: input, output, cache write, cache read.
+LLM_PRICES_PER_MTOK = {
+    "claude-haiku-5-5": (1.0, 5.0, 1.25, 0.10),
+    "claude-sonnet-5-5": (3.0, 15.0, 3.75, 0.30),
+    "claude-opus-5-5": (15.0, 75.0, 18.75, 1.50),
+    "claude-sonnet-4-6": (3.0, 15.0, 3.75, 0.30),
+    "claude-haiku-4-5": (1.0, 5.0, 1.25, 0.10),
+}
+
+# --- The business BizPilot answers for ---
+BUSINESS_NAME = env_str("BUSINESS_NAME", "Northwind Web Studio")
+BUSINESS_SENDER_NAME = env_str("BUSINESS_SENDER_NAME", "Maya from Northwind")
+
+# --- Email: django-anymail (SendGrid) when SENDGRID_API_KEY is set, else Django's console backend ---
+SENDGRID_API_KEY = env_str("SENDGRID_API_KEY")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "anymail.backends.sendgrid.EmailBackend"
+    if SENDGRID_API_KEY
+    else "django.core.mail.backends.console.EmailBackend",
+)
+ANYMAIL = {
+    "SENDGRID_API_KEY": SENDGRID_API_KEY,
+    "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET"),
+}
+if env_str("SENDGRID_API_URL"):
+    ANYMAIL["SENDGRID_API_URL"] = env_str("SENDGRID_API_URL")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Northwind Web Studio <hello@northwind.example>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Logging: structlog JSON lines with a request id ---
+LOG_LEVEL = env_str("LOG_LEVEL", "WARNING" if TESTING else "INFO")
+LOG_FORMAT = env_str("LOG_FORMAT", "json")
+from bizpilot.logging import build_logging_config  # noqa: E402
+
+LOGGING = build_logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
+LOGGING_CONFIG = "bizpilot.logging.configure"
+
+# --- Production hardening (manage.py check --deploy passes with BIZPILOT_ENV=production) ---
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from analytics.views import DashboardMetricsApi, analytics_index
+from bizpilot.health import healthz
+from leads.api import LeadCreateApi
+from messaging.api import LeadDetailApi, MessageDetailApi, MessageListApi, MessageReviewApi
+
+api = [
+    path("leads/", LeadCreateApi.as_view(), name="lead-create"),
+    path("leads/<int:lead_id>/", LeadDetailApi.as_view(), name="lead-detail"),
+    path("messages/", MessageListApi.as_view(), name="message-list"),
+    path("messages/<int:message_id>/", MessageDetailApi.as_view(), name="message-detail"),
+    path("messages/<int:message_id>/review/", MessageReviewApi.as_view(), name="message-review"),
+    path("dashboard/metrics/", DashboardMetricsApi.as_view(), name="dashboard-metrics"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(api)),
+    path("analytics/", analytics_index, name="analytics"),
+    path("healthz", healthz, name="healthz"),
+    path("", include("django_prometheus.urls")),
+]

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import hashlib
+
+from django.db import models
+from pgvector.django import HnswIndex, VectorField
+
+from leads.models import Intent, Lead
+
+EMBEDDING_DIMENSIONS = 384
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class IntentExample(models.Model):
+    """A labelled example lead message; the classifier votes with the nearest ones."""
+
+    class Origin(models.TextChoices):
+        SEED = "seed", "Seed"
+        OPERATOR = "operator", "Operator"
+
+    text = models.TextField()
+    text_hash = models.CharField(max_length=64)
+    intent = models.CharField(max_length=10, choices=Intent.choices)
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.SEED)
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
+    embedding_model = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["text_hash", "embedding_model"], name="intent_example_unique_text"
+            )
+        ]
+        indexes = [
+            HnswIndex(
+                name="intent_example_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"[{self.intent}] {self.text[:60]}"
+
+
+class KnowledgeDocument(models.Model):
+    """A source of facts about the business (services, prices, FAQs); split into chunks for retrieval."""
+
+    title = models.CharField(max_length=300)
+    source_path = models.CharField(max_length=500, unique=True)
+    content = models.TextField()
+    content_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class KnowledgeChunk(models.Model):
+    document = models.ForeignKey(KnowledgeDocument, on_delete=models.CASCADE, related_name="chunks")
+    ordinal = models.PositiveIntegerField()
+    heading = models.CharField(max_length=300, blank=True)
+    text = models.TextField()
+    text_hash = models.CharField(max_length=64)
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
+    embedding_model = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["document", "ordinal"]
+        indexes = [
+            HnswIndex(
+                name="knowledge_chunk_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document.title} #{self.ordinal}"
+
+
+class Classification(models.Model):
+    """One classification of a lead's message; the lead holds the one in effect, these rows keep the history."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="classifications")
+    intent = models.CharField(max_length=10, choices=Intent.choices)
+    confidence = models.FloatField()
+    scores = models.JSONField(default=dict)
+    method = models.CharField(max_length=50)
+    explanation = models.JSONField(
+        default=dict, help_text="Neighbours with labels and similarities, vote margin"
+    )
+    snippets = models.JSONField(default=list, help_text="The knowledge chunks retrieved as context")
+    embedding_model = models.CharField(max_length=200)
+    latency_ms = models.FloatField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.intent} {self.confidence:.0%} (lead #{self.lead_id})"
+
+
+class ModelCall(models.Model):
+    """Every call to a model (embedding or LLM): what was asked, what came back, tokens, cost and latency."""
+
+    class Status(models.TextChoices):
+        OK = "ok", "OK"
+        ERROR = "error", "Error"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    operation = models.CharField(max_length=50)
+    provider = models.CharField(max_length=50)
+    model = models.CharField(max_length=200)
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="model_calls"
+    )
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    cache_creation_tokens = models.PositiveIntegerField(default=0)
+    cache_read_tokens = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    latency_ms = models.FloatField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    error = models.TextField(blank=True)
+    request = models.JSONField(default=dict, blank=True)
+    response = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.provider}/{self.model} {self.status}"

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from leads.models import ApiKey, InboundMessage, Lead
+
+
+class InboundMessageInline(admin.StackedInline):
+    model = InboundMessage
+    extra = 0
+    can_delete = False
+    fields = ["received_at", "channel", "subject", "body", "provider_message_id", "raw_payload"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "name",
+        "email",
+        "phone",
+        "company",
+        "source",
+        "state",
+        "intent",
+        "confidence",
+        "created_at",
+    ]
+    list_filter = ["state", "intent", "source"]
+    search_fields = ["name", "email", "phone", "company"]
+    date_hierarchy = "created_at"
+    inlines = [InboundMessageInline]
+    readonly_fields = [
+        "state",
+        "intent",
+        "intent_confidence",
+        "processing_attempts",
+        "processing_started_at",
+        "last_error",
+        "last_error_at",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["name", "email", "phone", "company", "source", "preferred_channel", "metadata"]}),
+        ("Pipeline", {"fields": readonly_fields}),
+    ]
+
+    @admin.display(description="Confidence", ordering="intent_confidence")
+    def confidence(self, obj: Lead) -> str:
+        return "" if obj.intent_confidence is None else f"{obj.intent_confidence:.0%}"
+
+    def has_add_permission(self, request):
+        return False  # leads arrive through the API, webhooks and imports, which run the pipeline
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["name", "prefix", "key_hash", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # keys are made with `manage.py create_api_key NAME`, which shows the key once
+
+    @admin.action(description="Revoke selected API keys")
+    def revoke(self, request, queryset):
+        from bizpilot.audit import actor_for_user
+        from leads.services import api_key_revoke
+
+        for api_key in queryset:
+            api_key_revoke(api_key_id=api_key.pk, actor=actor_for_user(request.user))
+        self.message_user(request, f"Revoked {queryset.count()} key(s).")

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import hashlib
+import json
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bizpilot.errors import ValidationFailed
+from leads.auth import request_actor
+from leads.serializers import LeadAcceptedOutput, LeadCreateInput
+from leads.services import LeadInput, lead_accepted_body, lead_ingest, lead_ingest_idempotent
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+class LeadCreateApi(APIView):
+    @extend_schema(
+        operation_id="leads_create",
+        summary="Submit a lead",
+        description=(
+            "Stores the lead and answers 202 at once; classification and drafting run in the background. "
+            "Send an `Idempotency-Key` header to make retries safe: the same key and body within 24 hours return "
+            "the first response and create nothing; the same key with another body is a 422."
+        ),
+        request=LeadCreateInput,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        responses={
+            202: LeadAcceptedOutput,
+            400: OpenApiResponse(description="Invalid input; `error.fields` names each bad field"),
+            401: OpenApiResponse(description="Missing or wrong API key"),
+            422: OpenApiResponse(description="Idempotency-Key reused with a different body"),
+        },
+    )
+    def post(self, request):
+        serializer = LeadCreateInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = LeadInput(**serializer.validated_data)
+        actor = request_actor(request)
+        raw = request.data if isinstance(request.data, dict) else {}
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            lead = lead_ingest(data=data, channel="api", actor=actor, raw_payload=raw)
+            return Response(lead_accepted_body(lead), status=status.HTTP_202_ACCEPTED)
+
+        key = key.strip()
+        if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+            raise ValidationFailed(
+                "Invalid Idempotency-Key header.",
+                fields={"Idempotency-Key": [f"Must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters."]},
+            )
+        fingerprint = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
+        result = lead_ingest_idempotent(
+            data=data,
+            channel="api",
+            actor=actor,
+            raw_payload=raw,
+            idempotency_key=key,
+            fingerprint=fingerprint,
+        )
+        response = Response(result.body, status=result.status)
+        if result.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response

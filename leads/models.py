@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import hashlib
+
+from django.db import models
+from django.db.models import Q
+
+
+class Intent(models.TextChoices):
+    HOT = "hot", "Hot"
+    WARM = "warm", "Warm"
+    COLD = "cold", "Cold"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+    WHATSAPP = "whatsapp", "WhatsApp"
+
+
+class Lead(models.Model):
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSING = "processing", "Processing"
+        CLASSIFIED = "classified", "Classified"
+        DRAFTED = "drafted", "Drafted"
+        CONTACTED = "contacted", "Contacted"
+        REPLIED = "replied", "Replied"
+        CONVERTED = "converted", "Converted"
+        LOST = "lost", "Lost"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+
+    # Which states a lead may move to from each state (DESIGN.md: lost and unsubscribed from any state after received).
+    TRANSITIONS: dict[str, set[str]] = {
+        State.RECEIVED: {State.PROCESSING},
+        State.PROCESSING: {State.RECEIVED, State.CLASSIFIED, State.DRAFTED},
+        State.CLASSIFIED: {State.PROCESSING, State.DRAFTED},
+        State.DRAFTED: {State.CONTACTED},
+        State.CONTACTED: {State.REPLIED, State.CONVERTED},
+        State.REPLIED: {State.CONTACTED, State.CONVERTED},
+        State.CONVERTED: set(),
+        State.LOST: set(),
+        State.UNSUBSCRIBED: set(),
+    }
+    EXITS = {State.LOST, State.UNSUBSCRIBED}
+
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(max_length=254, blank=True, db_index=True)
+    phone = models.CharField(max_length=32, blank=True, db_index=True)
+    company = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=50, default="api", db_index=True)
+    preferred_channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    state = models.CharField(max_length=20, choices=State.choices, default=State.RECEIVED, db_index=True)
+    intent = models.CharField(max_length=10, choices=Intent.choices, blank=True, db_index=True)
+    intent_confidence = models.FloatField(null=True, blank=True)
+
+    processing_attempts = models.PositiveIntegerField(default=0)
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    created_by = models.CharField(
+        max_length=200, blank=True, help_text="The API key or user that submitted the lead"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        who = self.name or self.email or self.phone or "lead"
+        return f"{who} (#{self.pk})"
+
+    def can_move_to(self, new_state: str) -> bool:
+        if new_state in self.EXITS:
+            return self.state not in {self.State.RECEIVED, *self.EXITS}
+        return new_state in self.TRANSITIONS.get(self.state, set())
+
+
+class InboundMessage(models.Model):
+    """One message from the lead, exactly as it arrived (the raw payload is kept)."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="inbound_messages")
+    channel = models.CharField(max_length=20, default="api")
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    raw_payload = models.JSONField(default=dict, blank=True)
+    provider_message_id = models.CharField(max_length=255, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "provider_message_id"],
+                condition=~Q(provider_message_id=""),
+                name="inbound_unique_provider_id",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} message #{self.pk} from lead #{self.lead_id}"
+
+
+class ApiKey(models.Model):
+    """An integration's key. Only a SHA-256 of the secret is stored; the key itself is shown once."""
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} (bp_{self.prefix}_…)"
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        # API keys carry 256 bits of randomness, so a fast hash is enough (no brute force is feasible).
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class IdempotencyKey(models.Model):
+    """The first response to a request made with an Idempotency-Key header, replayed for repeats (kept 24 h)."""
+
+    owner = models.CharField(max_length=100)
+    key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    lead = models.ForeignKey(Lead, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_unique_owner_key")]
+
+    def __str__(self) -> str:
+        return f"{self.owner}:{self.key}"

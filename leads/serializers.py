@@ -1,0 +1,80 @@
+"""Strict input serializers: wrong types and unknown fields are errors, not silently coerced or ignored."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from rest_framework import serializers
+
+MAX_MESSAGE_CHARS = 10_000
+MAX_METADATA_BYTES = 10_000
+_PHONE = re.compile(r"^\+?[0-9 ().\-]{7,32}$")
+
+
+class StrictCharField(serializers.CharField):
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictEmailField(serializers.EmailField):
+    default_error_messages = {"invalid_type": "Must be a string.", "invalid": "Enter a valid email address."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid_type")
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(serializers.Serializer):
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                allowed = ", ".join(sorted(self.fields))
+                raise serializers.ValidationError(
+                    {name: [f"Unknown field. Allowed: {allowed}."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class LeadCreateInput(StrictSerializer):
+    name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    email = StrictEmailField(max_length=254, required=False, allow_blank=True, default="")
+    phone = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
+    company = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    subject = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
+    message = StrictCharField(
+        max_length=MAX_MESSAGE_CHARS, required=False, allow_blank=True, default="", trim_whitespace=False
+    )
+    source = StrictCharField(max_length=50, required=False, allow_blank=False, default="api")
+    metadata = serializers.DictField(required=False, default=dict)
+
+    def validate_phone(self, value: str) -> str:
+        value = value.strip()
+        if value and (not _PHONE.match(value) or sum(ch.isdigit() for ch in value) < 7):
+            raise serializers.ValidationError(
+                "Enter a phone number of 7 to 15 digits, optionally starting with +."
+            )
+        return value
+
+    def validate_metadata(self, value: dict) -> dict:
+        if len(json.dumps(value)) > MAX_METADATA_BYTES:
+            raise serializers.ValidationError(f"Keep metadata under {MAX_METADATA_BYTES} bytes of JSON.")
+        return value
+
+    def validate(self, attrs):
+        if not attrs.get("email") and not attrs.get("phone"):
+            msg = "Provide an email address or a phone number."
+            raise serializers.ValidationError({"email": [msg], "phone": [msg]})
+        return attrs
+
+
+class LeadAcceptedOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    state = serializers.CharField()
+    url = serializers.CharField()

@@ -1,0 +1,263 @@
+"""Lead use cases: the only code that writes leads, inbound messages, API keys and idempotency records."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bizpilot.audit import audit_record
+from bizpilot.errors import IdempotencyConflict, InvalidTransition, NotFound, ValidationFailed
+from leads.models import ApiKey, Channel, IdempotencyKey, InboundMessage, Lead
+from leads.signals import lead_received
+
+# A lead whose processing started longer ago than this is assumed abandoned (a worker died) and may be re-claimed.
+PROCESSING_LEASE = timedelta(minutes=10)
+
+
+# --- API keys ---
+
+
+def api_key_create(*, name: str) -> tuple[ApiKey, str]:
+    """Create a key; return the row and the full key, which is never stored and cannot be shown again."""
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("An API key needs a name.", fields={"name": ["This field may not be blank."]})
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        api_key = ApiKey.objects.create(name=name, prefix=prefix, key_hash=ApiKey.hash_secret(secret))
+        audit_record(actor="system:cli", action="api_key.create", obj=api_key, after={"name": name})
+    return api_key, f"bp_{prefix}_{secret}"
+
+
+def api_key_verify(*, key: str) -> ApiKey | None:
+    """The active ApiKey for a presented key, or None. Constant-time comparison of the secret's hash."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != "bp":
+        return None
+    _, prefix, secret = parts
+    api_key = ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True).first()
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, ApiKey.hash_secret(secret)):
+        return None
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(minutes=1):
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    return api_key
+
+
+def api_key_revoke(*, api_key_id: int, actor: str) -> ApiKey:
+    with transaction.atomic():
+        api_key = ApiKey.objects.select_for_update().get(pk=api_key_id)
+        if api_key.revoked_at is None:
+            api_key.revoked_at = timezone.now()
+            api_key.save(update_fields=["revoked_at"])
+            audit_record(actor=actor, action="api_key.revoke", obj=api_key)
+    return api_key
+
+
+# --- Ingestion ---
+
+
+@dataclass(frozen=True)
+class LeadInput:
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    company: str = ""
+    subject: str = ""
+    message: str = ""
+    source: str = "api"
+    metadata: dict[str, Any] | None = None
+
+
+def lead_ingest(
+    *, data: LeadInput, channel: str, actor: str, raw_payload: dict[str, Any], provider_message_id: str = ""
+) -> Lead:
+    """Store a new lead with its first inbound message; processing is enqueued once the transaction commits."""
+    if not data.email and not data.phone:
+        msg = "Provide an email address or a phone number."
+        raise ValidationFailed(msg, fields={"email": [msg], "phone": [msg]})
+    with transaction.atomic():
+        lead = Lead.objects.create(
+            name=data.name.strip(),
+            email=data.email.strip(),
+            phone=data.phone.strip(),
+            company=data.company.strip(),
+            source=data.source or "api",
+            preferred_channel=Channel.EMAIL if data.email else Channel.SMS,
+            metadata=data.metadata or {},
+            created_by=actor,
+        )
+        inbound = InboundMessage.objects.create(
+            lead=lead,
+            channel=channel,
+            subject=data.subject.strip(),
+            body=data.message,
+            raw_payload=raw_payload,
+            provider_message_id=provider_message_id,
+        )
+        audit_record(
+            actor=actor, action="lead.ingest", obj=lead, after={"source": lead.source, "channel": channel}
+        )
+        transaction.on_commit(
+            lambda: lead_received.send(sender=Lead, lead_id=lead.pk, inbound_id=inbound.pk), robust=True
+        )
+    return lead
+
+
+@dataclass(frozen=True)
+class IdempotentResult:
+    status: int
+    body: dict[str, Any]
+    replayed: bool
+
+
+def lead_ingest_idempotent(
+    *,
+    data: LeadInput,
+    channel: str,
+    actor: str,
+    raw_payload: dict[str, Any],
+    idempotency_key: str,
+    fingerprint: str,
+) -> IdempotentResult:
+    """lead_ingest behind an Idempotency-Key: the first response is kept and replayed; another body is a 422."""
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+
+    existing = IdempotencyKey.objects.filter(owner=actor, key=idempotency_key).first()
+    if existing is not None:
+        return _replay(existing, fingerprint)
+    try:
+        with transaction.atomic():
+            lead = lead_ingest(data=data, channel=channel, actor=actor, raw_payload=raw_payload)
+            body = lead_accepted_body(lead)
+            IdempotencyKey.objects.create(
+                owner=actor,
+                key=idempotency_key,
+                request_fingerprint=fingerprint,
+                response_status=202,
+                response_body=body,
+                lead=lead,
+            )
+    except IntegrityError:
+        # A concurrent request with the same key committed first: answer as it did.
+        existing = IdempotencyKey.objects.filter(owner=actor, key=idempotency_key).first()
+        if existing is None:
+            raise
+        return _replay(existing, fingerprint)
+    return IdempotentResult(status=202, body=body, replayed=False)
+
+
+def _replay(existing: IdempotencyKey, fingerprint: str) -> IdempotentResult:
+    if not hmac.compare_digest(existing.request_fingerprint, fingerprint):
+        raise IdempotencyConflict(
+            "This Idempotency-Key was already used with a different request body.",
+            fields={"Idempotency-Key": ["Already used with a different request body."]},
+        )
+    return IdempotentResult(status=existing.response_status, body=existing.response_body, replayed=True)
+
+
+def lead_accepted_body(lead: Lead) -> dict[str, Any]:
+    return {"id": lead.pk, "state": lead.state, "url": f"/api/leads/{lead.pk}/"}
+
+
+# --- Processing state (called by the pipeline in messaging) ---
+
+
+def lead_claim_for_processing(*, lead_id: int) -> Lead | None:
+    """Move a lead that still needs work to `processing`; None when there is nothing to do or another run holds it.
+
+    A lead may be claimed in `received` (not classified yet), in `classified` (classified but not drafted, e.g. the
+    draft step failed) or in `processing` when the previous claim's lease ran out.
+    """
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+        if lead is None:
+            raise NotFound(f"Lead {lead_id} does not exist.")
+        now = timezone.now()
+        if lead.state == Lead.State.PROCESSING:
+            if lead.processing_started_at and now - lead.processing_started_at < PROCESSING_LEASE:
+                return None
+        elif lead.state not in {Lead.State.RECEIVED, Lead.State.CLASSIFIED}:
+            return None
+        before = {"state": lead.state}
+        lead.resume_state = lead.state  # not stored: tells the pipeline where to continue
+        lead.state = Lead.State.PROCESSING
+        lead.processing_started_at = now
+        lead.processing_attempts += 1
+        lead.save(update_fields=["state", "processing_started_at", "processing_attempts", "updated_at"])
+        audit_record(
+            actor="system:pipeline",
+            action="lead.processing",
+            obj=lead,
+            before=before,
+            after={"state": lead.state},
+        )
+    return lead
+
+
+def lead_record_classification(*, lead_id: int, intent: str, confidence: float) -> Lead:
+    """The lead holds the intent in effect; the Classification rows (intelligence) keep the history."""
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead_id)
+        before = {"intent": lead.intent, "intent_confidence": lead.intent_confidence, "state": lead.state}
+        lead.intent = intent
+        lead.intent_confidence = confidence
+        lead.last_error = ""
+        fields = ["intent", "intent_confidence", "last_error", "updated_at"]
+        if lead.state == Lead.State.PROCESSING:
+            lead.state = Lead.State.CLASSIFIED
+            fields.append("state")
+        lead.save(update_fields=fields)
+        audit_record(
+            actor="system:pipeline",
+            action="lead.classify",
+            obj=lead,
+            before=before,
+            after={"intent": intent, "intent_confidence": confidence, "state": lead.state},
+        )
+    return lead
+
+
+def lead_transition(*, lead: Lead, to_state: str, actor: str) -> Lead:
+    """Move a lead (already locked by the caller's transaction) to another state, or raise InvalidTransition."""
+    if lead.state == to_state:
+        return lead
+    if not lead.can_move_to(to_state):
+        raise InvalidTransition(f"A lead cannot go from {lead.state} to {to_state}.")
+    before = {"state": lead.state}
+    lead.state = to_state
+    lead.save(update_fields=["state", "updated_at"])
+    audit_record(actor=actor, action=f"lead.{to_state}", obj=lead, before=before, after={"state": to_state})
+    return lead
+
+
+def lead_record_failure(*, lead_id: int, error: str) -> Lead:
+    """A pipeline step failed: keep the error and put the lead back where a retry picks it up."""
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead_id)
+        before = {"state": lead.state}
+        lead.last_error = error[:5000]
+        lead.last_error_at = timezone.now()
+        if lead.state == Lead.State.PROCESSING:
+            lead.state = Lead.State.CLASSIFIED if lead.intent else Lead.State.RECEIVED
+        lead.processing_started_at = None
+        lead.save(
+            update_fields=["last_error", "last_error_at", "state", "processing_started_at", "updated_at"]
+        )
+        audit_record(
+            actor="system:pipeline",
+            action="lead.processing_failed",
+            obj=lead,
+            before=before,
+            after={"state": lead.state, "error": lead.last_error[:500]},
+        )
+    return lead

@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html, format_html_join
+
+from bizpilot.audit import actor_for_user
+from bizpilot.errors import ServiceError
+from messaging.models import DeliveryEvent, Message
+from messaging.services import message_approve, message_reject, message_update_draft
+
+
+class MessageReviewForm(forms.ModelForm):
+    reject_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why the draft is rejected (optional).",
+    )
+
+    class Meta:
+        model = Message
+        fields = ["subject", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 14, "cols": 90})}
+
+
+class DeliveryEventInline(admin.TabularInline):
+    model = DeliveryEvent
+    extra = 0
+    can_delete = False
+    fields = ["occurred_at", "event_type", "provider", "provider_event_id"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    form = MessageReviewForm
+    list_display = [
+        "id",
+        "lead",
+        "intent",
+        "channel",
+        "to_address",
+        "subject",
+        "status",
+        "generated_by",
+        "created_at",
+    ]
+    list_filter = ["status", "channel", "generated_by", "lead__intent"]
+    list_select_related = ["lead"]
+    search_fields = ["to_address", "subject", "body", "lead__name", "lead__company"]
+    actions = ["approve_selected", "reject_selected"]
+    inlines = [DeliveryEventInline]
+    readonly_fields = [
+        "lead",
+        "status",
+        "channel",
+        "to_address",
+        "lead_message",
+        "classification_explanation",
+        "generated_by",
+        "generation_reason",
+        "original_subject",
+        "original_body",
+        "approved_by",
+        "approved_at",
+        "rejected_reason",
+        "sent_at",
+        "provider_message_id",
+        "last_error",
+    ]
+    fieldsets = [
+        ("Lead", {"fields": ["lead", "lead_message", "classification_explanation"]}),
+        ("Reply", {"fields": ["status", "channel", "to_address", "subject", "body", "reject_reason"]}),
+        ("Origin", {"fields": ["generated_by", "generation_reason", "original_subject", "original_body"]}),
+        (
+            "Review and delivery",
+            {
+                "fields": [
+                    "approved_by",
+                    "approved_at",
+                    "rejected_reason",
+                    "sent_at",
+                    "provider_message_id",
+                    "last_error",
+                ]
+            },
+        ),  # fmt: skip
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is None or obj.status != Message.Status.PENDING_REVIEW:
+            fields += ["subject", "body"]
+        return fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.status != Message.Status.PENDING_REVIEW:
+            fieldsets = [
+                (name, {**opts, "fields": [f for f in opts["fields"] if f != "reject_reason"]})
+                for name, opts in fieldsets
+            ]
+        return fieldsets
+
+    @admin.display(description="Intent", ordering="lead__intent")
+    def intent(self, obj: Message) -> str:
+        return obj.lead.intent
+
+    @admin.display(description="What the lead wrote")
+    def lead_message(self, obj: Message):
+        inbound = obj.in_reply_to
+        if inbound is None:
+            return "-"
+        return format_html("<strong>{}</strong><div style='white-space:pre-wrap'>{}</div>", inbound.subject,
+                           inbound.body)  # fmt: skip
+
+    @admin.display(description="Why this intent")
+    def classification_explanation(self, obj: Message):
+        classification = obj.classification
+        if classification is None:
+            return "-"
+        explanation = classification.explanation or {}
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{:.2f}</td><td>{}</td></tr>",
+            ((n["intent"], n["similarity"], n["text"]) for n in explanation.get("neighbours", [])),
+        )
+        snippets = format_html_join(
+            "", "<li><em>{}</em>: {}</li>", ((s["heading"], s["text"][:300]) for s in classification.snippets)
+        )
+        return format_html(
+            "<p><strong>{}</strong> with confidence {:.0%}. {}</p>"
+            "<table><tr><th>Intent</th><th>Similarity</th><th>Labelled example</th></tr>{}</table>"
+            "<p>Knowledge used:</p><ul>{}</ul>",
+            classification.intent,
+            classification.confidence,
+            explanation.get("summary", ""),
+            rows,
+            snippets,
+        )
+
+    def save_model(self, request, obj, form, change):
+        actor = actor_for_user(request.user)
+        subject, body = form.cleaned_data.get("subject"), form.cleaned_data.get("body")
+        try:
+            if "_approve" in request.POST:
+                message_approve(message_id=obj.pk, actor=actor, subject=subject, body=body)
+                self.message_user(
+                    request, "Approved: the reply will be sent by the worker.", messages.SUCCESS
+                )
+            elif "_reject" in request.POST:
+                message_reject(
+                    message_id=obj.pk, actor=actor, reason=form.cleaned_data.get("reject_reason", "")
+                )
+                self.message_user(request, "Rejected: the draft will not be sent.", messages.SUCCESS)
+            elif obj.status == Message.Status.PENDING_REVIEW:
+                message_update_draft(message_id=obj.pk, actor=actor, subject=subject, body=body)
+        except ServiceError as exc:
+            self.message_user(request, f"{exc.message} {exc.fields or ''}".strip(), messages.ERROR)
+
+    def save_related(self, request, form, formsets, change):
+        pass  # nothing related is edited here; the services above did the writing
+
+    def log_change(self, request, obj, message):
+        pass  # the services write the audit log
+
+    @admin.action(description="Approve and send selected drafts")
+    def approve_selected(self, request, queryset):
+        self._bulk(
+            request, queryset, lambda pk, actor: message_approve(message_id=pk, actor=actor), "Approved"
+        )
+
+    @admin.action(description="Reject selected drafts")
+    def reject_selected(self, request, queryset):
+        self._bulk(
+            request, queryset, lambda pk, actor: message_reject(message_id=pk, actor=actor), "Rejected"
+        )
+
+    def _bulk(self, request, queryset, action, verb: str) -> None:
+        actor = actor_for_user(request.user)
+        done, failed = 0, []
+        for pk in queryset.values_list("pk", flat=True):
+            try:
+                action(pk, actor)
+                done += 1
+            except ServiceError as exc:
+                failed.append(f"#{pk}: {exc.message}")
+        self.message_user(
+            request, f"{verb} {done} message(s).", messages.SUCCESS if done else messages.WARNING
+        )
+        if failed:
+            self.message_user(request, "Skipped " + "; ".join(failed), messages.WARNING)

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bizpilot.errors import NotFound
+from leads.auth import request_actor
+from messaging.models import Message
+from messaging.selectors import lead_detail, message_list
+from messaging.serializers import LeadOutput, MessageListQuery, MessageOutput, MessageReviewInput
+from messaging.services import message_approve, message_reject
+
+
+class LeadDetailApi(APIView):
+    @extend_schema(operation_id="leads_retrieve", summary="A lead with its intent, explanation and snippets",
+                   responses={200: LeadOutput})  # fmt: skip
+    def get(self, request, lead_id: int):
+        return Response(LeadOutput(lead_detail(lead_id=lead_id)).data)
+
+
+class MessageListApi(GenericAPIView):
+    serializer_class = MessageOutput
+
+    @extend_schema(
+        operation_id="messages_list",
+        summary="Replies, newest first",
+        parameters=[
+            OpenApiParameter("status", str, enum=[c[0] for c in Message.Status.choices], required=False),
+        ],
+        responses={200: MessageOutput(many=True)},
+    )
+    def get(self, request):
+        query = MessageListQuery(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        page = self.paginate_queryset(message_list(status=query.validated_data.get("status")))
+        return self.get_paginated_response(MessageOutput(page, many=True).data)
+
+
+class MessageDetailApi(APIView):
+    @extend_schema(operation_id="messages_retrieve", responses={200: MessageOutput})
+    def get(self, request, message_id: int):
+        message = message_list().filter(pk=message_id).first()
+        if message is None:
+            raise NotFound(f"Message {message_id} does not exist.")
+        return Response(MessageOutput(message).data)
+
+
+class MessageReviewApi(APIView):
+    @extend_schema(
+        operation_id="messages_review",
+        summary="Approve, edit (and approve) or reject a draft",
+        description=(
+            "`approve` sends the draft as it is; `edit` replaces the subject and/or body and approves the new text; "
+            "`reject` discards the draft (give a `reason`). Approved messages are sent by the worker."
+        ),
+        request=MessageReviewInput,
+        responses={
+            200: MessageOutput,
+            400: OpenApiResponse(description="Invalid input"),
+            404: OpenApiResponse(description="No such message"),
+            409: OpenApiResponse(description="The message is no longer pending review"),
+        },
+    )
+    def post(self, request, message_id: int):
+        data = MessageReviewInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        action = data.validated_data["action"]
+        actor = request_actor(request)
+        if action == "reject":
+            message_reject(message_id=message_id, actor=actor, reason=data.validated_data["reason"])
+        else:
+            message_approve(
+                message_id=message_id,
+                actor=actor,
+                subject=data.validated_data.get("subject"),
+                body=data.validated_data.get("body"),
+            )
+        return Response(MessageOutput(message_list().get(pk=message_id)).data)

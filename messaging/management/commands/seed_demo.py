@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import csv
+import json
+import os
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from bizpilot import embedded_db
+from intelligence.services import intent_examples_add, knowledge_load_path
+from leads.models import ApiKey
+from leads.services import api_key_create, api_key_revoke
+
+DATA = settings.BASE_DIR / "intelligence" / "data"
+DEMO_KEY_NAME = "demo"
+ADMIN_USERNAME = "admin"
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo business (knowledge base, labelled intent examples), an admin login and an API key. "
+        "Idempotent: a second run changes nothing and prints the same credentials."
+    )
+
+    def handle(self, *args, **options):
+        with open(DATA / "intent_examples.csv", encoding="utf-8") as handle:
+            examples = [(row["text"], row["intent"]) for row in csv.DictReader(handle)]
+        added = intent_examples_add(examples=examples)
+        knowledge = knowledge_load_path(path=DATA / "demo_knowledge")
+        self.stdout.write(
+            f"Demo data: {added} new intent example(s) of {len(examples)}; knowledge {knowledge['documents']} "
+            f"document(s) loaded, {knowledge['unchanged']} unchanged."
+        )
+
+        credentials_file = embedded_db.data_dir() / "demo-credentials.json"
+        saved = _read(credentials_file)
+        password = self._ensure_admin(saved.get("admin_password"))
+        key = self._ensure_api_key(saved.get("api_key"))
+        if password:
+            saved["admin_password"] = password
+        saved["api_key"] = key
+        _write(credentials_file, saved)
+
+        if password:
+            self.stdout.write(f"Admin login: {ADMIN_USERNAME} / {password}")
+        else:
+            self.stdout.write(f"Admin login: {ADMIN_USERNAME} (password changed by you; left as it is)")
+        self.stdout.write(f"API key: {key}")
+
+    def _ensure_admin(self, saved_password: str | None) -> str | None:
+        """Create the admin with a random password; keep an existing one. Returns the password if it is known."""
+        user_model = get_user_model()
+        user = user_model.objects.filter(username=ADMIN_USERNAME).first()
+        if user is None:
+            password = secrets.token_urlsafe(12)
+            user_model.objects.create_superuser(ADMIN_USERNAME, "admin@northwind.example", password)
+            return password
+        if saved_password and user.check_password(saved_password):
+            return saved_password
+        return None
+
+    def _ensure_api_key(self, saved_key: str | None) -> str:
+        """One active demo key. Its secret is only in .data/ (stored hashed in the database); if that copy is lost,
+        the old key is revoked and a new one made."""
+        from leads.services import api_key_verify
+
+        if saved_key:
+            api_key = api_key_verify(key=saved_key)
+            if api_key is not None and api_key.name == DEMO_KEY_NAME:
+                return saved_key
+        with transaction.atomic():
+            for old in ApiKey.objects.filter(name=DEMO_KEY_NAME, revoked_at__isnull=True):
+                api_key_revoke(api_key_id=old.pk, actor="system:seed_demo")
+            _, key = api_key_create(name=DEMO_KEY_NAME)
+        return key
+
+
+def _read(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import hashlib
+
+from django.db import models
+from django.db.models import Q
+
+from intelligence.models import Classification, ModelCall
+from leads.models import Channel, InboundMessage, Lead
+
+
+def body_hash(subject: str, body: str) -> str:
+    return hashlib.sha256(f"{subject}\x00{body}".encode()).hexdigest()
+
+
+class Message(models.Model):
+    """A reply to a lead: drafted, reviewed, then sent. Events (opened, clicked, ...) are DeliveryEvents."""
+
+    class Status(models.TextChoices):
+        PENDING_REVIEW = "pending_review", "Pending review"
+        APPROVED = "approved", "Approved"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Failed"
+        SUPPRESSED = "suppressed", "Suppressed"
+
+    class GeneratedBy(models.TextChoices):
+        LLM = "llm", "LLM"
+        FALLBACK = "fallback", "Fallback template"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="messages")
+    in_reply_to = models.ForeignKey(
+        InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    classification = models.ForeignKey(
+        Classification, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    to_address = models.CharField(max_length=254)
+
+    original_subject = models.CharField(max_length=300, blank=True)
+    original_body = models.TextField()
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PENDING_REVIEW, db_index=True
+    )
+    generated_by = models.CharField(max_length=10, choices=GeneratedBy.choices)
+    generation_reason = models.TextField(blank=True)
+    template_name = models.CharField(max_length=200, blank=True)
+    draft_confidence = models.FloatField(null=True, blank=True)
+    model_call = models.ForeignKey(
+        ModelCall, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    approved_hash = models.CharField(max_length=64, blank=True, help_text="Hash of the exact text approved")
+    approved_by = models.CharField(max_length=200, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.CharField(max_length=200, blank=True)
+    rejected_reason = models.TextField(blank=True)
+
+    send_attempts = models.PositiveIntegerField(default=0)
+    sending_started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=255, blank=True)
+    last_error = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One draft per inbound message: a retried or concurrent pipeline run cannot draft twice.
+            models.UniqueConstraint(
+                fields=["in_reply_to"],
+                condition=Q(in_reply_to__isnull=False),
+                name="message_one_reply_per_inbound",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} to {self.to_address} ({self.status})"
+
+    @property
+    def was_edited(self) -> bool:
+        return (self.subject, self.body) != (self.original_subject, self.original_body)
+
+
+class DeliveryEvent(models.Model):
+    """Something that happened to a sent message: sent, delivered, opened, clicked, bounced, ..."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    event_type = models.CharField(max_length=30, db_index=True)
+    provider = models.CharField(max_length=50)
+    provider_event_id = models.CharField(max_length=255, blank=True)
+    occurred_at = models.DateTimeField()
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_event_id"],
+                condition=~Q(provider_event_id=""),
+                name="delivery_event_unique_provider_id",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} for message #{self.message_id}"

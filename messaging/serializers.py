@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from leads.serializers import StrictCharField, StrictSerializer
+from messaging.models import Message
+
+
+class InboundMessageOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    channel = serializers.CharField()
+    subject = serializers.CharField()
+    body = serializers.CharField()
+    received_at = serializers.DateTimeField()
+
+
+class LeadOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.CharField()
+    phone = serializers.CharField()
+    company = serializers.CharField()
+    source = serializers.CharField()
+    state = serializers.CharField()
+    intent = serializers.CharField(allow_null=True)
+    confidence = serializers.FloatField(allow_null=True)
+    explanation = serializers.JSONField(allow_null=True)
+    snippets = serializers.JSONField()
+    last_error = serializers.CharField()
+    inbound_messages = InboundMessageOutput(many=True)
+    message_ids = serializers.ListField(child=serializers.IntegerField())
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class MessageOutput(serializers.ModelSerializer):
+    intent = serializers.CharField(source="lead.intent")
+    lead_name = serializers.CharField(source="lead.name")
+    edited = serializers.BooleanField(source="was_edited")
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "lead",
+            "lead_name",
+            "intent",
+            "channel",
+            "to_address",
+            "status",
+            "subject",
+            "body",
+            "original_subject",
+            "original_body",
+            "edited",
+            "generated_by",
+            "generation_reason",
+            "draft_confidence",
+            "approved_by",
+            "approved_at",
+            "reviewed_by",
+            "rejected_reason",
+            "sent_at",
+            "provider_message_id",
+            "last_error",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class MessageListQuery(StrictSerializer):
+    status = serializers.ChoiceField(choices=Message.Status.choices, required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=500)
+    offset = serializers.IntegerField(required=False, min_value=0)
+
+
+class MessageReviewInput(StrictSerializer):
+    action = serializers.ChoiceField(choices=["approve", "edit", "reject"])
+    subject = StrictCharField(required=False, allow_blank=True, max_length=300, trim_whitespace=False)
+    body = StrictCharField(required=False, allow_blank=True, max_length=20_000, trim_whitespace=False)
+    reason = StrictCharField(required=False, allow_blank=True, max_length=2000, default="")
+
+    def validate(self, attrs):
+        if attrs["action"] == "edit" and "body" not in attrs and "subject" not in attrs:
+            raise serializers.ValidationError({"body": ["An edit needs a new body or subject."]})
+        if attrs["action"] != "edit" and ("body" in attrs or "subject" in attrs):
+            field = "body" if "body" in attrs else "subject"
+            raise serializers.ValidationError({field: ["Only the edit action takes new text."]})
+        return attrs

@@ -1,0 +1,336 @@
+"""Messaging use cases: the pipeline (classify -> draft), review (approve / edit / reject) and sending.
+
+Every model call and network send happens outside a transaction; each write locks its row and re-checks state.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bizpilot.audit import audit_record
+from bizpilot.errors import InvalidTransition, NotFound, ValidationFailed
+from intelligence.drafting import DraftResult, LeadFacts, draft_reply
+from intelligence.models import Classification
+from intelligence.services import classification_store, classify_text, lead_text
+from leads.models import Channel, InboundMessage, Lead
+from leads.services import lead_claim_for_processing, lead_record_failure, lead_transition
+from messaging.channels import OutboundMessage, PermanentSendError, get_channel
+from messaging.models import DeliveryEvent, Message, body_hash
+
+logger = logging.getLogger(__name__)
+PIPELINE = "system:pipeline"
+MAX_SUBJECT = 300
+MAX_BODY = 20_000
+
+
+# --- The pipeline ---
+
+
+def lead_process(*, lead_id: int) -> Message | None:
+    """Classify a lead's latest inbound message and draft a reply. Idempotent: a lead already drafted (or held by a
+    concurrent run) is left alone; a failure records its error on the lead, which stays retryable, and re-raises."""
+    lead = lead_claim_for_processing(lead_id=lead_id)
+    if lead is None:
+        return None
+    try:
+        inbound = lead.inbound_messages.order_by("-received_at", "-id").first()
+        if inbound is None:
+            raise RuntimeError("the lead has no inbound message to answer")
+        classification = lead.classifications.order_by("-created_at", "-id").first()
+        if lead.resume_state != Lead.State.CLASSIFIED or classification is None:
+            result = classify_text(text=lead_text(subject=inbound.subject, body=inbound.body))
+            classification = classification_store(lead_id=lead.pk, result=result)
+        channel = lead.preferred_channel
+        draft = draft_reply(
+            lead=LeadFacts(
+                lead_id=lead.pk,
+                name=lead.name,
+                company=lead.company,
+                channel=channel,
+                subject=inbound.subject,
+                message=inbound.body,
+            ),
+            intent=classification.intent,
+            snippets=classification.snippets,
+        )
+        return _store_draft(lead_id=lead.pk, inbound=inbound, classification=classification, draft=draft)
+    except Exception as exc:
+        lead_record_failure(lead_id=lead_id, error=f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _store_draft(
+    *, lead_id: int, inbound: InboundMessage, classification: Classification, draft: DraftResult
+) -> Message | None:
+    try:
+        with transaction.atomic():
+            lead = Lead.objects.select_for_update().get(pk=lead_id)
+            to_address = lead.email if lead.preferred_channel == Channel.EMAIL else lead.phone
+            message = Message.objects.create(
+                lead=lead,
+                in_reply_to=inbound,
+                classification=classification,
+                channel=lead.preferred_channel,
+                to_address=to_address,
+                original_subject=draft.subject,
+                original_body=draft.body,
+                subject=draft.subject,
+                body=draft.body,
+                generated_by=draft.generated_by,
+                generation_reason=draft.reason,
+                template_name=draft.template,
+                draft_confidence=draft.confidence,
+                model_call_id=draft.model_call_id,
+            )
+            lead.processing_started_at = None
+            lead.last_error = ""
+            lead.save(update_fields=["processing_started_at", "last_error", "updated_at"])
+            lead_transition(lead=lead, to_state=Lead.State.DRAFTED, actor=PIPELINE)
+            audit_record(
+                actor=PIPELINE,
+                action="message.draft",
+                obj=message,
+                after={
+                    "status": message.status,
+                    "generated_by": message.generated_by,
+                    "reason": draft.reason,
+                },
+            )
+    except IntegrityError:
+        # Another run drafted this inbound message first; one draft per inbound message.
+        return Message.objects.filter(in_reply_to=inbound).first()
+    return message
+
+
+def lead_retry(*, lead_id: int, actor: str) -> None:
+    """Enqueue the pipeline again for a lead whose processing failed."""
+    from messaging.tasks import enqueue_process_lead
+
+    lead = Lead.objects.filter(pk=lead_id).first()
+    if lead is None:
+        raise NotFound(f"Lead {lead_id} does not exist.")
+    if lead.state not in {Lead.State.RECEIVED, Lead.State.CLASSIFIED, Lead.State.PROCESSING}:
+        raise InvalidTransition(f"Lead {lead_id} is {lead.state}; only unfinished leads can be retried.")
+    with transaction.atomic():
+        audit_record(actor=actor, action="lead.retry", obj=lead, after={"state": lead.state})
+        transaction.on_commit(lambda: enqueue_process_lead(lead_id))
+
+
+def leads_requeue_stalled(*, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Safety net run on a schedule: enqueue leads whose job was never run or died (nothing accepted is lost)."""
+    from messaging.tasks import enqueue_process_lead
+
+    cutoff = timezone.now() - older_than
+    stalled = list(
+        Lead.objects.filter(state__in=[Lead.State.RECEIVED, Lead.State.CLASSIFIED], updated_at__lt=cutoff)
+        .filter(processing_attempts__lt=5)
+        .values_list("pk", flat=True)[:500]
+    )
+    stalled += list(
+        Lead.objects.filter(
+            state=Lead.State.PROCESSING, processing_started_at__lt=timezone.now() - timedelta(minutes=10)
+        ).values_list("pk", flat=True)[:500]
+    )
+    for lead_id in stalled:
+        enqueue_process_lead(lead_id)
+    return len(stalled)
+
+
+# --- Review ---
+
+
+def _locked_message(message_id: int) -> Message:
+    message = Message.objects.select_for_update().filter(pk=message_id).first()
+    if message is None:
+        raise NotFound(f"Message {message_id} does not exist.")
+    return message
+
+
+def _validate_text(subject: str | None, body: str | None, channel: str) -> None:
+    fields: dict[str, list[str]] = {}
+    if body is not None and not body.strip():
+        fields["body"] = ["The reply cannot be empty."]
+    if body is not None and len(body) > MAX_BODY:
+        fields["body"] = [f"Ensure this field has no more than {MAX_BODY} characters."]
+    if subject is not None and len(subject) > MAX_SUBJECT:
+        fields["subject"] = [f"Ensure this field has no more than {MAX_SUBJECT} characters."]
+    if subject is not None and channel == Channel.EMAIL and not subject.strip():
+        fields["subject"] = ["An email needs a subject."]
+    if fields:
+        raise ValidationFailed("Invalid reply.", fields=fields)
+
+
+def message_update_draft(
+    *, message_id: int, actor: str, subject: str | None = None, body: str | None = None
+) -> Message:
+    """Edit a draft that is still waiting for review; the original text is kept alongside."""
+    with transaction.atomic():
+        message = _locked_message(message_id)
+        if message.status != Message.Status.PENDING_REVIEW:
+            raise InvalidTransition(
+                f"Only drafts pending review can be edited; this message is {message.status}."
+            )
+        _validate_text(subject, body, message.channel)
+        before = {"subject": message.subject, "body": message.body}
+        if subject is not None:
+            message.subject = subject.strip()
+        if body is not None:
+            message.body = body.strip()
+        if before != {"subject": message.subject, "body": message.body}:
+            message.save(update_fields=["subject", "body", "updated_at"])
+            audit_record(
+                actor=actor, action="message.edit", obj=message, before=before,
+                after={"subject": message.subject, "body": message.body},
+            )  # fmt: skip
+    return message
+
+
+def message_approve(
+    *, message_id: int, actor: str, subject: str | None = None, body: str | None = None
+) -> Message:
+    """Approve a draft (optionally with edited text) and enqueue its sending once the transaction commits.
+
+    The approval binds to the exact text approved: its hash is stored and checked again before sending.
+    """
+    from messaging.tasks import enqueue_send_message
+
+    with transaction.atomic():
+        if subject is not None or body is not None:
+            message_update_draft(message_id=message_id, actor=actor, subject=subject, body=body)
+        message = _locked_message(message_id)
+        if message.status != Message.Status.PENDING_REVIEW:
+            raise InvalidTransition(
+                f"Only drafts pending review can be approved; this message is {message.status}."
+            )
+        _validate_text(message.subject, message.body, message.channel)
+        message.status = Message.Status.APPROVED
+        message.approved_hash = body_hash(message.subject, message.body)
+        message.approved_by = actor
+        message.reviewed_by = actor
+        message.approved_at = timezone.now()
+        message.save(
+            update_fields=[
+                "status",
+                "approved_hash",
+                "approved_by",
+                "reviewed_by",
+                "approved_at",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            actor=actor,
+            action="message.approve",
+            obj=message,
+            before={"status": Message.Status.PENDING_REVIEW},
+            after={"status": message.status, "edited": message.was_edited},
+        )
+        transaction.on_commit(lambda: enqueue_send_message(message_id))
+    return message
+
+
+def message_reject(*, message_id: int, actor: str, reason: str = "") -> Message:
+    with transaction.atomic():
+        message = _locked_message(message_id)
+        if message.status != Message.Status.PENDING_REVIEW:
+            raise InvalidTransition(
+                f"Only drafts pending review can be rejected; this message is {message.status}."
+            )
+        message.status = Message.Status.REJECTED
+        message.rejected_reason = reason.strip()
+        message.reviewed_by = actor
+        message.save(update_fields=["status", "rejected_reason", "reviewed_by", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="message.reject",
+            obj=message,
+            before={"status": Message.Status.PENDING_REVIEW},
+            after={"status": message.status, "reason": message.rejected_reason},
+        )
+    return message
+
+
+# --- Sending ---
+
+
+def message_send(*, message_id: int) -> Message:
+    """Send an approved message exactly once.
+
+    The message is moved to `sending` in its own transaction before the provider is called, so a second run (a
+    retried job, a second worker) finds it no longer `approved` and sends nothing. If the process dies mid-send the
+    message stays in `sending` for an operator to check rather than risk a duplicate.
+    """
+    with transaction.atomic():
+        message = _locked_message(message_id)
+        if message.status != Message.Status.APPROVED:
+            return message  # already sending/sent, or not approved: nothing to do
+        if message.approved_hash != body_hash(message.subject, message.body):
+            message.status = Message.Status.PENDING_REVIEW
+            message.last_error = "The text changed after it was approved; it needs a new approval."
+            message.save(update_fields=["status", "last_error", "updated_at"])
+            audit_record(actor=PIPELINE, action="message.approval_invalidated", obj=message)
+            return message
+        message.status = Message.Status.SENDING
+        message.sending_started_at = timezone.now()
+        message.send_attempts += 1
+        message.save(update_fields=["status", "sending_started_at", "send_attempts", "updated_at"])
+        outbound = OutboundMessage(
+            message_id=message.pk,
+            channel=message.channel,
+            to_address=message.to_address,
+            subject=message.subject,
+            body=message.body,
+        )
+
+    try:
+        result = get_channel(outbound.channel).send(outbound)
+    except Exception as exc:
+        permanent = isinstance(exc, PermanentSendError)
+        _record_send_failure(message_id=message_id, error=f"{type(exc).__name__}: {exc}", permanent=permanent)
+        raise
+
+    with transaction.atomic():
+        message = _locked_message(message_id)
+        message.status = Message.Status.SENT
+        message.sent_at = timezone.now()
+        message.provider_message_id = result.provider_message_id
+        message.last_error = ""
+        message.save(update_fields=["status", "sent_at", "provider_message_id", "last_error", "updated_at"])
+        DeliveryEvent.objects.create(
+            message=message,
+            event_type="sent",
+            provider=result.provider,
+            occurred_at=message.sent_at,
+            payload={"provider_message_id": result.provider_message_id},
+        )
+        lead = Lead.objects.select_for_update().get(pk=message.lead_id)
+        if lead.can_move_to(Lead.State.CONTACTED):
+            lead_transition(lead=lead, to_state=Lead.State.CONTACTED, actor=PIPELINE)
+        audit_record(
+            actor=PIPELINE,
+            action="message.sent",
+            obj=message,
+            before={"status": Message.Status.SENDING},
+            after={"status": message.status, "provider_message_id": message.provider_message_id},
+        )
+    return message
+
+
+def _record_send_failure(*, message_id: int, error: str, permanent: bool) -> None:
+    with transaction.atomic():
+        message = _locked_message(message_id)
+        message.last_error = error[:5000]
+        # A failed call that raised before the provider accepted anything is safe to mark failed; the operator
+        # sees the reason and can send again by approving a new draft.
+        message.status = Message.Status.FAILED
+        message.save(update_fields=["status", "last_error", "updated_at"])
+        audit_record(
+            actor=PIPELINE,
+            action="message.failed",
+            obj=message,
+            after={"status": message.status, "error": message.last_error[:500], "permanent": permanent},
+        )
