@@ -6,6 +6,7 @@ stub that speaks the Messages API.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -146,6 +147,7 @@ def get_llm_client() -> AnthropicClient | None:
         return None
     key = (
         settings.ANTHROPIC_API_KEY,
+        os.environ.get("ANTHROPIC_BASE_URL", ""),  # the SDK reads it when the client is made
         settings.LLM_MODEL,
         settings.LLM_TIMEOUT_SECONDS,
         settings.LLM_MAX_RETRIES,

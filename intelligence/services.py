@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import math
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -212,10 +214,15 @@ class ClassificationResult:
         )
 
 
+_BLOCK_TAG = re.compile(r"<\s*(br|p|/p|div|/div|li|/li|tr|/tr|h[1-6]|/h[1-6])\b[^>]*>", re.IGNORECASE)
+
+
 def lead_text(*, subject: str, body: str) -> str:
     """The text the classifier reads: subject and body, HTML tags removed, whitespace folded."""
     text = f"{subject}\n{body}" if subject else body
-    return " ".join(strip_tags(text).split())
+    if "<" in text:
+        text = html.unescape(strip_tags(_BLOCK_TAG.sub(" ", text)))
+    return " ".join(text.split())
 
 
 def classify_text(*, text: str, k: int | None = None, with_knowledge: bool = True) -> ClassificationResult:

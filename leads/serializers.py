@@ -31,15 +31,22 @@ class StrictEmailField(serializers.EmailField):
 
 
 class StrictSerializer(serializers.Serializer):
+    """Unknown fields are errors, reported together with every other field's error."""
+
     def to_internal_value(self, data):
+        errors: dict = {}
         if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                allowed = ", ".join(sorted(self.fields))
-                raise serializers.ValidationError(
-                    {name: [f"Unknown field. Allowed: {allowed}."] for name in unknown}
-                )
-        return super().to_internal_value(data)
+            allowed = ", ".join(sorted(self.fields))
+            errors = {name: [f"Unknown field. Allowed: {allowed}."] for name in sorted(set(data) - set(self.fields))}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not isinstance(exc.detail, dict):
+                raise
+            errors = {**exc.detail, **errors}
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
 
 
 class LeadCreateInput(StrictSerializer):

@@ -1,0 +1,49 @@
+"""Shared fixtures. Tests run on the real embedded PostgreSQL with pgvector and the real embedding model."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from intelligence.tests.anthropic_stub import AnthropicStub
+
+
+@pytest.fixture
+def demo_knowledge(db):
+    """The demo business's labelled intent examples and knowledge base, embedded with the real model."""
+    from intelligence.services import intent_examples_add, knowledge_load_path
+
+    data = settings.BASE_DIR / "intelligence" / "data"
+    with open(data / "intent_examples.csv", encoding="utf-8") as handle:
+        intent_examples_add(examples=[(row["text"], row["intent"]) for row in csv.DictReader(handle)])
+    knowledge_load_path(path=data / "demo_knowledge")
+
+
+@pytest.fixture
+def api_key(db) -> str:
+    from leads.services import api_key_create
+
+    _, key = api_key_create(name="test-integration")
+    return key
+
+
+@pytest.fixture
+def api(api_key) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key}")
+    return client
+
+
+@pytest.fixture
+def anthropic_stub(settings, monkeypatch):
+    """The LLM switched on and pointed (through the SDK's own ANTHROPIC_BASE_URL) at a local Messages API stub."""
+    stub = AnthropicStub().start()
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", stub.base_url)
+    settings.ANTHROPIC_API_KEY = "sk-ant-test-key"
+    settings.LLM_MAX_RETRIES = 2
+    settings.LLM_TIMEOUT_SECONDS = 2.0
+    yield stub
+    stub.stop()

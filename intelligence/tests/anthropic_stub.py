@@ -1,0 +1,110 @@
+"""A local HTTP server that speaks Anthropic's Messages API wire format, for driving the real `anthropic` SDK."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+def tool_use_message(reply: dict[str, Any], *, model: str = "claude-sonnet-5-5", input_tokens: int = 812,
+                     output_tokens: int = 164, cache_read: int = 0) -> dict[str, Any]:  # fmt: skip
+    return {
+        "id": "msg_stub_01",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [{"type": "tool_use", "id": "toolu_stub_01", "name": "submit_reply", "input": reply}],
+        "stop_reason": "tool_use",
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": cache_read,
+        },
+    }
+
+
+def error_body(kind: str, message: str) -> dict[str, Any]:
+    return {"type": "error", "error": {"type": kind, "message": message}}
+
+
+@dataclass
+class StubResponse:
+    status: int
+    body: dict[str, Any]
+    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RecordedRequest:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    raw: bytes
+
+
+class AnthropicStub:
+    """Answers POST /v1/messages with queued responses (the last one repeats) and records every request."""
+
+    def __init__(self):
+        self.responses: list[StubResponse] = []
+        self.requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with stub._lock:
+                    stub.requests.append(
+                        RecordedRequest(
+                            self.path,
+                            {k.lower(): v for k, v in self.headers.items()},
+                            json.loads(raw or b"{}"),
+                            raw,
+                        )
+                    )
+                    response = stub.responses.pop(0) if len(stub.responses) > 1 else stub.responses[0]
+                if response.delay:
+                    time.sleep(response.delay)
+                payload = json.dumps(response.body).encode()
+                try:
+                    self.send_response(response.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.send_header("request-id", "req_stub")
+                    for name, value in response.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout test)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def queue(self, *responses: StubResponse) -> None:
+        with self._lock:
+            self.responses = list(responses)
+
+    def start(self) -> AnthropicStub:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from leads.models import Lead
+from leads.services import LeadInput, lead_ingest
+from messaging.models import DeliveryEvent, Message
+from messaging.services import lead_process, message_approve, message_send
+from messaging.tasks import send_message
+
+
+@pytest.fixture
+def approved_message(demo_knowledge, monkeypatch) -> Message:
+    lead = lead_ingest(
+        data=LeadInput(name="Ana Lopez", email="ana@lopez.example", message="How much is a website for my salon?"),
+        channel="api", actor="test", raw_payload={},
+    )  # fmt: skip
+    lead_process(lead_id=lead.pk)  # (in transactional tests the on-commit job has already done it)
+    message = Message.objects.get(lead=lead)
+    with monkeypatch.context() as patch:  # approve without enqueueing the send, so each test sends by hand
+        patch.setattr("messaging.tasks.enqueue_send_message", lambda message_id: None)
+        message_approve(message_id=message.pk, actor="user:reviewer")
+    message.refresh_from_db()
+    assert message.status == "approved" and mail.outbox == []
+    return message
+
+
+@pytest.mark.django_db
+def test_running_send_message_twice_sends_once(approved_message):
+    assert send_message(approved_message.pk) == "sent"
+    assert send_message(approved_message.pk) == "sent"
+    assert len(mail.outbox) == 1
+    assert DeliveryEvent.objects.filter(message=approved_message, event_type="sent").count() == 1
+    approved_message.refresh_from_db()
+    assert approved_message.send_attempts == 1
+
+
+@pytest.mark.django_db
+def test_a_message_that_is_not_approved_is_never_sent(demo_knowledge):
+    lead = lead_ingest(data=LeadInput(email="x@y.example", message="Need a shop"), channel="api", actor="t",
+                       raw_payload={})  # fmt: skip
+    message = lead_process(lead_id=lead.pk)
+    assert message_send(message_id=message.pk).status == "pending_review"
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_text_changed_after_approval_goes_back_to_review(approved_message):
+    Message.objects.filter(pk=approved_message.pk).update(body="Something nobody approved")
+    result = message_send(message_id=approved_message.pk)
+    assert result.status == "pending_review"
+    assert "approval" in result.last_error
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_a_provider_failure_marks_the_message_failed_with_the_reason(approved_message, settings):
+    settings.EMAIL_BACKEND = "anymail.backends.sendgrid.EmailBackend"
+    settings.ANYMAIL = {"SENDGRID_API_KEY": "", "SENDGRID_API_URL": "http://127.0.0.1:9/v3/"}
+    with pytest.raises(Exception):  # noqa: B017 (anymail raises its own configuration/connection errors)
+        message_send(message_id=approved_message.pk)
+    approved_message.refresh_from_db()
+    assert approved_message.status == "failed"
+    assert approved_message.last_error
+    assert message_send(message_id=approved_message.pk).status == "failed"  # never retried into a duplicate
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_sending_the_same_message_at_once_send_it_once(approved_message):
+    barrier = threading.Barrier(2)
+    results = []
+
+    def worker():
+        barrier.wait()
+        try:
+            results.append(message_send(message_id=approved_message.pk).status)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(mail.outbox) == 1
+    assert sorted(results) in (["sending", "sent"], ["sent", "sent"])
+    assert Lead.objects.get(pk=approved_message.lead_id).state == "contacted"
