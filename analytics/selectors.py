@@ -38,19 +38,15 @@ def dashboard_metrics(*, days: int = 30) -> DashboardMetrics:
     messages = Message.objects.filter(created_at__gte=since)
 
     def counts(queryset, field: str) -> dict[str, int]:
-        return {
-            row[field] or "unclassified": row["n"] for row in queryset.values(field).annotate(n=Count("id"))
-        }
+        return {row[field] or "unclassified": row["n"] for row in queryset.values(field).annotate(n=Count("id"))}
 
     reviewed = messages.filter(status__in=["approved", "sending", "sent", "delivered"])
     reviewed_total = reviewed.count()
-    edited = sum(
-        1 for m in reviewed.only("subject", "body", "original_subject", "original_body") if m.was_edited
-    )
+    edited = sum(1 for m in reviewed.only("subject", "body", "original_subject", "original_body") if m.was_edited)
 
-    firsts = leads.annotate(
-        first_draft=Min("messages__created_at"), first_sent=Min("messages__sent_at")
-    ).values("created_at", "first_draft", "first_sent")
+    firsts = leads.annotate(first_draft=Min("messages__created_at"), first_sent=Min("messages__sent_at")).values(
+        "created_at", "first_draft", "first_sent"
+    )
     to_draft = [(r["first_draft"] - r["created_at"]).total_seconds() / 60 for r in firsts if r["first_draft"]]
     to_send = [(r["first_sent"] - r["created_at"]).total_seconds() / 60 for r in firsts if r["first_sent"]]
     cost = ModelCall.objects.filter(created_at__gte=since).aggregate(total=Sum("cost_usd"))["total"] or 0

@@ -19,9 +19,7 @@ class MetricsQuery(StrictSerializer):
 def analytics_index(request):
     query = MetricsQuery(data=request.GET.dict())
     days = query.validated_data["days"] if query.is_valid() else 30
-    return render(
-        request, "analytics/index.html", {"metrics": dashboard_metrics(days=days), "title": "Analytics"}
-    )
+    return render(request, "analytics/index.html", {"metrics": dashboard_metrics(days=days), "title": "Analytics"})
 
 
 class DashboardMetricsApi(APIView):

@@ -8,6 +8,7 @@ it; `make run` stops it on Ctrl-C and the test run stops it when the run itself 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
@@ -42,7 +43,7 @@ def _import_pgserver():
 
 
 def _postmaster_info():
-    PostmasterInfo = _import_pgserver().utils.PostmasterInfo  # noqa: N806
+    PostmasterInfo = _import_pgserver().utils.PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(pgdata_dir())
     if info is not None and info.is_running() and info.status == "ready":
@@ -83,17 +84,16 @@ def _ensure_database(socket_dir: Path) -> None:
     with psycopg.connect(host=str(socket_dir), user=SUPERUSER, dbname="postgres", autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if not exists:
-            try:
+            # Another process may create it between our check and our CREATE.
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
-            except psycopg.errors.DuplicateDatabase:
-                pass  # another process created it between our check and our CREATE
 
 
 def stop() -> bool:
     """Stop the embedded server (fast shutdown: open sessions are rolled back). Return whether it was running."""
     if not is_running():
         return False
-    from pgserver._commands import POSTGRES_BIN_PATH  # noqa: PLC0415
+    from pgserver._commands import POSTGRES_BIN_PATH
 
     cmd = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata_dir()), "-m", "fast", "-w", "stop"]
     if os.name == "posix" and os.geteuid() == 0:

@@ -40,9 +40,7 @@ def _check_queue() -> dict:
 @require_GET
 def healthz(request):
     checks = {"database": _check_database()}
-    checks["queue"] = (
-        _check_queue() if checks["database"]["ok"] else {"ok": False, "error": "database unreachable"}
-    )
+    checks["queue"] = _check_queue() if checks["database"]["ok"] else {"ok": False, "error": "database unreachable"}
     healthy = all(check["ok"] for check in checks.values())
     if not healthy:
         state = "down"

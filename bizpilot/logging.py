@@ -1,4 +1,4 @@
-"""Structured logs: every record (Django's, the worker's, ours) is one JSON line, with the request id when there is one."""
+"""Structured logs: every record (Django's, the worker's, ours) is one JSON line, with the request id if any."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import structlog
+from django.core.signals import request_finished
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -83,9 +84,15 @@ class RequestIdMiddleware:
         request.request_id = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            structlog.contextvars.clear_contextvars()
+        # Not cleared on the way out: Django logs the response ("Bad Request: ...") after the middleware returns.
+        # The request_finished signal clears it once the response is done.
+        response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request_id
         return response
+
+
+def _clear_request_context(**kwargs) -> None:
+    structlog.contextvars.clear_contextvars()
+
+
+request_finished.connect(_clear_request_context, dispatch_uid="bizpilot.logging.clear_request_context")

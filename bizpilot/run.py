@@ -3,6 +3,7 @@ server and the job worker until Ctrl-C, and stop everything cleanly."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -37,19 +38,20 @@ def wait_for_http(url: str, timeout: float) -> bool:
 
 
 def stop(processes: list[subprocess.Popen]) -> None:
+    # Signal only each main process: qcluster stops its own workers in order (signalling the whole group at once
+    # makes its children die mid-shutdown and the cluster hang). Whatever is left after the grace period is killed.
     for process in processes:
         if process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+            process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 15
     for process in processes:
         try:
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            process.kill()
             process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # stragglers in its process group
 
 
 def main() -> int:
@@ -87,8 +89,10 @@ def main() -> int:
         processes.append(
             subprocess.Popen(
                 [PYTHON, "manage.py", "runserver", "--noreload", f"{host}:{port}"],
-                cwd=BASE_DIR, env=env, start_new_session=True,
-            )  # fmt: skip
+                cwd=BASE_DIR,
+                env=env,
+                start_new_session=True,
+            )
         )
         processes.append(
             subprocess.Popen([PYTHON, "manage.py", "qcluster"], cwd=BASE_DIR, env=env, start_new_session=True)

@@ -79,12 +79,10 @@ SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when BIZPILOT_ENV=production")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105
+    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
 
 DEBUG = env_bool("DEBUG", not PRODUCTION and not TESTING)
-ALLOWED_HOSTS = env_list(
-    "ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
-)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")
 
@@ -147,9 +145,7 @@ if not DATABASE_URL:
     from bizpilot import embedded_db
 
     DATABASE_URL = embedded_db.ensure_running()
-    os.environ["DATABASE_URL"] = (
-        DATABASE_URL  # child processes (worker, tests' qcluster) share the same server
-    )
+    os.environ["DATABASE_URL"] = DATABASE_URL  # child processes (worker, tests' qcluster) share the same server
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -270,9 +266,7 @@ BUSINESS_SENDER_NAME = env_str("BUSINESS_SENDER_NAME", "Maya from Northwind")
 SENDGRID_API_KEY = env_str("SENDGRID_API_KEY")
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "anymail.backends.sendgrid.EmailBackend"
-    if SENDGRID_API_KEY
-    else "django.core.mail.backends.console.EmailBackend",
+    "anymail.backends.sendgrid.EmailBackend" if SENDGRID_API_KEY else "django.core.mail.backends.console.EmailBackend",
 )
 ANYMAIL = {
     "SENDGRID_API_KEY": SENDGRID_API_KEY,

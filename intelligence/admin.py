@@ -55,8 +55,17 @@ class ClassificationAdmin(admin.ModelAdmin):
 
 @admin.register(ModelCall)
 class ModelCallAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "operation", "provider", "model", "status", "input_tokens", "output_tokens",
-                    "cost_usd", "latency_ms"]  # fmt: skip
+    list_display = [
+        "created_at",
+        "operation",
+        "provider",
+        "model",
+        "status",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        "latency_ms",
+    ]
     list_filter = ["operation", "provider", "model", "status"]
     readonly_fields = [f.name for f in ModelCall._meta.fields]
 

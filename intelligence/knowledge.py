@@ -60,10 +60,7 @@ def chunk_faq_csv(content: str) -> list[Chunk]:
 def chunk_file(path: Path) -> tuple[str, str, list[Chunk]]:
     """(title, content, chunks) of a Markdown, text or FAQ CSV file."""
     content = path.read_text(encoding="utf-8-sig")
-    if path.suffix.lower() == ".csv":
-        chunks = chunk_faq_csv(content)
-    else:
-        chunks = chunk_markdown(content)
+    chunks = chunk_faq_csv(content) if path.suffix.lower() == ".csv" else chunk_markdown(content)
     first_heading = next((c.heading for c in chunks if c.heading), "")
     title = first_heading or path.stem.replace("_", " ").replace("-", " ").title()
     return title, content, chunks

@@ -79,9 +79,15 @@ class AnthropicClient:
             latency = (time.perf_counter() - started) * 1000
             reason = f"{type(exc).__name__}: {exc}"
             call = model_call_record(
-                operation="draft", provider=self.provider, model=self.model, latency_ms=latency,
-                status="error", error=reason, lead_id=lead_id, request=request,
-            )  # fmt: skip
+                operation="draft",
+                provider=self.provider,
+                model=self.model,
+                latency_ms=latency,
+                status="error",
+                error=reason,
+                lead_id=lead_id,
+                request=request,
+            )
             raise LlmError(reason, model_call_id=call.pk) from exc
         latency = (time.perf_counter() - started) * 1000
         usage = response.usage

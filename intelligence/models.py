@@ -31,9 +31,7 @@ class IntentExample(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["text_hash", "embedding_model"], name="intent_example_unique_text"
-            )
+            models.UniqueConstraint(fields=["text_hash", "embedding_model"], name="intent_example_unique_text")
         ]
         indexes = [
             HnswIndex(
@@ -99,9 +97,7 @@ class Classification(models.Model):
     confidence = models.FloatField()
     scores = models.JSONField(default=dict)
     method = models.CharField(max_length=50)
-    explanation = models.JSONField(
-        default=dict, help_text="Neighbours with labels and similarities, vote margin"
-    )
+    explanation = models.JSONField(default=dict, help_text="Neighbours with labels and similarities, vote margin")
     snippets = models.JSONField(default=list, help_text="The knowledge chunks retrieved as context")
     embedding_model = models.CharField(max_length=200)
     latency_ms = models.FloatField(default=0)
@@ -125,9 +121,7 @@ class ModelCall(models.Model):
     operation = models.CharField(max_length=50)
     provider = models.CharField(max_length=50)
     model = models.CharField(max_length=200)
-    lead = models.ForeignKey(
-        Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="model_calls"
-    )
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="model_calls")
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
     cache_creation_tokens = models.PositiveIntegerField(default=0)

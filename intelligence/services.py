@@ -70,17 +70,12 @@ def model_call_record(
     )
 
 
-def llm_cost_usd(
-    model: str, input_tokens: int, output_tokens: int, cache_write: int, cache_read: int
-) -> Decimal:
+def llm_cost_usd(model: str, input_tokens: int, output_tokens: int, cache_write: int, cache_read: int) -> Decimal:
     prices = settings.LLM_PRICES_PER_MTOK.get(model)
     if prices is None:
         return Decimal(0)
     total = (
-        input_tokens * prices[0]
-        + output_tokens * prices[1]
-        + cache_write * prices[2]
-        + cache_read * prices[3]
+        input_tokens * prices[0] + output_tokens * prices[1] + cache_write * prices[2] + cache_read * prices[3]
     ) / 1_000_000
     return Decimal(str(round(total, 6)))
 
@@ -88,9 +83,7 @@ def llm_cost_usd(
 # --- Intent examples and knowledge ---
 
 
-def intent_examples_add(
-    *, examples: Iterable[tuple[str, str]], origin: str = IntentExample.Origin.SEED
-) -> int:
+def intent_examples_add(*, examples: Iterable[tuple[str, str]], origin: str = IntentExample.Origin.SEED) -> int:
     """Embed and store labelled examples (text, intent); texts already stored are skipped. Returns how many were new."""
     model_name = settings.EMBEDDING_MODEL
     rows = []
@@ -110,9 +103,7 @@ def intent_examples_add(
         return 0
     vectors = get_embedder().embed([t for t, _ in new_rows])
     objects = [
-        IntentExample(
-            text=t, text_hash=text_hash(t), intent=i, origin=origin, embedding=v, embedding_model=model_name
-        )
+        IntentExample(text=t, text_hash=text_hash(t), intent=i, origin=origin, embedding=v, embedding_model=model_name)
         for (t, i), v in zip(new_rows, vectors, strict=True)
     ]
     created = IntentExample.objects.bulk_create(objects, ignore_conflicts=True)
@@ -121,11 +112,7 @@ def intent_examples_add(
 
 def knowledge_load_path(*, path: Path) -> dict[str, int]:
     """Load a Markdown/text/FAQ-CSV file or a folder of them; unchanged documents are not re-embedded."""
-    files = (
-        sorted(p for p in path.rglob("*") if p.suffix.lower() in SUPPORTED_SUFFIXES)
-        if path.is_dir()
-        else [path]
-    )
+    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in SUPPORTED_SUFFIXES) if path.is_dir() else [path]
     stats = {"documents": 0, "unchanged": 0, "chunks": 0}
     for file in files:
         title, content, chunks = chunk_file(file)
@@ -247,9 +234,7 @@ def classify_text(*, text: str, k: int | None = None, with_knowledge: bool = Tru
             notes=["the lead sent no message text"],
         )
     if embedder.count_tokens(text) > embedder.max_tokens:
-        notes.append(
-            f"the message was longer than the model's {embedder.max_tokens}-token window; its start was used"
-        )
+        notes.append(f"the message was longer than the model's {embedder.max_tokens}-token window; its start was used")
     vector = embedder.embed_one(text)
 
     rows = list(
@@ -262,9 +247,7 @@ def classify_text(*, text: str, k: int | None = None, with_knowledge: bool = Tru
         raise RuntimeError(
             "No labelled intent examples are loaded for this embedding model; run `manage.py seed_demo`."
         )
-    neighbours = [
-        Neighbour(r["text"], r["intent"], round(1 - float(r["distance"]), 4), r["origin"]) for r in rows
-    ]
+    neighbours = [Neighbour(r["text"], r["intent"], round(1 - float(r["distance"]), 4), r["origin"]) for r in rows]
     scores = _vote(neighbours)
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
     intent, confidence = ranked[0]
@@ -305,10 +288,7 @@ def knowledge_search(*, vector: list[float], limit: int) -> list[Snippet]:
         .order_by("distance")
         .values("document__title", "heading", "text", "distance")[:limit]
     )
-    return [
-        Snippet(r["document__title"], r["heading"], r["text"], round(1 - float(r["distance"]), 4))
-        for r in rows
-    ]
+    return [Snippet(r["document__title"], r["heading"], r["text"], round(1 - float(r["distance"]), 4)) for r in rows]
 
 
 def classification_store(*, lead_id: int, result: ClassificationResult) -> Classification:

@@ -61,9 +61,7 @@ class Lead(models.Model):
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
 
-    created_by = models.CharField(
-        max_length=200, blank=True, help_text="The API key or user that submitted the lead"
-    )
+    created_by = models.CharField(max_length=200, blank=True, help_text="The API key or user that submitted the lead")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

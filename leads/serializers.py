@@ -64,9 +64,7 @@ class LeadCreateInput(StrictSerializer):
     def validate_phone(self, value: str) -> str:
         value = value.strip()
         if value and (not _PHONE.match(value) or sum(ch.isdigit() for ch in value) < 7):
-            raise serializers.ValidationError(
-                "Enter a phone number of 7 to 15 digits, optionally starting with +."
-            )
+            raise serializers.ValidationError("Enter a phone number of 7 to 15 digits, optionally starting with +.")
         return value
 
     def validate_metadata(self, value: dict) -> dict:

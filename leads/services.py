@@ -103,9 +103,7 @@ def lead_ingest(
             raw_payload=raw_payload,
             provider_message_id=provider_message_id,
         )
-        audit_record(
-            actor=actor, action="lead.ingest", obj=lead, after={"source": lead.source, "channel": channel}
-        )
+        audit_record(actor=actor, action="lead.ingest", obj=lead, after={"source": lead.source, "channel": channel})
         transaction.on_commit(
             lambda: lead_received.send(sender=Lead, lead_id=lead.pk, inbound_id=inbound.pk), robust=True
         )
@@ -250,9 +248,7 @@ def lead_record_failure(*, lead_id: int, error: str) -> Lead:
         if lead.state == Lead.State.PROCESSING:
             lead.state = Lead.State.CLASSIFIED if lead.intent else Lead.State.RECEIVED
         lead.processing_started_at = None
-        lead.save(
-            update_fields=["last_error", "last_error_at", "state", "processing_started_at", "updated_at"]
-        )
+        lead.save(update_fields=["last_error", "last_error_at", "state", "processing_started_at", "updated_at"])
         audit_record(
             actor="system:pipeline",
             action="lead.processing_failed",

@@ -87,7 +87,7 @@ class MessageAdmin(admin.ModelAdmin):
                     "last_error",
                 ]
             },
-        ),  # fmt: skip
+        ),
     ]
 
     def has_add_permission(self, request):
@@ -120,8 +120,9 @@ class MessageAdmin(admin.ModelAdmin):
         inbound = obj.in_reply_to
         if inbound is None:
             return "-"
-        return format_html("<strong>{}</strong><div style='white-space:pre-wrap'>{}</div>", inbound.subject,
-                           inbound.body)  # fmt: skip
+        return format_html(
+            "<strong>{}</strong><div style='white-space:pre-wrap'>{}</div>", inbound.subject, inbound.body
+        )
 
     @admin.display(description="Why this intent")
     def classification_explanation(self, obj: Message):
@@ -131,18 +132,18 @@ class MessageAdmin(admin.ModelAdmin):
         explanation = classification.explanation or {}
         rows = format_html_join(
             "",
-            "<tr><td>{}</td><td>{:.2f}</td><td>{}</td></tr>",
-            ((n["intent"], n["similarity"], n["text"]) for n in explanation.get("neighbours", [])),
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((n["intent"], f"{n['similarity']:.2f}", n["text"]) for n in explanation.get("neighbours", [])),
         )
         snippets = format_html_join(
             "", "<li><em>{}</em>: {}</li>", ((s["heading"], s["text"][:300]) for s in classification.snippets)
         )
         return format_html(
-            "<p><strong>{}</strong> with confidence {:.0%}. {}</p>"
+            "<p><strong>{}</strong> with confidence {}. {}</p>"
             "<table><tr><th>Intent</th><th>Similarity</th><th>Labelled example</th></tr>{}</table>"
             "<p>Knowledge used:</p><ul>{}</ul>",
             classification.intent,
-            classification.confidence,
+            f"{classification.confidence:.0%}",
             explanation.get("summary", ""),
             rows,
             snippets,
@@ -154,36 +155,25 @@ class MessageAdmin(admin.ModelAdmin):
         try:
             if "_approve" in request.POST:
                 message_approve(message_id=obj.pk, actor=actor, subject=subject, body=body)
-                self.message_user(
-                    request, "Approved: the reply will be sent by the worker.", messages.SUCCESS
-                )
+                self.message_user(request, "Approved: the reply will be sent by the worker.", messages.SUCCESS)
             elif "_reject" in request.POST:
-                message_reject(
-                    message_id=obj.pk, actor=actor, reason=form.cleaned_data.get("reject_reason", "")
-                )
+                message_reject(message_id=obj.pk, actor=actor, reason=form.cleaned_data.get("reject_reason", ""))
                 self.message_user(request, "Rejected: the draft will not be sent.", messages.SUCCESS)
             elif obj.status == Message.Status.PENDING_REVIEW:
                 message_update_draft(message_id=obj.pk, actor=actor, subject=subject, body=body)
         except ServiceError as exc:
             self.message_user(request, f"{exc.message} {exc.fields or ''}".strip(), messages.ERROR)
 
-    def save_related(self, request, form, formsets, change):
-        pass  # nothing related is edited here; the services above did the writing
-
     def log_change(self, request, obj, message):
         pass  # the services write the audit log
 
     @admin.action(description="Approve and send selected drafts")
     def approve_selected(self, request, queryset):
-        self._bulk(
-            request, queryset, lambda pk, actor: message_approve(message_id=pk, actor=actor), "Approved"
-        )
+        self._bulk(request, queryset, lambda pk, actor: message_approve(message_id=pk, actor=actor), "Approved")
 
     @admin.action(description="Reject selected drafts")
     def reject_selected(self, request, queryset):
-        self._bulk(
-            request, queryset, lambda pk, actor: message_reject(message_id=pk, actor=actor), "Rejected"
-        )
+        self._bulk(request, queryset, lambda pk, actor: message_reject(message_id=pk, actor=actor), "Rejected")
 
     def _bulk(self, request, queryset, action, verb: str) -> None:
         actor = actor_for_user(request.user)
@@ -194,8 +184,6 @@ class MessageAdmin(admin.ModelAdmin):
                 done += 1
             except ServiceError as exc:
                 failed.append(f"#{pk}: {exc.message}")
-        self.message_user(
-            request, f"{verb} {done} message(s).", messages.SUCCESS if done else messages.WARNING
-        )
+        self.message_user(request, f"{verb} {done} message(s).", messages.SUCCESS if done else messages.WARNING)
         if failed:
             self.message_user(request, "Skipped " + "; ".join(failed), messages.WARNING)

@@ -14,8 +14,11 @@ from messaging.services import message_approve, message_reject
 
 
 class LeadDetailApi(APIView):
-    @extend_schema(operation_id="leads_retrieve", summary="A lead with its intent, explanation and snippets",
-                   responses={200: LeadOutput})  # fmt: skip
+    @extend_schema(
+        operation_id="leads_retrieve",
+        summary="A lead with its intent, explanation and snippets",
+        responses={200: LeadOutput},
+    )
     def get(self, request, lead_id: int):
         return Response(LeadOutput(lead_detail(lead_id=lead_id)).data)
 

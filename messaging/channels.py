@@ -54,9 +54,7 @@ class EmailChannel:
             raise RuntimeError(f"the email backend reported {sent} messages sent")
         status = getattr(email, "anymail_status", None)
         provider_id = status.message_id if status is not None and status.message_id else message_id_header
-        backend = (
-            settings.EMAIL_BACKEND.rsplit(".", 2)[-2] if "anymail" in settings.EMAIL_BACKEND else "django"
-        )
+        backend = settings.EMAIL_BACKEND.rsplit(".", 2)[-2] if "anymail" in settings.EMAIL_BACKEND else "django"
         return SendResult(provider=f"email:{backend}", provider_message_id=str(provider_id))
 
 

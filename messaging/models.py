@@ -45,16 +45,12 @@ class Message(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField()
 
-    status = models.CharField(
-        max_length=20, choices=Status.choices, default=Status.PENDING_REVIEW, db_index=True
-    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING_REVIEW, db_index=True)
     generated_by = models.CharField(max_length=10, choices=GeneratedBy.choices)
     generation_reason = models.TextField(blank=True)
     template_name = models.CharField(max_length=200, blank=True)
     draft_confidence = models.FloatField(null=True, blank=True)
-    model_call = models.ForeignKey(
-        ModelCall, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    model_call = models.ForeignKey(ModelCall, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     approved_hash = models.CharField(max_length=64, blank=True, help_text="Hash of the exact text approved")
     approved_by = models.CharField(max_length=200, blank=True)

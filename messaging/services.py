@@ -171,9 +171,7 @@ def message_update_draft(
     with transaction.atomic():
         message = _locked_message(message_id)
         if message.status != Message.Status.PENDING_REVIEW:
-            raise InvalidTransition(
-                f"Only drafts pending review can be edited; this message is {message.status}."
-            )
+            raise InvalidTransition(f"Only drafts pending review can be edited; this message is {message.status}.")
         _validate_text(subject, body, message.channel)
         before = {"subject": message.subject, "body": message.body}
         if subject is not None:
@@ -183,15 +181,16 @@ def message_update_draft(
         if before != {"subject": message.subject, "body": message.body}:
             message.save(update_fields=["subject", "body", "updated_at"])
             audit_record(
-                actor=actor, action="message.edit", obj=message, before=before,
+                actor=actor,
+                action="message.edit",
+                obj=message,
+                before=before,
                 after={"subject": message.subject, "body": message.body},
-            )  # fmt: skip
+            )
     return message
 
 
-def message_approve(
-    *, message_id: int, actor: str, subject: str | None = None, body: str | None = None
-) -> Message:
+def message_approve(*, message_id: int, actor: str, subject: str | None = None, body: str | None = None) -> Message:
     """Approve a draft (optionally with edited text) and enqueue its sending once the transaction commits.
 
     The approval binds to the exact text approved: its hash is stored and checked again before sending.
@@ -203,9 +202,7 @@ def message_approve(
             message_update_draft(message_id=message_id, actor=actor, subject=subject, body=body)
         message = _locked_message(message_id)
         if message.status != Message.Status.PENDING_REVIEW:
-            raise InvalidTransition(
-                f"Only drafts pending review can be approved; this message is {message.status}."
-            )
+            raise InvalidTransition(f"Only drafts pending review can be approved; this message is {message.status}.")
         _validate_text(message.subject, message.body, message.channel)
         message.status = Message.Status.APPROVED
         message.approved_hash = body_hash(message.subject, message.body)
@@ -237,9 +234,7 @@ def message_reject(*, message_id: int, actor: str, reason: str = "") -> Message:
     with transaction.atomic():
         message = _locked_message(message_id)
         if message.status != Message.Status.PENDING_REVIEW:
-            raise InvalidTransition(
-                f"Only drafts pending review can be rejected; this message is {message.status}."
-            )
+            raise InvalidTransition(f"Only drafts pending review can be rejected; this message is {message.status}.")
         message.status = Message.Status.REJECTED
         message.rejected_reason = reason.strip()
         message.reviewed_by = actor

@@ -10,8 +10,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
-def tool_use_message(reply: dict[str, Any], *, model: str = "claude-sonnet-5-5", input_tokens: int = 812,
-                     output_tokens: int = 164, cache_read: int = 0) -> dict[str, Any]:  # fmt: skip
+def tool_use_message(
+    reply: dict[str, Any],
+    *,
+    model: str = "claude-sonnet-5-5",
+    input_tokens: int = 812,
+    output_tokens: int = 164,
+    cache_read: int = 0,
+) -> dict[str, Any]:
     return {
         "id": "msg_stub_01",
         "type": "message",

@@ -11,12 +11,17 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
-        ("Our gym opens in three weeks and we need a website with class booking. Budget signed off, start asap?",
-         "hot"),
-        ("Roughly what would a small website for a dog grooming business cost? Just weighing up options.", "warm"),
+        (
+            "Our gym opens in three weeks and we need a website with class booking. Budget signed off, start asap?",
+            "hot",
+        ),
+        (
+            "Roughly what would a small website for a dog grooming business cost? Just weighing up options.",
+            "warm",
+        ),
         ("Are there any vacancies for graduate web developers at your company?", "cold"),
     ],
-)  # fmt: skip
+)
 def test_unseen_leads_get_the_intent_of_their_nearest_labelled_examples(demo_knowledge, text, intent):
     result = classify_text(text=text)
     assert result.intent == intent, result.explanation()

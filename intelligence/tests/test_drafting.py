@@ -19,8 +19,14 @@ SNIPPETS = [
 
 
 def lead(channel="email", **overrides):
-    values = dict(lead_id=None, name="Priya Shah", company="Shah Physio", channel=channel, subject="New site",
-                  message="How long does a website take?")  # fmt: skip
+    values = dict(
+        lead_id=None,
+        name="Priya Shah",
+        company="Shah Physio",
+        channel=channel,
+        subject="New site",
+        message="How long does a website take?",
+    )
     values.update(overrides)
     return LeadFacts(**values)
 
@@ -63,10 +69,21 @@ def test_top_fact_cuts_at_a_sentence_and_skips_a_bare_yes():
 
 def test_claude_drafts_through_the_sdk_with_a_forced_tool_and_the_call_is_logged(anthropic_stub):
     anthropic_stub.queue(
-        StubResponse(200, tool_use_message({
-            "subject": "Your new clinic website", "body": "Hi Priya,\n\nA site takes 4 to 6 weeks.\n\nMaya",
-            "confidence": 0.82, "reasoning": "Answered the timeline question", "facts_used": ["4 to 6 weeks"],
-        }, input_tokens=900, output_tokens=120, cache_read=300))  # fmt: skip
+        StubResponse(
+            200,
+            tool_use_message(
+                {
+                    "subject": "Your new clinic website",
+                    "body": "Hi Priya,\n\nA site takes 4 to 6 weeks.\n\nMaya",
+                    "confidence": 0.82,
+                    "reasoning": "Answered the timeline question",
+                    "facts_used": ["4 to 6 weeks"],
+                },
+                input_tokens=900,
+                output_tokens=120,
+                cache_read=300,
+            ),
+        )
     )
     draft = draft_reply(lead=lead(), intent="warm", snippets=SNIPPETS)
     assert draft.generated_by == "llm"
@@ -86,8 +103,12 @@ def test_claude_drafts_through_the_sdk_with_a_forced_tool_and_the_call_is_logged
 
     call = ModelCall.objects.get(pk=draft.model_call_id)
     assert (call.status, call.provider, call.input_tokens, call.output_tokens, call.cache_read_tokens) == (
-        "ok", "anthropic", 900, 120, 300,
-    )  # fmt: skip
+        "ok",
+        "anthropic",
+        900,
+        120,
+        300,
+    )
     # claude-sonnet-5-5: $3/MTok in, $15/MTok out, $0.30/MTok cache read
     assert float(call.cost_usd) == pytest.approx((900 * 3 + 120 * 15 + 300 * 0.3) / 1_000_000)
 

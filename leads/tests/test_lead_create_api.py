@@ -34,8 +34,11 @@ def test_valid_lead_is_accepted_with_its_id_and_raw_payload_kept(api, django_cap
     lead = Lead.objects.get(pk=response.json()["id"])
     assert response.json() == {"id": lead.pk, "state": "received", "url": f"/api/leads/{lead.pk}/"}
     assert (lead.email, lead.company, lead.state, lead.created_by) == (
-        "priya@shahphysio.example", "Shah Physio", "received", "api_key:test-integration",
-    )  # fmt: skip
+        "priya@shahphysio.example",
+        "Shah Physio",
+        "received",
+        "api_key:test-integration",
+    )
     inbound = lead.inbound_messages.get()
     assert inbound.body == GOOD["message"]
     assert inbound.raw_payload["metadata"] == {"utm_source": "google"}
@@ -148,9 +151,12 @@ def test_idempotency_keys_are_scoped_to_the_api_key(api, client):
     _, other_key = api_key_create(name="other")
     post(api, GOOD, HTTP_IDEMPOTENCY_KEY="shared")
     client.post(
-        "/api/leads/", json.dumps(GOOD), content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {other_key}", HTTP_IDEMPOTENCY_KEY="shared",
-    )  # fmt: skip
+        "/api/leads/",
+        json.dumps(GOOD),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {other_key}",
+        HTTP_IDEMPOTENCY_KEY="shared",
+    )
     assert Lead.objects.count() == 2
 
 

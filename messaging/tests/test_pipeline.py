@@ -65,8 +65,15 @@ def test_a_lead_posted_to_the_api_is_classified_drafted_approved_and_emailed(
     assert DeliveryEvent.objects.filter(message=message, event_type="sent").count() == 1
     assert Lead.objects.get(pk=lead_id).state == "contacted"
     actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
-    assert {"lead.ingest", "lead.classify", "message.draft", "message.edit", "message.approve", "message.sent",
-            "lead.contacted"} <= set(actions)  # fmt: skip
+    assert {
+        "lead.ingest",
+        "lead.classify",
+        "message.draft",
+        "message.edit",
+        "message.approve",
+        "message.sent",
+        "lead.contacted",
+    } <= set(actions)
 
 
 def test_processing_a_lead_twice_drafts_once(api, demo_knowledge):
@@ -90,8 +97,13 @@ def test_a_failed_step_records_its_error_and_a_retry_completes_the_lead(api, dja
 
     from intelligence.services import intent_examples_add
 
-    intent_examples_add(examples=[("We need a website this month, budget approved", "hot"),
-                                  ("What do you charge?", "warm"), ("Just browsing", "cold")])  # fmt: skip
+    intent_examples_add(
+        examples=[
+            ("We need a website this month, budget approved", "hot"),
+            ("What do you charge?", "warm"),
+            ("Just browsing", "cold"),
+        ]
+    )
     from messaging.services import lead_retry
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -17,8 +17,10 @@ from messaging.tasks import send_message
 def approved_message(demo_knowledge, monkeypatch) -> Message:
     lead = lead_ingest(
         data=LeadInput(name="Ana Lopez", email="ana@lopez.example", message="How much is a website for my salon?"),
-        channel="api", actor="test", raw_payload={},
-    )  # fmt: skip
+        channel="api",
+        actor="test",
+        raw_payload={},
+    )
     lead_process(lead_id=lead.pk)  # (in transactional tests the on-commit job has already done it)
     message = Message.objects.get(lead=lead)
     with monkeypatch.context() as patch:  # approve without enqueueing the send, so each test sends by hand
@@ -41,8 +43,9 @@ def test_running_send_message_twice_sends_once(approved_message):
 
 @pytest.mark.django_db
 def test_a_message_that_is_not_approved_is_never_sent(demo_knowledge):
-    lead = lead_ingest(data=LeadInput(email="x@y.example", message="Need a shop"), channel="api", actor="t",
-                       raw_payload={})  # fmt: skip
+    lead = lead_ingest(
+        data=LeadInput(email="x@y.example", message="Need a shop"), channel="api", actor="t", raw_payload={}
+    )
     message = lead_process(lead_id=lead.pk)
     assert message_send(message_id=message.pk).status == "pending_review"
     assert mail.outbox == []

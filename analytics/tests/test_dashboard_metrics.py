@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import pytest
+
+from leads.services import LeadInput, lead_ingest
+from messaging.models import Message
+from messaging.services import lead_process, message_approve
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_leads(demo_knowledge, django_capture_on_commit_callbacks):
+    for email, text in [
+        ("a@shop.example", "We need an online shop this month, budget ready, start now"),
+        ("b@mail.example", "Just browsing, nice website."),
+    ]:
+        lead = lead_ingest(data=LeadInput(email=email, message=text), channel="api", actor="t", raw_payload={})
+        lead_process(lead_id=lead.pk)
+    first = Message.objects.order_by("id").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        message_approve(message_id=first.pk, actor="user:admin", body=first.body + "\n\nP.S. edited")
+
+
+def test_metrics_api_counts_leads_replies_and_edits(api, two_leads):
+    response = api.get("/api/dashboard/metrics/", {"days": 7})
+    assert response.status_code == 200
+    metrics = response.json()
+    assert metrics["window_days"] == 7
+    assert metrics["leads_total"] == 2
+    assert metrics["leads_by_intent"] == {"hot": 1, "cold": 1}
+    assert metrics["messages_by_status"] == {"sent": 1, "pending_review": 1}
+    assert metrics["drafts_by_generator"] == {"fallback": 2}
+    assert metrics["edit_rate"] == 1.0
+    assert metrics["median_minutes_to_draft"] is not None and metrics["median_minutes_to_send"] is not None
+
+
+def test_metrics_api_validates_its_window(api, db):
+    response = api.get("/api/dashboard/metrics/", {"days": "0"})
+    assert response.status_code == 400
+    assert "days" in response.json()["error"]["fields"]
+
+
+def test_analytics_page_renders_the_same_numbers_for_staff(admin_client, two_leads):
+    page = admin_client.get("/analytics/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Leads by intent" in html and "100%" in html  # the one approved draft was edited
+
+
+def test_analytics_page_needs_a_staff_login(client, db):
+    response = client.get("/analytics/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]

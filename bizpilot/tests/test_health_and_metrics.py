@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_checks_database_and_queue_and_reports_no_worker(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["database"]["pgvector"].startswith("0.")
+    assert body["checks"]["queue"]["ok"] is True
+    assert body["checks"]["queue"]["workers_alive"] == 0
+    assert body["status"] == "degraded"  # no worker runs in this test
+
+
+def test_healthz_is_503_when_the_database_is_unreachable(client, monkeypatch):
+    from django.db import connection
+
+    def broken_cursor(*args, **kwargs):
+        raise ConnectionError("server closed the connection")
+
+    monkeypatch.setattr(connection, "cursor", broken_cursor)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "down"
+    assert "server closed" in response.json()["checks"]["database"]["error"]
+
+
+def test_prometheus_metrics_are_exposed(client):
+    client.get("/healthz")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert "django_http_requests_total_by_view_transport_method_total" in response.content.decode()
+
+
+def test_every_response_carries_a_request_id_and_a_valid_incoming_one_is_kept(client):
+    generated = client.get("/healthz")["X-Request-ID"]
+    assert len(generated) == 32
+    assert client.get("/healthz", HTTP_X_REQUEST_ID="abc-123")["X-Request-ID"] == "abc-123"
+    assert client.get("/healthz", HTTP_X_REQUEST_ID="bad id\n")["X-Request-ID"] != "bad id\n"
+
+
+def test_logs_are_json_lines_with_the_request_id(api, capfd):
+    import logging
+
+    from bizpilot.logging import build_logging_config, configure
+
+    configure(build_logging_config(level="INFO", fmt="json"))
+    try:
+        api.post("/api/leads/", "{broken", content_type="application/json", HTTP_X_REQUEST_ID="req-42")
+    finally:
+        logging.getLogger().setLevel(logging.WARNING)
+    lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
+    assert any(line.get("request_id") == "req-42" and line["level"] == "warning" for line in lines), lines
+
+
+def test_openapi_schema_and_swagger_ui_are_served(client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    text = schema.content.decode()
+    for path in [
+        "/api/leads/",
+        "/api/leads/{lead_id}/",
+        "/api/messages/",
+        "/api/messages/{message_id}/review/",
+    ]:
+        assert path in text
+    assert "bearer" in text
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200 and "swagger" in docs.content.decode().lower()

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from bizpilot.models import AuditEvent
+from leads.services import LeadInput, lead_ingest
+from messaging.models import Message
+from messaging.services import lead_process
+
+pytestmark = pytest.mark.django_db
+
+
+def make_draft(message="We need a new website for our salon next month, can you quote?") -> Message:
+    lead = lead_ingest(
+        data=LeadInput(name="Ruth Okafor", email="ruth@okaforsalon.example", company="Okafor Salon", message=message),
+        channel="api",
+        actor="test",
+        raw_payload={},
+    )
+    lead_process(lead_id=lead.pk)
+    return Message.objects.get(lead=lead)
+
+
+def form_data(message: Message, **extra) -> dict:
+    management = {"events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"}  # the delivery events inline
+    return {"subject": message.subject, "body": message.body, "reject_reason": "", **management, **extra}
+
+
+def test_pending_drafts_are_listed_for_the_operator(admin_client, demo_knowledge):
+    draft = make_draft()
+    page = admin_client.get("/admin/messaging/message/?status__exact=pending_review")
+    assert page.status_code == 200
+    assert draft.to_address in page.content.decode()
+
+
+def test_operator_edits_and_approves_a_draft_and_it_is_sent(
+    admin_client, demo_knowledge, django_capture_on_commit_callbacks
+):
+    draft = make_draft()
+    page = admin_client.get(f"/admin/messaging/message/{draft.pk}/change/")
+    html = page.content.decode()
+    assert "Save and approve" in html and "Why this intent" in html
+    assert "most similar labelled examples" in html
+
+    edited = "Hi Ruth,\n\nThanks! A salon site takes 4 to 6 weeks. Shall we talk on Tuesday?\n\nMaya"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            f"/admin/messaging/message/{draft.pk}/change/", form_data(draft, body=edited, _approve="1")
+        )
+    assert response.status_code == 302, response.context_data["adminform"].form.errors
+    draft.refresh_from_db()
+    assert draft.status == "sent"
+    assert (draft.original_body != draft.body) and draft.body == edited
+    assert draft.approved_by == "user:admin"
+    assert mail.outbox[0].body == edited
+    assert AuditEvent.objects.filter(action="message.approve", actor="user:admin").exists()
+
+
+def test_operator_saves_a_draft_without_approving(admin_client, demo_knowledge):
+    draft = make_draft()
+    admin_client.post(f"/admin/messaging/message/{draft.pk}/change/", form_data(draft, body="New text", _continue="1"))
+    draft.refresh_from_db()
+    assert (draft.status, draft.body) == ("pending_review", "New text")
+    assert mail.outbox == []
+
+
+def test_operator_rejects_a_draft_with_a_reason(admin_client, demo_knowledge, django_capture_on_commit_callbacks):
+    draft = make_draft()
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            f"/admin/messaging/message/{draft.pk}/change/",
+            form_data(draft, reject_reason="Spam", _reject="1"),
+        )
+    draft.refresh_from_db()
+    assert (draft.status, draft.rejected_reason) == ("rejected", "Spam")
+    assert mail.outbox == []
+
+
+def test_bulk_approve_action_sends_each_selected_draft(
+    admin_client, demo_knowledge, django_capture_on_commit_callbacks
+):
+    drafts = [make_draft(), make_draft("Just browsing, nice site.")]
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            "/admin/messaging/message/",
+            {"action": "approve_selected", "_selected_action": [d.pk for d in drafts]},
+        )
+    assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
+    assert len(mail.outbox) == 2
+
+
+def test_lead_text_is_escaped_on_the_review_screen(admin_client, demo_knowledge):
+    draft = make_draft("<script>alert('x')</script> we need a site")
+    html = admin_client.get(f"/admin/messaging/message/{draft.pk}/change/").content.decode()
+    assert "<script>alert('x')</script>" not in html
+    assert "&lt;script&gt;" in html
