@@ -21,6 +21,8 @@ run: $(STAMP)
 	exec $(BIN)/python -m bizpilot.run
 
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

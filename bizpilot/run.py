@@ -55,6 +55,10 @@ def stop(processes: list[subprocess.Popen]) -> None:
 
 
 def main() -> int:
+    sys.path.insert(0, str(BASE_DIR))
+    from bizpilot.envfile import load_env_file
+
+    load_env_file(BASE_DIR / ".env")
     env = dict(os.environ)
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("PYTHONUNBUFFERED", "1")
@@ -62,7 +66,6 @@ def main() -> int:
     host = env.get("HOST", "127.0.0.1")
     embedded = not env.get("DATABASE_URL")
     if embedded:
-        sys.path.insert(0, str(BASE_DIR))
         from bizpilot import embedded_db
 
         log(f"starting the embedded PostgreSQL (data in {embedded_db.pgdata_dir()})")

@@ -48,3 +48,13 @@ def test_a_malformed_setting_is_a_clear_error():
     result = run_manage("check", WORKER_PROCESSES="many")
     assert result.returncode != 0
     assert "WORKER_PROCESSES must be an integer" in result.stderr
+
+
+def test_every_setting_read_from_the_environment_is_documented_in_env_example():
+    import re
+
+    source = (settings.BASE_DIR / "bizpilot" / "settings.py").read_text()
+    read = set(re.findall(r'env_(?:str|bool|int|float|list)\("([A-Z_]+)"', source))
+    documented = set(re.findall(r"^([A-Z_]+)=", (settings.BASE_DIR / ".env.example").read_text(), re.MULTILINE))
+    assert read, "the pattern found no settings"
+    assert read - documented == set()
