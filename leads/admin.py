@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from bizpilot.audit import actor_for_user
+from bizpilot.errors import ServiceError
 from leads.models import ApiKey, InboundMessage, Lead
+from leads.services import api_key_revoke, lead_retry
 
 
 class InboundMessageInline(admin.StackedInline):
@@ -34,6 +37,7 @@ class LeadAdmin(admin.ModelAdmin):
     search_fields = ["name", "email", "phone", "company"]
     date_hierarchy = "created_at"
     inlines = [InboundMessageInline]
+    actions = ["retry_processing"]
     readonly_fields = [
         "state",
         "intent",
@@ -58,6 +62,19 @@ class LeadAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # leads arrive through the API, webhooks and imports, which run the pipeline
 
+    @admin.action(description="Retry processing (classify and draft again where it failed)")
+    def retry_processing(self, request, queryset):
+        done, skipped = 0, []
+        for lead_id in queryset.values_list("pk", flat=True):
+            try:
+                lead_retry(lead_id=lead_id, actor=actor_for_user(request.user))
+                done += 1
+            except ServiceError as exc:
+                skipped.append(f"#{lead_id}: {exc.message}")
+        self.message_user(request, f"Queued {done} lead(s) for processing.", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, "Skipped " + "; ".join(skipped), messages.WARNING)
+
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
@@ -70,9 +87,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected API keys")
     def revoke(self, request, queryset):
-        from bizpilot.audit import actor_for_user
-        from leads.services import api_key_revoke
-
         for api_key in queryset:
             api_key_revoke(api_key_id=api_key.pk, actor=actor_for_user(request.user))
         self.message_user(request, f"Revoked {queryset.count()} key(s).")

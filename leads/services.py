@@ -238,6 +238,22 @@ def lead_transition(*, lead: Lead, to_state: str, actor: str) -> Lead:
     return lead
 
 
+def lead_retry(*, lead_id: int, actor: str) -> Lead:
+    """Run the pipeline again for a lead that has not been drafted (its last attempt failed or never ran)."""
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+        if lead is None:
+            raise NotFound(f"Lead {lead_id} does not exist.")
+        if lead.state not in {Lead.State.RECEIVED, Lead.State.CLASSIFIED, Lead.State.PROCESSING}:
+            raise InvalidTransition(f"Lead {lead_id} is {lead.state}; only leads not yet drafted can be retried.")
+        audit_record(actor=actor, action="lead.retry", obj=lead, after={"state": lead.state})
+        inbound = lead.inbound_messages.order_by("-received_at", "-id").first()
+        transaction.on_commit(
+            lambda: lead_received.send(sender=Lead, lead_id=lead.pk, inbound_id=inbound.pk if inbound else None)
+        )
+    return lead
+
+
 def lead_record_failure(*, lead_id: int, error: str) -> Lead:
     """A pipeline step failed: keep the error and put the lead back where a retry picks it up."""
     with transaction.atomic():

@@ -106,20 +106,6 @@ def _store_draft(
     return message
 
 
-def lead_retry(*, lead_id: int, actor: str) -> None:
-    """Enqueue the pipeline again for a lead whose processing failed."""
-    from messaging.tasks import enqueue_process_lead
-
-    lead = Lead.objects.filter(pk=lead_id).first()
-    if lead is None:
-        raise NotFound(f"Lead {lead_id} does not exist.")
-    if lead.state not in {Lead.State.RECEIVED, Lead.State.CLASSIFIED, Lead.State.PROCESSING}:
-        raise InvalidTransition(f"Lead {lead_id} is {lead.state}; only unfinished leads can be retried.")
-    with transaction.atomic():
-        audit_record(actor=actor, action="lead.retry", obj=lead, after={"state": lead.state})
-        transaction.on_commit(lambda: enqueue_process_lead(lead_id))
-
-
 def leads_requeue_stalled(*, older_than: timedelta = timedelta(minutes=2)) -> int:
     """Safety net run on a schedule: enqueue leads whose job was never run or died (nothing accepted is lost)."""
     from messaging.tasks import enqueue_process_lead
@@ -141,6 +127,11 @@ def leads_requeue_stalled(*, older_than: timedelta = timedelta(minutes=2)) -> in
 
 
 # --- Review ---
+
+
+def _require_pending_review(message: Message, verb: str) -> None:
+    if message.status != Message.Status.PENDING_REVIEW:
+        raise InvalidTransition(f"Only drafts pending review can be {verb}; this message is {message.status}.")
 
 
 def _locked_message(message_id: int) -> Message:
@@ -170,8 +161,7 @@ def message_update_draft(
     """Edit a draft that is still waiting for review; the original text is kept alongside."""
     with transaction.atomic():
         message = _locked_message(message_id)
-        if message.status != Message.Status.PENDING_REVIEW:
-            raise InvalidTransition(f"Only drafts pending review can be edited; this message is {message.status}.")
+        _require_pending_review(message, "edited")
         _validate_text(subject, body, message.channel)
         before = {"subject": message.subject, "body": message.body}
         if subject is not None:
@@ -201,8 +191,7 @@ def message_approve(*, message_id: int, actor: str, subject: str | None = None, 
         if subject is not None or body is not None:
             message_update_draft(message_id=message_id, actor=actor, subject=subject, body=body)
         message = _locked_message(message_id)
-        if message.status != Message.Status.PENDING_REVIEW:
-            raise InvalidTransition(f"Only drafts pending review can be approved; this message is {message.status}.")
+        _require_pending_review(message, "approved")
         _validate_text(message.subject, message.body, message.channel)
         message.status = Message.Status.APPROVED
         message.approved_hash = body_hash(message.subject, message.body)
@@ -233,8 +222,7 @@ def message_approve(*, message_id: int, actor: str, subject: str | None = None, 
 def message_reject(*, message_id: int, actor: str, reason: str = "") -> Message:
     with transaction.atomic():
         message = _locked_message(message_id)
-        if message.status != Message.Status.PENDING_REVIEW:
-            raise InvalidTransition(f"Only drafts pending review can be rejected; this message is {message.status}.")
+        _require_pending_review(message, "rejected")
         message.status = Message.Status.REJECTED
         message.rejected_reason = reason.strip()
         message.reviewed_by = actor

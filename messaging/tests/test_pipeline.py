@@ -86,7 +86,9 @@ def test_processing_a_lead_twice_drafts_once(api, demo_knowledge):
     assert Classification.objects.filter(lead_id=lead_id).count() == 1
 
 
-def test_a_failed_step_records_its_error_and_a_retry_completes_the_lead(api, django_capture_on_commit_callbacks):
+def test_a_failed_step_records_its_error_and_a_retry_from_the_admin_completes_the_lead(
+    api, admin_client, django_capture_on_commit_callbacks
+):
     # No labelled examples are loaded yet, so classification fails.
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post("/api/leads/", json.dumps(HOT_LEAD), content_type="application/json")
@@ -104,10 +106,11 @@ def test_a_failed_step_records_its_error_and_a_retry_completes_the_lead(api, dja
             ("Just browsing", "cold"),
         ]
     )
-    from messaging.services import lead_retry
-
     with django_capture_on_commit_callbacks(execute=True):
-        lead_retry(lead_id=lead.pk, actor="user:admin")
+        response = admin_client.post(
+            "/admin/leads/lead/", {"action": "retry_processing", "_selected_action": [lead.pk]}
+        )
+    assert response.status_code == 302
     lead.refresh_from_db()
     assert (lead.state, lead.intent, lead.last_error) == ("drafted", "hot", "")
     assert lead.processing_attempts == 2
@@ -133,3 +136,15 @@ def test_a_lead_classified_before_the_draft_failed_resumes_at_drafting(api, demo
     assert lead_process(lead_id=lead_id) is not None
     assert Classification.objects.filter(lead_id=lead_id).count() == 1  # not classified a second time
     assert Lead.objects.get(pk=lead_id).state == "drafted"
+
+
+def test_a_drafted_lead_cannot_be_retried(api, demo_knowledge, django_capture_on_commit_callbacks):
+    from bizpilot.errors import InvalidTransition
+    from leads.services import lead_retry
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_id = api.post("/api/leads/", json.dumps(HOT_LEAD), content_type="application/json").json()["id"]
+    assert Lead.objects.get(pk=lead_id).state == "drafted"
+    with pytest.raises(InvalidTransition):
+        lead_retry(lead_id=lead_id, actor="user:admin")
+    assert Message.objects.filter(lead_id=lead_id).count() == 1
