@@ -7,7 +7,7 @@ from datetime import timedelta
 from statistics import median
 from typing import Any
 
-from django.db.models import Count, Min, Sum
+from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
 
 from intelligence.models import ModelCall
@@ -42,7 +42,7 @@ def dashboard_metrics(*, days: int = 30) -> DashboardMetrics:
 
     reviewed = messages.filter(status__in=["approved", "sending", "sent", "delivered"])
     reviewed_total = reviewed.count()
-    edited = sum(1 for m in reviewed.only("subject", "body", "original_subject", "original_body") if m.was_edited)
+    edited = reviewed.filter(~Q(body=F("original_body")) | ~Q(subject=F("original_subject"))).count()
 
     firsts = leads.annotate(first_draft=Min("messages__created_at"), first_sent=Min("messages__sent_at")).values(
         "created_at", "first_draft", "first_sent"
