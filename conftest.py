@@ -11,6 +11,14 @@ from rest_framework.test import APIClient
 from intelligence.tests.anthropic_stub import AnthropicStub
 
 
+@pytest.fixture(autouse=True)
+def fresh_intent_models():
+    """Each test has its own database state: no process-level model trained in another test may answer."""
+    from intelligence.classifier import invalidate_intent_models
+
+    invalidate_intent_models()
+
+
 @pytest.fixture
 def demo_knowledge(db):
     """The demo business's labelled intent examples and knowledge base, embedded with the real model."""

@@ -230,6 +230,10 @@ Q_CLUSTER = {
 EMBEDDING_MODEL = env_str("EMBEDDING_MODEL", "all-MiniLM-L6-v2")
 EMBEDDING_DIMENSIONS = 384
 CLASSIFIER_K = env_int("CLASSIFIER_K", 7)
+CLASSIFIER_METHOD = env_str("CLASSIFIER_METHOD", "svm")
+if CLASSIFIER_METHOD not in {"svm", "logreg", "knn"}:
+    raise ImproperlyConfigured("CLASSIFIER_METHOD must be svm, logreg or knn")
+CLASSIFIER_MIN_SIMILARITY = env_float("CLASSIFIER_MIN_SIMILARITY", 0.2)
 KNOWLEDGE_TOP_K = env_int("KNOWLEDGE_TOP_K", 3)
 
 ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY")

@@ -6,12 +6,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from analytics.views import DashboardMetricsApi, analytics_index
 from bizpilot.health import healthz
+from intelligence.api import LeadIntentCorrectionApi
 from leads.api import LeadCreateApi
 from messaging.api import LeadDetailApi, MessageDetailApi, MessageListApi, MessageReviewApi
 
 api = [
     path("leads/", LeadCreateApi.as_view(), name="lead-create"),
     path("leads/<int:lead_id>/", LeadDetailApi.as_view(), name="lead-detail"),
+    path("leads/<int:lead_id>/intent/", LeadIntentCorrectionApi.as_view(), name="lead-intent"),
     path("messages/", MessageListApi.as_view(), name="message-list"),
     path("messages/<int:message_id>/", MessageDetailApi.as_view(), name="message-detail"),
     path("messages/<int:message_id>/review/", MessageReviewApi.as_view(), name="message-review"),

@@ -27,7 +27,12 @@ class IntentExample(models.Model):
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.SEED)
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
     embedding_model = models.CharField(max_length=200)
+    source_lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The corrected lead"
+    )
+    created_by = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import html
-import math
 import re
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.html import strip_tags
 from pgvector.django import CosineDistance
 
+from intelligence.classifier import INTENTS, invalidate_intent_models
 from intelligence.embeddings import get_embedder
 from intelligence.knowledge import SUPPORTED_SUFFIXES, chunk_embedding_text, chunk_file
 from intelligence.models import (
@@ -29,9 +28,6 @@ from intelligence.models import (
     text_hash,
 )
 from leads.models import Intent
-
-INTENTS = [Intent.HOT.value, Intent.WARM.value, Intent.COLD.value]
-
 
 # --- Model call log ---
 
@@ -107,7 +103,15 @@ def intent_examples_add(*, examples: Iterable[tuple[str, str]], origin: str = In
         for (t, i), v in zip(new_rows, vectors, strict=True)
     ]
     created = IntentExample.objects.bulk_create(objects, ignore_conflicts=True)
+    _examples_changed()
     return len(created)
+
+
+def _examples_changed() -> None:
+    # Retrain at once in this process (also inside a transaction that may roll back: a retrain is all that costs) and
+    # again after commit; other processes notice within classifier.VERSION_CHECK_SECONDS.
+    invalidate_intent_models()
+    transaction.on_commit(invalidate_intent_models)
 
 
 def knowledge_load_path(*, path: Path) -> dict[str, int]:
@@ -195,9 +199,9 @@ class ClassificationResult:
             return "No usable text to compare with labelled examples; " + "; ".join(self.notes)
         agreeing = sum(1 for n in self.neighbours if n.intent == self.intent)
         return (
+            f"{self.intent} with {self.confidence:.0%} confidence (margin {self.margin:.2f} over the next intent); "
             f"{agreeing} of the {len(self.neighbours)} most similar labelled examples are {self.intent} "
-            f'(closest: "{self.neighbours[0].text[:80]}", similarity {self.neighbours[0].similarity:.2f}); '
-            f"vote margin {self.margin:.2f}."
+            f'(closest: "{self.neighbours[0].text[:80]}", similarity {self.neighbours[0].similarity:.2f}).'
         )
 
 
@@ -212,15 +216,33 @@ def lead_text(*, subject: str, body: str) -> str:
     return " ".join(text.split())
 
 
-def classify_text(*, text: str, k: int | None = None, with_knowledge: bool = True) -> ClassificationResult:
-    """hot/warm/cold by a similarity-weighted vote of the k nearest labelled examples (pgvector, cosine)."""
+_URL = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def has_signal(text: str) -> bool:
+    """Whether the text has any words once links are removed (emoji, punctuation or a bare URL carry no intent)."""
+    return bool(_WORD.search(_URL.sub(" ", text)))
+
+
+def classify_text(
+    *, text: str, k: int | None = None, with_knowledge: bool = True, method: str | None = None
+) -> ClassificationResult:
+    """hot/warm/cold with a calibrated confidence; the k nearest labelled examples (pgvector) explain it.
+
+    Reads only, so evaluation runs never write. The intent model (classifier.py) is trained from the stored examples.
+    """
+    from intelligence.classifier import get_intent_model
+
     started = time.perf_counter()
     k = k or settings.CLASSIFIER_K
+    method = method or settings.CLASSIFIER_METHOD
     embedder = get_embedder()
     model_name = embedder.model_name
     notes: list[str] = []
-    if not text.strip():
+    if not has_signal(text):
         uniform = round(1 / len(INTENTS), 4)
+        notes.append("the lead sent no message text" if not text.strip() else "the message has no words to go on")
         return ClassificationResult(
             intent=Intent.COLD,
             confidence=uniform,
@@ -228,57 +250,75 @@ def classify_text(*, text: str, k: int | None = None, with_knowledge: bool = Tru
             neighbours=[],
             snippets=[],
             margin=0.0,
-            method="empty-text",
+            method="no-signal",
             embedding_model=model_name,
-            latency_ms=(time.perf_counter() - started) * 1000,
-            notes=["the lead sent no message text"],
+            latency_ms=round((time.perf_counter() - started) * 1000, 2),
+            notes=notes,
         )
-    if embedder.count_tokens(text) > embedder.max_tokens:
+    # A token covers at least one character, so only long texts can overflow the window (and need counting).
+    if len(text) + 2 > embedder.max_tokens and embedder.count_tokens(text) > embedder.max_tokens:
         notes.append(f"the message was longer than the model's {embedder.max_tokens}-token window; its start was used")
     vector = embedder.embed_one(text)
 
-    rows = list(
-        IntentExample.objects.filter(embedding_model=model_name)
-        .annotate(distance=CosineDistance("embedding", vector))
-        .order_by("distance")
-        .values("text", "intent", "origin", "distance")[:k]
+    neighbours, snippets = retrieve(
+        vector=vector, examples=k, chunks=settings.KNOWLEDGE_TOP_K if with_knowledge else 0, model_name=model_name
     )
-    if not rows:
-        raise RuntimeError(
-            "No labelled intent examples are loaded for this embedding model; run `manage.py seed_demo`."
-        )
-    neighbours = [Neighbour(r["text"], r["intent"], round(1 - float(r["distance"]), 4), r["origin"]) for r in rows]
-    scores = _vote(neighbours)
+    intent_model = get_intent_model(embedding_model=model_name, method=method, k=k)
+    probabilities = intent_model.probabilities(vector)
+    scores = {intent: float(probabilities[INTENTS.index(intent)]) for intent in INTENTS}
+    if neighbours and neighbours[0].similarity < settings.CLASSIFIER_MIN_SIMILARITY:
+        # Far from every labelled example: the model extrapolates, so say so and pull confidence toward uniform.
+        notes.append(f"unlike any labelled example (closest similarity {neighbours[0].similarity:.2f})")
+        scores = {intent: 0.5 * value + 0.5 / len(INTENTS) for intent, value in scores.items()}
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
     intent, confidence = ranked[0]
-    margin = round(ranked[0][1] - ranked[1][1], 4)
 
-    snippets = knowledge_search(vector=vector, limit=settings.KNOWLEDGE_TOP_K) if with_knowledge else []
     return ClassificationResult(
         intent=intent,
         confidence=round(confidence, 4),
         scores={key: round(value, 4) for key, value in scores.items()},
         neighbours=neighbours,
         snippets=snippets,
-        margin=margin,
-        method=f"knn-weighted(k={k})",
+        margin=round(ranked[0][1] - ranked[1][1], 4),
+        method=f"{intent_model.method}(k={k}, T={intent_model.temperature:.3f})",
         embedding_model=model_name,
         latency_ms=round((time.perf_counter() - started) * 1000, 2),
         notes=notes,
     )
 
 
-# Softmax temperature over similarities: closer neighbours weigh exponentially more than far ones.
-VOTE_TEMPERATURE = 0.05
+_RETRIEVE_SQL = """
+(SELECT 'example', e.text, e.intent, e.origin, '', '', e.embedding <=> %(v)s::vector AS distance
+   FROM intelligence_intentexample e
+  WHERE e.embedding_model = %(model)s
+  ORDER BY e.embedding <=> %(v)s::vector LIMIT %(examples)s)
+UNION ALL
+(SELECT 'chunk', c.text, '', '', d.title, c.heading, c.embedding <=> %(v)s::vector AS distance
+   FROM intelligence_knowledgechunk c JOIN intelligence_knowledgedocument d ON d.id = c.document_id
+  WHERE c.embedding_model = %(model)s
+  ORDER BY c.embedding <=> %(v)s::vector LIMIT %(chunks)s)
+"""
 
 
-def _vote(neighbours: Sequence[Neighbour]) -> dict[str, float]:
-    weights: dict[str, float] = defaultdict(float)
-    top = max(n.similarity for n in neighbours)
-    for n in neighbours:
-        weights[n.intent] += math.exp((n.similarity - top) / VOTE_TEMPERATURE)
-    total = sum(weights.values())
-    return {intent: weights.get(intent, 0.0) / total for intent in INTENTS}
+def retrieve(
+    *, vector: list[float], examples: int, chunks: int, model_name: str
+) -> tuple[list[Neighbour], list[Snippet]]:
+    """The nearest labelled examples and knowledge chunks in one round trip (each part ordered by the HNSW index)."""
+    literal = "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
+    with connection.cursor() as cursor:
+        cursor.execute(_RETRIEVE_SQL, {"v": literal, "model": model_name, "examples": examples, "chunks": chunks})
+        rows = cursor.fetchall()
+    neighbours = [
+        Neighbour(text, intent, round(1 - float(distance), 4), origin)
+        for kind, text, intent, origin, _, _, distance in rows
+        if kind == "example"
+    ]
+    snippets = [
+        Snippet(title, heading, text, round(1 - float(distance), 4))
+        for kind, text, _, _, title, heading, distance in rows
+        if kind == "chunk"
+    ]
+    return neighbours, snippets
 
 
 def knowledge_search(*, vector: list[float], limit: int) -> list[Snippet]:
@@ -308,4 +348,56 @@ def classification_store(*, lead_id: int, result: ClassificationResult) -> Class
             latency_ms=result.latency_ms,
         )
         lead_record_classification(lead_id=lead_id, intent=result.intent, confidence=result.confidence)
+    return classification
+
+
+def lead_correct_intent(*, lead_id: int, intent: str, actor: str) -> Classification:
+    """An operator says what the lead's intent really is. The correction takes effect on the lead, is kept as a
+    Classification, and the lead's text becomes a labelled example (origin `operator`) that the next similar lead is
+    classified with."""
+    from bizpilot.audit import audit_record
+    from bizpilot.errors import NotFound, ValidationFailed
+    from leads.models import Lead
+    from leads.services import lead_record_classification
+
+    if intent not in INTENTS:
+        raise ValidationFailed("Unknown intent.", fields={"intent": [f"Must be one of {', '.join(INTENTS)}."]})
+    lead = Lead.objects.filter(pk=lead_id).first()
+    if lead is None:
+        raise NotFound(f"Lead {lead_id} does not exist.")
+    inbound = lead.inbound_messages.order_by("-received_at", "-id").first()
+    text = lead_text(subject=inbound.subject, body=inbound.body) if inbound else ""
+    learnable = has_signal(text)
+    model_name = settings.EMBEDDING_MODEL
+    vector = get_embedder().embed_one(text) if learnable else None  # before the transaction
+
+    with transaction.atomic():
+        previous = {"intent": lead.intent, "confidence": lead.intent_confidence}
+        example = None
+        if learnable:
+            example, _ = IntentExample.objects.update_or_create(
+                text_hash=text_hash(text),
+                embedding_model=model_name,
+                defaults={"text": text, "intent": intent, "origin": IntentExample.Origin.OPERATOR,
+                          "embedding": vector, "source_lead": lead, "created_by": actor},
+            )  # fmt: skip
+        classification = Classification.objects.create(
+            lead=lead,
+            intent=intent,
+            confidence=1.0,
+            scores={i: float(i == intent) for i in INTENTS},
+            method="operator",
+            explanation={
+                "summary": f"Set to {intent} by {actor} (was {previous['intent'] or 'unclassified'}).",
+                "previous": previous,
+                "learned_example_id": example.pk if example else None,
+                "neighbours": [],
+                "notes": [] if learnable else ["the lead has no text to learn from"],
+            },
+            embedding_model=model_name,
+        )
+        lead_record_classification(lead_id=lead.pk, intent=intent, confidence=1.0, actor=actor)
+        if example is not None:
+            audit_record(actor=actor, action="intent_example.learn", obj=example, after={"intent": intent})
+        _examples_changed()
     return classification

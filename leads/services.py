@@ -202,7 +202,7 @@ def lead_claim_for_processing(*, lead_id: int) -> Lead | None:
     return lead
 
 
-def lead_record_classification(*, lead_id: int, intent: str, confidence: float) -> Lead:
+def lead_record_classification(*, lead_id: int, intent: str, confidence: float, actor: str = "system:pipeline") -> Lead:
     """The lead holds the intent in effect; the Classification rows (intelligence) keep the history."""
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead_id)
@@ -216,8 +216,8 @@ def lead_record_classification(*, lead_id: int, intent: str, confidence: float) 
             fields.append("state")
         lead.save(update_fields=fields)
         audit_record(
-            actor="system:pipeline",
-            action="lead.classify",
+            actor=actor,
+            action="lead.classify" if actor == "system:pipeline" else "lead.intent_corrected",
             obj=lead,
             before=before,
             after={"intent": intent, "intent_confidence": confidence, "state": lead.state},

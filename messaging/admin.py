@@ -6,6 +6,7 @@ from django.utils.html import format_html, format_html_join
 
 from bizpilot.audit import actor_for_user
 from bizpilot.errors import ServiceError
+from intelligence.services import lead_correct_intent
 from messaging.models import DeliveryEvent, Message
 from messaging.services import message_approve, message_reject, message_update_draft
 
@@ -51,7 +52,7 @@ class MessageAdmin(admin.ModelAdmin):
     list_filter = ["status", "channel", "generated_by", "lead__intent"]
     list_select_related = ["lead"]
     search_fields = ["to_address", "subject", "body", "lead__name", "lead__company"]
-    actions = ["approve_selected", "reject_selected"]
+    actions = ["approve_selected", "reject_selected", "intent_hot", "intent_warm", "intent_cold"]
     inlines = [DeliveryEventInline]
     readonly_fields = [
         "lead",
@@ -174,6 +175,25 @@ class MessageAdmin(admin.ModelAdmin):
     @admin.action(description="Reject selected drafts")
     def reject_selected(self, request, queryset):
         self._bulk(request, queryset, lambda pk, actor: message_reject(message_id=pk, actor=actor), "Rejected")
+
+    @admin.action(description="Correct the lead's intent to hot (teaches the classifier)")
+    def intent_hot(self, request, queryset):
+        self._correct_intent(request, queryset, "hot")
+
+    @admin.action(description="Correct the lead's intent to warm (teaches the classifier)")
+    def intent_warm(self, request, queryset):
+        self._correct_intent(request, queryset, "warm")
+
+    @admin.action(description="Correct the lead's intent to cold (teaches the classifier)")
+    def intent_cold(self, request, queryset):
+        self._correct_intent(request, queryset, "cold")
+
+    def _correct_intent(self, request, queryset, intent: str) -> None:
+        lead_ids = set(queryset.values_list("lead_id", flat=True))
+        actor = actor_for_user(request.user)
+        for lead_id in lead_ids:
+            lead_correct_intent(lead_id=lead_id, intent=intent, actor=actor)
+        self.message_user(request, f"Set {len(lead_ids)} lead(s) to {intent}; the classifier learned from them.")
 
     def _bulk(self, request, queryset, action, verb: str) -> None:
         actor = actor_for_user(request.user)

@@ -75,3 +75,45 @@ def test_html_is_reduced_to_text_before_classifying():
 def test_classifying_without_examples_fails_loudly(db):
     with pytest.raises(RuntimeError, match="seed_demo"):
         classify_text(text="Need a website")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["👍🔥🔥", "https://example.com/landing?utm=1", "???", "www.example.org", "\n\t  "],
+)
+def test_text_without_words_gets_low_confidence_and_a_reason(demo_knowledge, text):
+    result = classify_text(text=text)
+    assert result.confidence <= 0.34
+    assert result.notes and result.neighbours == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Necesitamos una página web urgente para nuestra clínica, ¿pueden empezar esta semana?",
+        "我们需要一个新网站",
+        "Need a website 🚀🚀 asap!!! can pay today 💸",
+        "<html><body><div>We need a quote</div><p>for a <b>new shop</b></p></body></html>",
+        "Hi " * 5000,
+    ],
+)
+def test_unusual_input_is_classified_without_errors(demo_knowledge, text):
+    result = classify_text(text=lead_text(subject="", body=text))
+    assert result.intent in {"hot", "warm", "cold"}
+    assert 0 < result.confidence <= 1
+    assert result.explanation()["summary"]
+
+
+def test_the_full_pipeline_survives_a_10000_character_html_email(api, demo_knowledge):
+    import json
+
+    body = "<p>" + ("We are interested in a website redesign. " * 240)[:9990] + "</p>"
+    response = api.post("/api/leads/", json.dumps({"email": "long@x.example", "message": body}),
+                        content_type="application/json")  # fmt: skip
+    assert response.status_code == 202
+    from messaging.services import lead_process
+
+    lead_process(lead_id=response.json()["id"])
+    detail = api.get(f"/api/leads/{response.json()['id']}/").json()
+    assert detail["state"] == "drafted"
+    assert any("token window" in note for note in detail["explanation"]["notes"])

@@ -1,0 +1,135 @@
+"""Evaluating the intent classifier on a labelled CSV: quality, calibration and latency, without writing anything."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import statistics
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import connection
+
+from intelligence.classifier import INTENTS
+
+
+class EvaluationInputError(ValueError):
+    """The evaluation CSV is unusable; the message names the line."""
+
+
+@dataclass(frozen=True)
+class LabelledRow:
+    line: int
+    message: str
+    intent: str
+
+
+def read_labelled_csv(path: Path) -> list[LabelledRow]:
+    try:
+        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise EvaluationInputError(f"{path}: {exc.strerror}") from exc
+    with handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or not {"message", "intent"} <= {f.strip() for f in reader.fieldnames}:
+            raise EvaluationInputError(f"{path}: line 1: the header must name the columns message,intent")
+        rows, errors = [], []
+        for row in reader:
+            line = reader.line_num
+            intent = (row.get("intent") or "").strip().lower()
+            if intent not in INTENTS:
+                errors.append(f"line {line}: intent must be one of {', '.join(INTENTS)}, not {intent!r}")
+                continue
+            rows.append(LabelledRow(line, row.get("message") or "", intent))
+    if errors:
+        raise EvaluationInputError(f"{path}:\n" + "\n".join(errors))
+    if not rows:
+        raise EvaluationInputError(f"{path}: no rows to evaluate")
+    return rows
+
+
+@contextlib.contextmanager
+def forbid_writes() -> Iterator[None]:
+    """Fail loudly if anything tries to write to the database while evaluating."""
+
+    def guard(execute, sql, params, many, context):
+        verb = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+        if verb in {"INSERT", "UPDATE", "DELETE", "TRUNCATE", "CREATE", "ALTER", "DROP"}:
+            raise RuntimeError(f"evaluation must not write to the database: {sql[:80]}")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(guard):
+        yield
+
+
+def expected_calibration_error(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
+    """ECE: the gap between confidence and accuracy, averaged over equal-width confidence bins, weighted by size."""
+    total = len(confidences)
+    error = 0.0
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        members = [i for i, c in enumerate(confidences) if (low < c <= high) or (b == 0 and c == 0)]
+        if members:
+            accuracy = sum(correct[i] for i in members) / len(members)
+            confidence = sum(confidences[i] for i in members) / len(members)
+            error += len(members) / total * abs(accuracy - confidence)
+    return error
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def evaluate(
+    rows: list[LabelledRow], *, k: int | None = None, with_knowledge: bool = True, method: str | None = None
+) -> dict[str, Any]:
+    from intelligence.services import classify_text
+
+    with forbid_writes():
+        classify_text(text=rows[0].message, k=k, with_knowledge=with_knowledge, method=method)  # warm up: load, train
+        predictions, latencies = [], []
+        for row in rows:
+            started = time.perf_counter()
+            result = classify_text(text=row.message, k=k, with_knowledge=with_knowledge, method=method)
+            latencies.append((time.perf_counter() - started) * 1000)
+            predictions.append(result)
+
+    truth = [row.intent for row in rows]
+    predicted = [p.intent for p in predictions]
+    confusion = [[sum(1 for t, p in zip(truth, predicted, strict=True) if t == a and p == b) for b in INTENTS]
+                 for a in INTENTS]  # fmt: skip
+    per_class = {}
+    for i, intent in enumerate(INTENTS):
+        tp = confusion[i][i]
+        predicted_n = sum(confusion[r][i] for r in range(len(INTENTS)))
+        actual_n = sum(confusion[i])
+        precision = tp / predicted_n if predicted_n else 0.0
+        recall = tp / actual_n if actual_n else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[intent] = {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+                             "support": actual_n}  # fmt: skip
+    correct = [t == p for t, p in zip(truth, predicted, strict=True)]
+    return {
+        "n": len(rows),
+        "method": predictions[0].method if predictions else method,
+        "k": k,
+        "knowledge_context": with_knowledge,
+        "accuracy": round(sum(correct) / len(rows), 4),
+        "macro_f1": round(statistics.fmean(c["f1"] for c in per_class.values()), 4),
+        "per_class": per_class,
+        "confusion_matrix": {"labels": INTENTS, "rows_are": "true intent", "matrix": confusion},
+        "ece": round(expected_calibration_error([p.confidence for p in predictions], correct), 4),
+        "mean_confidence": round(statistics.fmean(p.confidence for p in predictions), 4),
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p95_ms": round(percentile(latencies, 95), 2),
+        "errors": [
+            {"line": row.line, "message": row.message[:120], "intent": row.intent, "predicted": p.intent,
+             "confidence": p.confidence}
+            for row, p, ok in zip(rows, predictions, correct, strict=True) if not ok
+        ],
+    }  # fmt: skip

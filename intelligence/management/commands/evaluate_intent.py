@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from intelligence.evaluation import EvaluationInputError, evaluate, read_labelled_csv
+
+
+class Command(BaseCommand):
+    help = (
+        "Classify every row of a labelled CSV (columns message,intent) and report accuracy, macro-F1, per-class "
+        "precision/recall/F1, the confusion matrix, expected calibration error and latency. Writes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--csv", required=True, help="CSV with the columns message,intent")
+        parser.add_argument("--json", action="store_true", help="print the full report as JSON")
+        parser.add_argument("--k", type=int, default=None, help=f"neighbours (default {settings.CLASSIFIER_K})")
+        parser.add_argument("--no-context", action="store_true", help="skip knowledge retrieval")
+        parser.add_argument("--method", choices=["svm", "logreg", "knn"], default=None,
+                            help=f"classifier (default {settings.CLASSIFIER_METHOD})")  # fmt: skip
+
+    def handle(self, *args, **options):
+        if options["k"] is not None and options["k"] < 1:
+            raise CommandError("--k must be at least 1")
+        try:
+            rows = read_labelled_csv(Path(options["csv"]))
+        except EvaluationInputError as exc:
+            raise CommandError(str(exc)) from exc
+        k = options["k"] or settings.CLASSIFIER_K
+        report = evaluate(rows, k=k, with_knowledge=not options["no_context"], method=options["method"])
+        if options["json"]:
+            self.stdout.write(json.dumps(report, indent=2))
+            return
+        context = "on" if report["knowledge_context"] else "off"
+        self.stdout.write(f"{report['n']} rows, {report['method']}, knowledge context {context}")
+        self.stdout.write(
+            f"accuracy {report['accuracy']:.3f}  macro-F1 {report['macro_f1']:.3f}  ECE {report['ece']:.3f}  "
+            f"p50 {report['p50_ms']:.1f} ms  p95 {report['p95_ms']:.1f} ms"
+        )
+        for intent, values in report["per_class"].items():
+            self.stdout.write(
+                f"  {intent:<5} precision {values['precision']:.3f}  recall {values['recall']:.3f}  "
+                f"f1 {values['f1']:.3f}  (n={values['support']})"
+            )
