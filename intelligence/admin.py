@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
 from intelligence.models import Classification, IntentExample, KnowledgeChunk, KnowledgeDocument, ModelCall
+from intelligence.services import knowledge_document_save
 
 
 @admin.register(IntentExample)
@@ -21,22 +23,43 @@ class KnowledgeChunkInline(admin.TabularInline):
     model = KnowledgeChunk
     extra = 0
     can_delete = False
-    fields = ["ordinal", "heading", "text", "embedding_model"]
+    fields = ["ordinal", "kind", "heading", "text", "embedding_model"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
 
 
+class KnowledgeDocumentForm(forms.ModelForm):
+    class Meta:
+        model = KnowledgeDocument
+        fields = ["title", "kind", "content"]
+        widgets = {"content": forms.Textarea(attrs={"rows": 24, "cols": 100})}
+
+
 @admin.register(KnowledgeDocument)
 class KnowledgeDocumentAdmin(admin.ModelAdmin):
-    list_display = ["title", "source_path", "updated_at"]
+    form = KnowledgeDocumentForm
+    list_display = ["title", "kind", "chunk_count", "source_path", "updated_at"]
+    list_filter = ["kind"]
     search_fields = ["title", "content"]
-    readonly_fields = ["title", "source_path", "content", "content_hash", "created_at", "updated_at"]
+    readonly_fields = ["source_path", "created_at", "updated_at"]
     inlines = [KnowledgeChunkInline]
 
-    def has_add_permission(self, request):
-        return False  # documents come from `manage.py load_knowledge PATH`
+    @admin.display(description="Chunks")
+    def chunk_count(self, obj: KnowledgeDocument) -> int:
+        return obj.chunks.count()
+
+    def save_model(self, request, obj, form, change):
+        # The service saves the text; a job re-chunks and re-embeds it once this request's transaction commits.
+        saved = knowledge_document_save(
+            document_id=obj.pk if change else None,
+            title=form.cleaned_data["title"],
+            kind=form.cleaned_data["kind"],
+            content=form.cleaned_data["content"],
+        )
+        obj.pk = saved.pk
+        self.message_user(request, "Saved; its chunks are being re-embedded.")
 
 
 @admin.register(Classification)

@@ -56,7 +56,8 @@ class KnowledgeDocument(models.Model):
     """A source of facts about the business (services, prices, FAQs); split into chunks for retrieval."""
 
     title = models.CharField(max_length=300)
-    source_path = models.CharField(max_length=500, unique=True)
+    kind = models.CharField(max_length=50, default="doc", db_index=True, help_text="e.g. doc, faq, pricing, policy")
+    source_path = models.CharField(max_length=500, unique=True, help_text="The file it was loaded from, or admin:…")
     content = models.TextField()
     content_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -71,6 +72,7 @@ class KnowledgeDocument(models.Model):
 
 class KnowledgeChunk(models.Model):
     document = models.ForeignKey(KnowledgeDocument, on_delete=models.CASCADE, related_name="chunks")
+    kind = models.CharField(max_length=50, default="doc", db_index=True, help_text="The document's kind, for filters")
     ordinal = models.PositiveIntegerField()
     heading = models.CharField(max_length=300, blank=True)
     text = models.TextField()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import html
 import re
 import time
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +20,7 @@ from pgvector.django import CosineDistance
 
 from intelligence.classifier import INTENTS, invalidate_intent_models
 from intelligence.embeddings import get_embedder
-from intelligence.knowledge import SUPPORTED_SUFFIXES, chunk_embedding_text, chunk_file
+from intelligence.knowledge import SUPPORTED_SUFFIXES, chunk_content, chunk_embedding_text, read_document
 from intelligence.models import (
     Classification,
     IntentExample,
@@ -114,43 +116,170 @@ def _examples_changed() -> None:
     transaction.on_commit(invalidate_intent_models)
 
 
-def knowledge_load_path(*, path: Path) -> dict[str, int]:
-    """Load a Markdown/text/FAQ-CSV file or a folder of them; unchanged documents are not re-embedded."""
-    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in SUPPORTED_SUFFIXES) if path.is_dir() else [path]
-    stats = {"documents": 0, "unchanged": 0, "chunks": 0}
-    for file in files:
-        title, content, chunks = chunk_file(file)
-        digest = text_hash(content)
+@dataclass
+class KnowledgeLoadReport:
+    loaded: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    chunks_embedded: int = 0
+    chunks_reused: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def knowledge_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+    return [path]
+
+
+def knowledge_load_path(
+    *, path: Path, kind: str | None = None, progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None
+) -> KnowledgeLoadReport:
+    """Load Markdown/text/FAQ-CSV files (a file or a folder) into the knowledge base, idempotently: unchanged
+    documents are skipped, unchanged chunks keep their vectors, removed chunks (and, for a folder, documents whose
+    file is gone) are deleted. An unreadable file is reported and skipped; the others still load."""
+    report = KnowledgeLoadReport()
+    files = knowledge_files(path)
+    seen: set[str] = set()
+    for file in progress(files) if progress else files:
         source = str(file.resolve())
-        current = KnowledgeDocument.objects.filter(source_path=source).first()
-        if (
-            current is not None
-            and current.content_hash == digest
-            and not current.chunks.exclude(embedding_model=settings.EMBEDDING_MODEL).exists()
-        ):
-            stats["unchanged"] += 1
+        seen.add(source)
+        try:
+            title, content, chunks = read_document(file)
+        except (OSError, UnicodeDecodeError, ValueError, csv.Error) as exc:
+            reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+            report.errors.append(f"{file}: {reason}")
             continue
-        vectors = get_embedder().embed([chunk_embedding_text(c) for c in chunks])  # outside the transaction
+        doc_kind = kind or ("faq" if file.suffix.lower() == ".csv" else "doc")
+        status, embedded, reused = _knowledge_document_store(
+            source_path=source, title=title, kind=doc_kind, content=content, chunks=chunks
+        )
+        report.loaded += status == "loaded"
+        report.unchanged += status == "unchanged"
+        report.chunks_embedded += embedded
+        report.chunks_reused += reused
+    if path.is_dir():
+        prefix = str(path.resolve()).rstrip("/") + "/"
+        gone = KnowledgeDocument.objects.filter(source_path__startswith=prefix).exclude(source_path__in=seen)
+        report.deleted = gone.count()
+        gone.delete()
+    return report
+
+
+def knowledge_document_save(*, document_id: int | None, title: str, kind: str, content: str) -> KnowledgeDocument:
+    """Create or edit a document by hand (the admin); its chunks are re-embedded by a job once this commits."""
+    from intelligence.tasks import enqueue_embed_document
+
+    with transaction.atomic():
+        if document_id is None:
+            document = KnowledgeDocument.objects.create(
+                title=title, kind=kind, content=content, content_hash="", source_path=f"admin:{uuid.uuid4().hex}"
+            )
+        else:
+            document = KnowledgeDocument.objects.select_for_update().get(pk=document_id)
+            document.title, document.kind, document.content = title, kind, content
+            document.save(update_fields=["title", "kind", "content", "updated_at"])
+        transaction.on_commit(lambda: enqueue_embed_document(document.pk))
+    return document
+
+
+def knowledge_document_embed(*, document_id: int) -> str:
+    """Re-chunk and re-embed a document from its stored content (after an edit in the admin)."""
+    document = KnowledgeDocument.objects.filter(pk=document_id).first()
+    if document is None:
+        return "deleted"
+    chunks = chunk_content(document.content, csv_faq=document.source_path.lower().endswith(".csv"))
+    status, _, _ = _knowledge_document_store(
+        source_path=document.source_path, title=document.title, kind=document.kind, content=document.content,
+        chunks=chunks, force=document.content_hash == "",
+    )  # fmt: skip
+    return status
+
+
+def _knowledge_document_store(
+    *, source_path: str, title: str, kind: str, content: str, chunks: list, force: bool = False
+) -> tuple[str, int, int]:
+    """Store a document's chunks, embedding only chunk texts that have no vector from the current model yet."""
+    model_name = settings.EMBEDDING_MODEL
+    digest = text_hash(f"{title}\x00{kind}\x00{content}")
+    current = KnowledgeDocument.objects.filter(source_path=source_path).first()
+    if (
+        not force
+        and current is not None
+        and current.content_hash == digest
+        and current.chunks.exists()
+        and not current.chunks.exclude(embedding_model=model_name).exists()
+    ):
+        return "unchanged", 0, 0
+    texts = [chunk_embedding_text(c) for c in chunks]
+    known = {}
+    if current is not None:
+        known = {
+            c.text_hash: c.embedding
+            for c in current.chunks.filter(embedding_model=model_name, text_hash__in=[text_hash(t) for t in texts])
+        }
+    missing = [t for t in dict.fromkeys(texts) if text_hash(t) not in known]
+    vectors = dict(zip(missing, get_embedder().embed(missing), strict=True)) if missing else {}  # no transaction yet
+    with transaction.atomic():
+        document, _ = KnowledgeDocument.objects.update_or_create(
+            source_path=source_path, defaults={"title": title, "kind": kind, "content": content, "content_hash": digest}
+        )
+        document.chunks.all().delete()
+        KnowledgeChunk.objects.bulk_create(
+            KnowledgeChunk(
+                document=document,
+                kind=kind,
+                ordinal=n,
+                heading=chunk.heading[:300],
+                text=chunk.text,
+                text_hash=text_hash(embed_text),
+                embedding=known.get(text_hash(embed_text), vectors.get(embed_text)),
+                embedding_model=model_name,
+            )
+            for n, (chunk, embed_text) in enumerate(zip(chunks, texts, strict=True))
+        )
+    return "loaded", len(missing), len(texts) - len(missing)
+
+
+def embeddings_refresh(*, batch_size: int = 256, progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Re-embed every labelled example and knowledge chunk made by another model than settings.EMBEDDING_MODEL,
+    in batches (each batch embedded outside a transaction, then written in one)."""
+    model_name = settings.EMBEDDING_MODEL
+    counts = {"examples": 0, "chunks": 0, "duplicates_removed": 0}
+    while True:
+        batch = list(IntentExample.objects.exclude(embedding_model=model_name).order_by("pk")[:batch_size])
+        if not batch:
+            break
+        vectors = get_embedder().embed([e.text for e in batch])
         with transaction.atomic():
-            document, _ = KnowledgeDocument.objects.update_or_create(
-                source_path=source, defaults={"title": title, "content": content, "content_hash": digest}
-            )
-            document.chunks.all().delete()
-            KnowledgeChunk.objects.bulk_create(
-                KnowledgeChunk(
-                    document=document,
-                    ordinal=n,
-                    heading=chunk.heading[:300],
-                    text=chunk.text,
-                    text_hash=text_hash(chunk.text),
-                    embedding=vector,
-                    embedding_model=settings.EMBEDDING_MODEL,
-                )
-                for n, (chunk, vector) in enumerate(zip(chunks, vectors, strict=True))
-            )
-        stats["documents"] += 1
-        stats["chunks"] += len(chunks)
-    return stats
+            for example, vector in zip(batch, vectors, strict=True):
+                if IntentExample.objects.filter(text_hash=example.text_hash, embedding_model=model_name).exists():
+                    example.delete()  # the same text already has a vector from the current model
+                    counts["duplicates_removed"] += 1
+                    continue
+                example.embedding, example.embedding_model = vector, model_name
+                example.save(update_fields=["embedding", "embedding_model", "updated_at"])
+                counts["examples"] += 1
+        if progress:
+            progress(len(batch))
+    while True:
+        batch = list(
+            KnowledgeChunk.objects.exclude(embedding_model=model_name)
+            .select_related("document")
+            .order_by("pk")[:batch_size]
+        )
+        if not batch:
+            break
+        vectors = get_embedder().embed([chunk_embedding_text(c) for c in batch])
+        with transaction.atomic():
+            for chunk, vector in zip(batch, vectors, strict=True):
+                chunk.embedding, chunk.embedding_model = vector, model_name
+            KnowledgeChunk.objects.bulk_update(batch, ["embedding", "embedding_model"])
+            counts["chunks"] += len(batch)
+        if progress:
+            progress(len(batch))
+    _examples_changed()
+    return counts
 
 
 # --- Classification ---

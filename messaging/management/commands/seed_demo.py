@@ -33,8 +33,8 @@ class Command(BaseCommand):
         added = intent_examples_add(examples=examples)
         knowledge = knowledge_load_path(path=DATA / "demo_knowledge")
         self.stdout.write(
-            f"Demo data: {added} new intent example(s) of {len(examples)}; knowledge {knowledge['documents']} "
-            f"document(s) loaded, {knowledge['unchanged']} unchanged."
+            f"Demo data: {added} new intent example(s) of {len(examples)}; knowledge {knowledge.loaded} "
+            f"document(s) loaded, {knowledge.unchanged} unchanged."
         )
 
         credentials_file = embedded_db.data_dir() / "demo-credentials.json"

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from intelligence.knowledge import chunk_markdown
+from intelligence.models import KnowledgeChunk, KnowledgeDocument
+from intelligence.services import embeddings_refresh, knowledge_load_path, knowledge_search
+
+pytestmark = pytest.mark.django_db
+
+
+def write(folder, name, text):
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_markdown_is_chunked_by_heading_and_paragraph_with_overlap():
+    long_section = "\n\n".join(f"Paragraph {i} opens here. " + "It has a lot to say about services. " * 8
+                               for i in range(6))  # fmt: skip
+    chunks = chunk_markdown(
+        f"# Studio\n\nWe build sites.\n\n## Services\n\n{long_section}\n\n## Prices\n\nFrom £3,500."
+    )
+    assert [c.heading for c in chunks][:2] == ["Studio", "Services"] and chunks[-1].heading == "Prices"
+    services = [c for c in chunks if c.heading == "Services"]
+    assert len(services) >= 2
+    assert all(250 <= len(c.text) <= 1400 for c in services)  # about 60-350 tokens
+    # consecutive chunks of a section share a sentence
+    last_sentence = services[0].text.rsplit(". ", 1)[-1]
+    assert services[1].text.startswith(last_sentence.strip())
+
+
+def test_loading_a_folder_is_idempotent_and_reuses_unchanged_chunks(tmp_path, demo_knowledge):
+    write(tmp_path, "services.md", "# Services\n\nWe fix boilers.\n\n## Hours\n\nOpen 8 to 6 on weekdays.")
+    write(tmp_path, "faq.csv", "question,answer\nDo you work weekends?,Only for emergencies.\n")
+    first = knowledge_load_path(path=tmp_path)
+    assert (first.loaded, first.chunks_embedded, first.errors) == (2, 3, [])
+    assert KnowledgeDocument.objects.get(source_path=str((tmp_path / "faq.csv").resolve())).kind == "faq"
+
+    again = knowledge_load_path(path=tmp_path)
+    assert (again.loaded, again.unchanged, again.chunks_embedded) == (0, 2, 0)
+
+    write(tmp_path, "services.md", "# Services\n\nWe fix boilers.\n\n## Hours\n\nOpen 7 to 7 every day.")
+    edited = knowledge_load_path(path=tmp_path)
+    assert (edited.loaded, edited.chunks_embedded, edited.chunks_reused) == (1, 1, 1)
+    texts = list(KnowledgeChunk.objects.filter(document__title="Services").values_list("text", flat=True))
+    assert "Open 7 to 7 every day." in texts and "Open 8 to 6 on weekdays." not in texts
+
+
+def test_a_file_removed_from_the_folder_is_removed_from_the_knowledge_base(tmp_path, db):
+    write(tmp_path, "a.md", "# A\n\nAlpha facts.")
+    gone = write(tmp_path, "b.md", "# B\n\nBeta facts.")
+    knowledge_load_path(path=tmp_path)
+    gone.unlink()
+    report = knowledge_load_path(path=tmp_path)
+    assert report.deleted == 1
+    assert list(KnowledgeDocument.objects.values_list("title", flat=True)) == ["A"]
+
+
+def test_unreadable_files_are_reported_and_the_others_still_load(tmp_path, db):
+    write(tmp_path, "good.md", "# Good\n\nFine text.")
+    (tmp_path / "latin1.txt").write_bytes("Caf\xe9 cr\xe8me".encode("latin-1"))
+    write(tmp_path, "bad.csv", "q,a\nx,y\n")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="2 file"):
+        call_command("load_knowledge", str(tmp_path), "--no-progress", stderr=err, stdout=io.StringIO())
+    assert "latin1.txt: not UTF-8 text" in err.getvalue()
+    assert "bad.csv: an FAQ CSV needs the columns question,answer" in err.getvalue()
+    assert KnowledgeDocument.objects.filter(title="Good").exists()
+
+
+def test_a_missing_path_is_a_clear_error(db, tmp_path):
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("load_knowledge", str(tmp_path / "nope"))
+
+
+def test_editing_a_document_in_the_admin_re_embeds_it(admin_client, demo_knowledge, django_capture_on_commit_callbacks):
+    document = KnowledgeDocument.objects.get(title="Northwind Web Studio")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            f"/admin/intelligence/knowledgedocument/{document.pk}/change/",
+            {"title": document.title, "kind": "doc", "content": "# Northwind\n\nWe now also build mobile apps in Flutter.",
+             "chunks-TOTAL_FORMS": "0", "chunks-INITIAL_FORMS": "0"},
+        )  # fmt: skip
+    assert response.status_code == 302
+    chunks = list(KnowledgeChunk.objects.filter(document=document))
+    assert [c.text for c in chunks] == ["We now also build mobile apps in Flutter."]
+    from intelligence.embeddings import get_embedder
+
+    hits = knowledge_search(vector=get_embedder().embed_one("Do you make Flutter mobile apps?"), limit=1)
+    assert hits[0].text == "We now also build mobile apps in Flutter."
+
+
+def test_a_new_embedding_model_re_embeds_everything_and_queries_never_mix_models(demo_knowledge, settings):
+    from intelligence.models import IntentExample
+    from intelligence.services import classify_text
+
+    # Pretend the stored vectors came from an older model.
+    IntentExample.objects.update(embedding_model="old-model")
+    KnowledgeChunk.objects.update(embedding_model="old-model")
+    with pytest.raises(RuntimeError, match="No labelled intent examples"):
+        classify_text(text="We need a website this week, budget approved")  # old vectors are never used
+
+    counts = embeddings_refresh(batch_size=50)
+    assert counts["examples"] == IntentExample.objects.count() and counts["chunks"] == KnowledgeChunk.objects.count()
+    assert not IntentExample.objects.exclude(embedding_model=settings.EMBEDDING_MODEL).exists()
+    assert classify_text(text="We need a website this week, budget approved").intent == "hot"
