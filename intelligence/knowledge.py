@@ -91,11 +91,13 @@ def read_document(path: Path) -> tuple[str, str, list[Chunk]]:
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise ValueError(f"unsupported file type {path.suffix or '(none)'}; use .md, .txt or .csv")
     content = path.read_text(encoding="utf-8-sig")
-    chunks = chunk_content(content, csv_faq=path.suffix.lower() == ".csv")
-    return document_title(content, chunks, path.stem), content, chunks
+    is_csv = path.suffix.lower() == ".csv"
+    chunks = chunk_content(content, csv_faq=is_csv)
+    # An FAQ's headings are its questions: name it after the file instead.
+    return document_title([] if is_csv else chunks, path.stem), content, chunks
 
 
-def document_title(content: str, chunks: list[Chunk], fallback: str) -> str:
+def document_title(chunks: list[Chunk], fallback: str) -> str:
     first_heading = next((c.heading for c in chunks if c.heading), "")
     return first_heading or fallback.replace("_", " ").replace("-", " ").title()
 

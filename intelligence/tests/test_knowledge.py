@@ -82,9 +82,14 @@ def test_editing_a_document_in_the_admin_re_embeds_it(admin_client, demo_knowled
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
             f"/admin/intelligence/knowledgedocument/{document.pk}/change/",
-            {"title": document.title, "kind": "doc", "content": "# Northwind\n\nWe now also build mobile apps in Flutter.",
-             "chunks-TOTAL_FORMS": "0", "chunks-INITIAL_FORMS": "0"},
-        )  # fmt: skip
+            {
+                "title": document.title,
+                "kind": "doc",
+                "content": "# Northwind\n\nWe now also build mobile apps in Flutter.",
+                "chunks-TOTAL_FORMS": "0",
+                "chunks-INITIAL_FORMS": "0",
+            },
+        )
     assert response.status_code == 302
     chunks = list(KnowledgeChunk.objects.filter(document=document))
     assert [c.text for c in chunks] == ["We now also build mobile apps in Flutter."]
@@ -108,3 +113,24 @@ def test_a_new_embedding_model_re_embeds_everything_and_queries_never_mix_models
     assert counts["examples"] == IntentExample.objects.count() and counts["chunks"] == KnowledgeChunk.objects.count()
     assert not IntentExample.objects.exclude(embedding_model=settings.EMBEDDING_MODEL).exists()
     assert classify_text(text="We need a website this week, budget approved").intent == "hot"
+
+
+def test_search_filtered_by_kind_returns_k_rows_of_that_kind(tmp_path, demo_knowledge):
+    from intelligence.embeddings import get_embedder
+
+    write(tmp_path, "policy.md", "# Refunds\n\nDeposits are refundable up to 14 days before kickoff.")
+    knowledge_load_path(path=tmp_path, kind="policy")
+    vector = get_embedder().embed_one("How much does a website cost?")
+    assert [s.heading for s in knowledge_search(vector=vector, limit=3, kind="policy")] == ["Refunds"]
+    faq = knowledge_search(vector=vector, limit=3, kind="faq")
+    assert len(faq) == 3
+    assert {s.document for s in faq} == {"Faq"}
+
+
+def test_reembed_command_reports_what_it_did(demo_knowledge):
+    from intelligence.models import IntentExample
+
+    IntentExample.objects.filter(pk__in=IntentExample.objects.values("pk")[:5]).update(embedding_model="old-model")
+    out = io.StringIO()
+    call_command("reembed", "--batch-size", "2", stdout=out)
+    assert "5 example(s) and 0 chunk(s) re-embedded" in out.getvalue()
