@@ -234,6 +234,8 @@ CLASSIFIER_METHOD = env_str("CLASSIFIER_METHOD", "svm")
 if CLASSIFIER_METHOD not in {"svm", "logreg", "knn"}:
     raise ImproperlyConfigured("CLASSIFIER_METHOD must be svm, logreg or knn")
 CLASSIFIER_MIN_SIMILARITY = env_float("CLASSIFIER_MIN_SIMILARITY", 0.2)
+# Below this confidence, and with ANTHROPIC_API_KEY set, Claude arbitrates the intent (both opinions are kept).
+CLASSIFIER_ARBITRATION_THRESHOLD = env_float("CLASSIFIER_ARBITRATION_THRESHOLD", 0.6)
 KNOWLEDGE_TOP_K = env_int("KNOWLEDGE_TOP_K", 3)
 
 ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY")

@@ -31,6 +31,21 @@ SUBMIT_REPLY_TOOL = {
 }
 
 
+SUBMIT_INTENT_TOOL = {
+    "name": "submit_intent",
+    "description": "Submit how ready to buy the lead is.",
+    "input_schema": {
+        "type": "object",
+        "properties": {
+            "intent": {"type": "string", "enum": ["hot", "warm", "cold"]},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            "reasoning": {"type": "string", "description": "One sentence on the deciding signal"},
+        },
+        "required": ["intent", "confidence", "reasoning"],
+    },
+}
+
+
 class LlmError(Exception):
     """The LLM could not produce a usable reply; `reason` says why (shown on the message)."""
 
@@ -62,6 +77,19 @@ class AnthropicClient:
         self.client = anthropic.Anthropic(api_key=api_key, timeout=timeout, max_retries=max_retries)
 
     def draft_reply(self, *, system: str, prompt: str, lead_id: int | None) -> LlmReply:
+        return self._call_tool(
+            operation="draft", system=system, prompt=prompt, tool=SUBMIT_REPLY_TOOL, lead_id=lead_id,
+            parse=_parse_tool_reply,
+        )  # fmt: skip
+
+    def arbitrate_intent(self, *, system: str, prompt: str, lead_id: int | None) -> IntentOpinion:
+        return self._call_tool(
+            operation="classify", system=system, prompt=prompt, tool=SUBMIT_INTENT_TOOL, lead_id=lead_id,
+            parse=_parse_intent,
+        )  # fmt: skip
+
+    def _call_tool(self, *, operation: str, system: str, prompt: str, tool: dict, lead_id: int | None, parse):
+        """One Messages API call forced to answer through `tool`; every call (ok or not) writes a ModelCall."""
         from intelligence.services import model_call_record
 
         request: dict[str, Any] = {
@@ -69,33 +97,26 @@ class AnthropicClient:
             "max_tokens": self.max_tokens,
             "system": [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
             "messages": [{"role": "user", "content": prompt}],
-            "tools": [SUBMIT_REPLY_TOOL],
-            "tool_choice": {"type": "tool", "name": "submit_reply"},
+            "tools": [tool],
+            "tool_choice": {"type": "tool", "name": tool["name"]},
         }
         started = time.perf_counter()
         try:
             response = self.client.messages.create(**request)
         except self._anthropic.APIError as exc:
-            latency = (time.perf_counter() - started) * 1000
             reason = f"{type(exc).__name__}: {exc}"
             call = model_call_record(
-                operation="draft",
-                provider=self.provider,
-                model=self.model,
-                latency_ms=latency,
-                status="error",
-                error=reason,
-                lead_id=lead_id,
+                operation=operation, provider=self.provider, model=self.model,
+                latency_ms=(time.perf_counter() - started) * 1000, status="error", error=reason, lead_id=lead_id,
                 request=request,
-            )
+            )  # fmt: skip
             raise LlmError(reason, model_call_id=call.pk) from exc
-        latency = (time.perf_counter() - started) * 1000
         usage = response.usage
         call = model_call_record(
-            operation="draft",
+            operation=operation,
             provider=self.provider,
             model=self.model,
-            latency_ms=latency,
+            latency_ms=(time.perf_counter() - started) * 1000,
             lead_id=lead_id,
             input_tokens=usage.input_tokens or 0,
             output_tokens=usage.output_tokens or 0,
@@ -105,7 +126,7 @@ class AnthropicClient:
             response=response.model_dump(mode="json"),
         )
         try:
-            return _parse_tool_reply(response, model_call_id=call.pk)
+            return parse(_tool_input(response, tool["name"], call.pk), model_call_id=call.pk)
         except LlmError as exc:
             call.status = "error"
             call.error = exc.reason
@@ -113,14 +134,31 @@ class AnthropicClient:
             raise
 
 
-def _parse_tool_reply(response: Any, *, model_call_id: int) -> LlmReply:
-    block = next(
-        (b for b in response.content if getattr(b, "type", "") == "tool_use" and b.name == "submit_reply"),
-        None,
-    )
+def _tool_input(response: Any, name: str, model_call_id: int) -> dict:
+    block = next((b for b in response.content if getattr(b, "type", "") == "tool_use" and b.name == name), None)
     if block is None:
-        raise LlmError("the model did not call submit_reply", model_call_id=model_call_id)
-    data = block.input if isinstance(block.input, dict) else {}
+        raise LlmError(f"the model did not call {name}", model_call_id=model_call_id)
+    return block.input if isinstance(block.input, dict) else {}
+
+
+@dataclass
+class IntentOpinion:
+    intent: str
+    confidence: float
+    reasoning: str
+    model_call_id: int | None = None
+
+
+def _parse_intent(data: dict, *, model_call_id: int) -> IntentOpinion:
+    intent, confidence = data.get("intent"), data.get("confidence")
+    if intent not in ("hot", "warm", "cold"):
+        raise LlmError("submit_intent gave no valid intent", model_call_id=model_call_id)
+    if not isinstance(confidence, (int, float)) or not 0 <= confidence <= 1:
+        raise LlmError("submit_intent confidence was not a number from 0 to 1", model_call_id=model_call_id)
+    return IntentOpinion(intent, float(confidence), str(data.get("reasoning", "")), model_call_id)
+
+
+def _parse_tool_reply(data: dict, *, model_call_id: int) -> LlmReply:
     body = data.get("body")
     subject = data.get("subject", "")
     confidence = data.get("confidence", 0)

@@ -15,7 +15,7 @@ from bizpilot.audit import audit_record
 from bizpilot.errors import InvalidTransition, NotFound, ValidationFailed
 from intelligence.drafting import DraftResult, LeadFacts, draft_reply
 from intelligence.models import Classification
-from intelligence.services import classification_store, classify_text, lead_text
+from intelligence.services import classification_arbitrate, classification_store, classify_text, lead_text
 from leads.models import Channel, InboundMessage, Lead
 from leads.services import lead_claim_for_processing, lead_record_failure, lead_transition
 from messaging.channels import OutboundMessage, PermanentSendError, get_channel
@@ -42,7 +42,8 @@ def lead_process(*, lead_id: int) -> Message | None:
             raise RuntimeError("the lead has no inbound message to answer")
         classification = lead.classifications.order_by("-created_at", "-id").first()
         if lead.resume_state != Lead.State.CLASSIFIED or classification is None:
-            result = classify_text(text=lead_text(subject=inbound.subject, body=inbound.body))
+            text = lead_text(subject=inbound.subject, body=inbound.body)
+            result = classification_arbitrate(result=classify_text(text=text), text=text, lead_id=lead.pk)
             classification = classification_store(lead_id=lead.pk, result=result)
         channel = lead.preferred_channel
         draft = draft_reply(

@@ -149,3 +149,46 @@ def test_malformed_tool_input_falls_back_to_the_template(anthropic_stub):
     assert draft.generated_by == "fallback"
     assert "no body text" in draft.reason
     assert ModelCall.objects.get(pk=draft.model_call_id).status == "error"
+
+
+def test_claude_arbitrates_an_unsure_classification_and_both_opinions_are_kept(
+    anthropic_stub, demo_knowledge, settings
+):
+    from intelligence.services import classification_arbitrate, classify_text
+
+    settings.CLASSIFIER_ARBITRATION_THRESHOLD = 1.01  # treat every classification as unsure
+    anthropic_stub.queue(
+        StubResponse(200, {**tool_use_message({}), "content": [{"type": "tool_use", "id": "t1", "name": "submit_intent",
+                     "input": {"intent": "warm", "confidence": 0.8, "reasoning": "asks about price"}}]})
+    )  # fmt: skip
+    text = "What would a site for my bakery cost, and could you start soon?"
+    before = classify_text(text=text)
+    result = classification_arbitrate(result=classify_text(text=text), text=text, lead_id=None)
+    assert result.intent == "warm"
+    assert result.method.endswith("+llm")
+    arbitration = result.explanation()["arbitration"]
+    assert arbitration["classifier"]["intent"] == before.intent
+    assert arbitration["llm"]["intent"] == "warm" and arbitration["decided_by"] == "llm"
+    assert ModelCall.objects.get(pk=arbitration["llm"]["model_call_id"]).operation == "classify"
+    assert anthropic_stub.requests[0].body["tool_choice"]["name"] == "submit_intent"
+
+
+def test_a_failed_arbitration_keeps_the_classifier_decision(anthropic_stub, demo_knowledge, settings):
+    from intelligence.services import classification_arbitrate, classify_text
+
+    settings.CLASSIFIER_ARBITRATION_THRESHOLD = 1.01
+    settings.LLM_MAX_RETRIES = 0
+    anthropic_stub.queue(StubResponse(529, error_body("overloaded_error", "busy")))
+    text = "Need a website"
+    before = classify_text(text=text)
+    result = classification_arbitrate(result=classify_text(text=text), text=text, lead_id=None)
+    assert (result.intent, result.confidence) == (before.intent, before.confidence)
+    assert result.arbitration["decided_by"] == "classifier" and "busy" in result.arbitration["llm"]["error"]
+
+
+def test_a_confident_classification_is_not_sent_to_the_llm(anthropic_stub, demo_knowledge, settings):
+    from intelligence.services import classification_arbitrate, classify_text
+
+    settings.CLASSIFIER_ARBITRATION_THRESHOLD = 0.0
+    result = classification_arbitrate(result=classify_text(text="Need a website"), text="x", lead_id=None)
+    assert result.arbitration is None and anthropic_stub.requests == []
