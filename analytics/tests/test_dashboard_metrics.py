@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from leads.services import LeadInput, lead_ingest
+from leads.tests.factories import submit_lead
 from messaging.models import Message
 from messaging.services import lead_process, message_approve
 
@@ -15,7 +15,7 @@ def two_leads(demo_knowledge, django_capture_on_commit_callbacks):
         ("a@shop.example", "We need an online shop this month, budget ready, start now"),
         ("b@mail.example", "Just browsing, nice website."),
     ]:
-        lead = lead_ingest(data=LeadInput(email=email, message=text), channel="api", actor="t", raw_payload={})
+        lead = submit_lead(text, email=email)
         lead_process(lead_id=lead.pk)
     first = Message.objects.order_by("id").first()
     with django_capture_on_commit_callbacks(execute=True):

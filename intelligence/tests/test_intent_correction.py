@@ -7,7 +7,7 @@ import pytest
 from intelligence.models import Classification, IntentExample
 from intelligence.services import classify_text, lead_correct_intent
 from leads.models import Lead
-from leads.services import LeadInput, lead_ingest
+from leads.tests.factories import submit_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ SIMILAR = "Is the Friday pottery wheel slot free for a group of six? We would ta
 
 
 def make_lead(text: str) -> Lead:
-    return lead_ingest(data=LeadInput(email="c@clay.example", message=text), channel="api", actor="t", raw_payload={})
+    return submit_lead(text, email="c@clay.example")
 
 
 def test_a_correction_teaches_the_classifier_for_the_next_similar_lead(demo_knowledge):

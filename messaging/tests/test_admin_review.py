@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 
 from bizpilot.models import AuditEvent
-from leads.services import LeadInput, lead_ingest
+from leads.tests.factories import submit_lead
 from messaging.models import Message
 from messaging.services import lead_process
 
@@ -12,12 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def make_draft(message="We need a new website for our salon next month, can you quote?") -> Message:
-    lead = lead_ingest(
-        data=LeadInput(name="Ruth Okafor", email="ruth@okaforsalon.example", company="Okafor Salon", message=message),
-        channel="api",
-        actor="test",
-        raw_payload={},
-    )
+    lead = submit_lead(message, name="Ruth Okafor", email="ruth@okaforsalon.example", company="Okafor Salon")
     lead_process(lead_id=lead.pk)
     return Message.objects.get(lead=lead)
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.core import mail
 
-from leads.services import LeadInput, lead_ingest
+from leads.tests.factories import submit_lead
 from messaging.models import Message
 from messaging.services import lead_process
 
@@ -14,16 +14,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def draft(demo_knowledge) -> Message:
-    lead = lead_ingest(
-        data=LeadInput(
-            name="Lee Chan",
-            email="lee@chantutors.example",
-            company="Chan Tutors",
-            message="Could you tell me what your website packages cost?",
-        ),
-        channel="api",
-        actor="test",
-        raw_payload={},
+    lead = submit_lead(
+        "Could you tell me what your website packages cost?",
+        name="Lee Chan",
+        email="lee@chantutors.example",
+        company="Chan Tutors",
     )
     lead_process(lead_id=lead.pk)
     return Message.objects.get(lead=lead)

@@ -7,7 +7,7 @@ from django.core import mail
 from django.db import connection
 
 from leads.models import Lead
-from leads.services import LeadInput, lead_ingest
+from leads.tests.factories import submit_lead
 from messaging.models import DeliveryEvent, Message
 from messaging.services import lead_process, message_approve, message_send
 from messaging.tasks import send_message
@@ -15,12 +15,7 @@ from messaging.tasks import send_message
 
 @pytest.fixture
 def approved_message(demo_knowledge, monkeypatch) -> Message:
-    lead = lead_ingest(
-        data=LeadInput(name="Ana Lopez", email="ana@lopez.example", message="How much is a website for my salon?"),
-        channel="api",
-        actor="test",
-        raw_payload={},
-    )
+    lead = submit_lead("How much is a website for my salon?", name="Ana Lopez", email="ana@lopez.example")
     lead_process(lead_id=lead.pk)  # (in transactional tests the on-commit job has already done it)
     message = Message.objects.get(lead=lead)
     with monkeypatch.context() as patch:  # approve without enqueueing the send, so each test sends by hand
@@ -43,9 +38,7 @@ def test_running_send_message_twice_sends_once(approved_message):
 
 @pytest.mark.django_db
 def test_a_message_that_is_not_approved_is_never_sent(demo_knowledge):
-    lead = lead_ingest(
-        data=LeadInput(email="x@y.example", message="Need a shop"), channel="api", actor="t", raw_payload={}
-    )
+    lead = submit_lead("Need a shop")
     message = lead_process(lead_id=lead.pk)
     assert message_send(message_id=message.pk).status == "pending_review"
     assert mail.outbox == []

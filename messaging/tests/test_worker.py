@@ -15,7 +15,7 @@ from django.db import connection
 from django_q.conf import Conf
 
 from leads.models import Lead
-from leads.services import LeadInput, lead_ingest
+from leads.tests.factories import submit_lead
 from messaging.models import Message
 
 
@@ -50,15 +50,8 @@ def test_a_real_worker_process_classifies_and_drafts_a_lead(demo_knowledge, monk
         start_new_session=True,
     )
     try:
-        lead = lead_ingest(
-            data=LeadInput(
-                name="Kim",
-                email="kim@kimsflorist.example",
-                message="Need an online shop before Mother's Day, can pay now",
-            ),
-            channel="api",
-            actor="test",
-            raw_payload={},
+        lead = submit_lead(
+            "Need an online shop before Mother's Day, can pay now", name="Kim", email="kim@kimsflorist.example"
         )
         deadline = time.monotonic() + 150
         while time.monotonic() < deadline and worker.poll() is None:
