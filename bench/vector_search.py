@@ -49,6 +49,7 @@ def with_database(url: str, name: str) -> str:
 
 
 LATENT = 48  # sentence embeddings occupy a low-dimensional part of their 384-dimensional space
+SPREAD = 0.35  # spread of a topic's chunks in the latent space; --spread raises it for a harder, less clustered set
 
 
 def synthetic(n: int, rng: np.random.Generator, space: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
@@ -56,7 +57,7 @@ def synthetic(n: int, rng: np.random.Generator, space: tuple[np.ndarray, np.ndar
     common direction (real sentence embeddings are anisotropic: unrelated texts still score about 0.15)."""
     centres, projection, common = space
     picks = rng.integers(0, len(centres), size=n)
-    latent = centres[picks] + rng.normal(scale=0.35, size=(n, LATENT)).astype(np.float32)
+    latent = centres[picks] + rng.normal(scale=SPREAD, size=(n, LATENT)).astype(np.float32)
     vectors = latent @ projection + common + rng.normal(scale=0.02, size=(n, DIMS)).astype(np.float32)
     return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
 
@@ -188,7 +189,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--ef", type=int, nargs="+", default=[40, 100, 200])
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--spread", type=float, default=SPREAD, help="topic spread (default %(default)s)")
     args = parser.parse_args()
+    globals()["SPREAD"] = args.spread
 
     url = server_url()
     with psycopg.connect(with_database(url, "postgres"), autocommit=True) as admin:
@@ -198,7 +201,8 @@ def main() -> None:
     with psycopg.connect(bench_url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
         version = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()[0]
-    print(json.dumps({"pgvector": version, "dims": DIMS, "k": K, "queries": args.queries}), flush=True)
+    print(json.dumps({"pgvector": version, "dims": DIMS, "k": K, "queries": args.queries, "spread": args.spread}),
+          flush=True)  # fmt: skip
     for n in args.sizes:
         print(json.dumps(run_size(bench_url, n, args.queries, args.ef, args.seed)), flush=True)
 

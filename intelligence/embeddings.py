@@ -88,6 +88,10 @@ class Embedder:
     def embed_one(self, text: str) -> list[float]:
         return self.embed([text])[0]
 
+    def clear_cache(self) -> None:
+        with self._cache_lock:
+            self._cache.clear()
+
 
 _embedder: Embedder | None = None
 _embedder_lock = threading.Lock()

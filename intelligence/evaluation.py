@@ -88,10 +88,12 @@ def percentile(values: list[float], q: float) -> float:
 def evaluate(
     rows: list[LabelledRow], *, k: int | None = None, with_knowledge: bool = True, method: str | None = None
 ) -> dict[str, Any]:
+    from intelligence.embeddings import get_embedder
     from intelligence.services import classify_text
 
     with forbid_writes():
         classify_text(text=rows[0].message, k=k, with_knowledge=with_knowledge, method=method)  # warm up: load, train
+        get_embedder().clear_cache()  # every row pays for its own embedding, as a new lead does
         predictions, latencies = [], []
         for row in rows:
             started = time.perf_counter()

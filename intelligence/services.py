@@ -520,7 +520,7 @@ def knowledge_search(*, vector: list[float], limit: int, kind: str | None = None
     fetch = min(1000, int(limit / share * 2) + 1)
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL hnsw.ef_search = %s", [max(40, fetch)])
+            cursor.execute("SET LOCAL hnsw.ef_search = %s", [max(settings.HNSW_EF_SEARCH, fetch)])
         nearest = chunks.annotate(distance=CosineDistance("embedding", vector)).order_by("distance")[:fetch]
         snippets = _snippets(
             KnowledgeChunk.objects.filter(pk__in=[c.pk for c in nearest], kind=kind)

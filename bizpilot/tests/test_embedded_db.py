@@ -11,3 +11,11 @@ def test_the_embedded_server_is_reused_not_restarted(db):
     url = embedded_db.ensure_running()
     assert url.startswith("postgresql://postgres@") and url.endswith("/bizpilot")
     assert embedded_db._postmaster_info().pid == pid_before
+
+
+def test_every_connection_searches_hnsw_with_the_configured_breadth(db, settings):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW hnsw.ef_search")
+        assert cursor.fetchone()[0] == str(settings.HNSW_EF_SEARCH) == "100"
