@@ -47,6 +47,7 @@ def main() -> None:
     from sentence_transformers import SentenceTransformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
+    from sklearn.multiclass import OneVsRestClassifier
     from sklearn.svm import SVC
 
     from intelligence.classifier import INTENTS, fit_temperature, knn_logits, softmax
@@ -68,10 +69,23 @@ def main() -> None:
                 inner_logits[b] = make_logits(x[train][a], y[train][a], x[train][b])
             temperature = fit_temperature(inner_logits, y[train])
             probabilities[test] = softmax(make_logits(x[train], y[train], x[test]) / temperature)
-        return {"macro_f1": round(macro_f1(y, probabilities.argmax(1)), 4), "ece": round(ece(probabilities, y), 4)}
+        from sklearn.metrics import roc_auc_score
+
+        correct = probabilities.argmax(1) == y
+        return {
+            "macro_f1": round(macro_f1(y, probabilities.argmax(1)), 4),
+            "ece": round(ece(probabilities, y), 4),
+            # Does a higher confidence mean a likelier correct answer? (what an auto-send threshold relies on)
+            "confidence_auroc": round(float(roc_auc_score(correct, probabilities.max(1))), 4),
+        }
 
     def svm(c):
         return lambda xa, ya, xb: SVC(C=c, kernel="rbf", gamma="scale").fit(xa, ya).decision_function(xb)
+
+    def svm_ovr(c):
+        return lambda xa, ya, xb: (
+            OneVsRestClassifier(SVC(C=c, kernel="rbf", gamma="scale")).fit(xa, ya).decision_function(xb)
+        )
 
     def logreg(c):
         return lambda xa, ya, xb: LogisticRegression(C=c, max_iter=5000).fit(xa, ya).decision_function(xb)
@@ -82,6 +96,8 @@ def main() -> None:
     results = {"n_examples": len(y)}
     for c in [1.0, 2.0, 4.0, 8.0]:
         results[f"svm C={c}"] = evaluate(svm(c))
+    for c in [1.0, 2.0, 4.0, 8.0]:
+        results[f"svm one-vs-rest C={c}"] = evaluate(svm_ovr(c))
     for c in [0.5, 1.0, 2.0, 4.0]:
         results[f"logreg C={c}"] = evaluate(logreg(c))
     for k in [1, 3, 5, 7, 10]:

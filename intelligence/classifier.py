@@ -1,7 +1,7 @@
 """The intent model: trained in memory from the labelled examples' stored embeddings, retrained when they change.
 
 Three methods; the default was chosen by 5-fold cross-validation on the seed examples (docs/intent-evaluation.md):
-- `svm` (default): an RBF-kernel support vector classifier on the embeddings.
+- `svm` (default): one RBF-kernel support vector machine per intent (one-vs-rest) on the embeddings.
 - `logreg`: multinomial logistic regression on the embeddings.
 - `knn`: a similarity-weighted vote of the k nearest examples (leave-one-out for its calibration).
 Scores become probabilities through a softmax with a temperature fitted on cross-validated predictions over the
@@ -82,9 +82,12 @@ class IntentModel:
 
 def make_estimator(method: str):
     if method == "svm":
+        from sklearn.multiclass import OneVsRestClassifier
         from sklearn.svm import SVC
 
-        return SVC(kernel="rbf", gamma="scale", decision_function_shape="ovr", **ESTIMATOR_PARAMS["svm"])
+        # One binary SVM per intent: real margins (SVC's own multi-class scores are mostly vote counts), which
+        # rank confidence far better, and that is what an auto-send threshold relies on.
+        return OneVsRestClassifier(SVC(kernel="rbf", gamma="scale", **ESTIMATOR_PARAMS["svm"]))
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(max_iter=5000, **ESTIMATOR_PARAMS["logreg"])
