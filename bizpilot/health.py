@@ -37,6 +37,25 @@ def _check_queue() -> dict:
     return {"ok": True, "queued": queued, "workers_alive": len(clusters)}
 
 
+def llm_model_deprecation(model: str) -> str | None:
+    """The end-of-life date the installed anthropic SDK lists for `model`, or None if it is not deprecated."""
+    try:
+        from anthropic._data import DEPRECATED_MODELS
+    except ImportError:  # a future SDK may move its table; no warning then rather than a crash
+        return None
+    return DEPRECATED_MODELS.get(model)
+
+
+def _llm_details() -> dict:
+    from django.conf import settings
+
+    details = {"enabled": bool(settings.ANTHROPIC_API_KEY), "model": settings.LLM_MODEL}
+    end_of_life = llm_model_deprecation(settings.LLM_MODEL)
+    if end_of_life:
+        details["warning"] = f"{settings.LLM_MODEL} is deprecated and reaches end of life on {end_of_life}"
+    return details
+
+
 @require_GET
 def healthz(request):
     checks = {"database": _check_database()}
@@ -48,4 +67,5 @@ def healthz(request):
         state = "degraded"  # the web answers, but nothing processes jobs until a worker runs
     else:
         state = "ok"
-    return JsonResponse({"status": state, "checks": checks}, status=200 if healthy else 503)
+    body = {"status": state, "checks": checks, "details": {"llm": _llm_details()}}
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -250,6 +250,8 @@ LLM_MODEL = env_str("LLM_MODEL", "claude-sonnet-5-5")
 LLM_TIMEOUT_SECONDS = env_float("LLM_TIMEOUT_SECONDS", 30.0)
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2)
 LLM_MAX_OUTPUT_TOKENS = env_int("LLM_MAX_OUTPUT_TOKENS", 800)
+# Replace emails, phone numbers, addresses, card numbers and the lead's name with placeholders in every LLM prompt.
+PII_REDACTION = env_bool("PII_REDACTION", True)
 # USD per million tokens: input, output, cache write, cache read.
 LLM_PRICES_PER_MTOK = {
     "claude-haiku-5-5": (1.0, 5.0, 1.25, 0.10),

@@ -73,3 +73,25 @@ def test_openapi_schema_and_swagger_ui_are_served(client):
     assert "bearer" in text
     docs = client.get("/api/docs/")
     assert docs.status_code == 200 and "swagger" in docs.content.decode().lower()
+
+
+def test_healthz_warns_about_a_deprecated_llm_model(client, settings):
+    settings.LLM_MODEL = "claude-sonnet-4-5"  # in the installed SDK's deprecation table
+    llm = client.get("/healthz").json()["details"]["llm"]
+    assert llm["model"] == "claude-sonnet-4-5" and "end of life" in llm["warning"]
+    settings.LLM_MODEL = "claude-sonnet-5-5"  # the default: current and not deprecated
+    assert "warning" not in client.get("/healthz").json()["details"]["llm"]
+
+
+def test_a_deprecated_model_is_warned_about_at_start_up():
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings as django_settings
+
+    env = {**os.environ, "LLM_MODEL": "claude-sonnet-4-5", "BIZPILOT_ENV": "development", "LOG_LEVEL": "WARNING"}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=django_settings.BASE_DIR, env=env,
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "claude-sonnet-4-5 is deprecated" in result.stderr

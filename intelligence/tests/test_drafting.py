@@ -192,3 +192,36 @@ def test_a_confident_classification_is_not_sent_to_the_llm(anthropic_stub, demo_
     settings.CLASSIFIER_ARBITRATION_THRESHOLD = 0.0
     result = classification_arbitrate(result=classify_text(text="Need a website"), text="x", lead_id=None)
     assert result.arbitration is None and anthropic_stub.requests == []
+
+
+def test_no_raw_email_phone_or_name_leaves_the_machine_and_the_reply_gets_them_back(anthropic_stub):
+    anthropic_stub.queue(
+        StubResponse(200, tool_use_message({
+            "subject": "Your booking", "body": "Hi [FIRST_NAME], we will call you on [PHONE_1] today.\n\nMaya",
+            "confidence": 0.9, "reasoning": "r", "facts_used": [],
+        }))
+    )  # fmt: skip
+    secret_lead = lead(
+        name="Priya Shah",
+        company="Shah Physio",
+        message="Priya here. Reach me at priya.shah@shahphysio.example or +44 7700 900123, "
+        "card 4111 1111 1111 1111, clinic at 12 Market Street, Leeds LS1 6DT.",
+    )
+    draft = draft_reply(lead=secret_lead, intent="hot", snippets=SNIPPETS)
+
+    raw = anthropic_stub.requests[0].raw.decode()
+    for secret in ["priya.shah@shahphysio.example", "7700 900123", "4111 1111 1111 1111", "Priya", "Shah",
+                   "12 Market Street", "LS1 6DT"]:  # fmt: skip
+        assert secret not in raw, secret
+    assert "[EMAIL_1]" in raw and "[PHONE_1]" in raw and "[NAME]" in raw
+    assert draft.body.startswith("Hi Priya, we will call you on +44 7700 900123 today.")
+    stored = ModelCall.objects.get(pk=draft.model_call_id)
+    assert "priya.shah@shahphysio.example" not in str(stored.request)  # the log keeps the redacted prompt
+
+
+def test_redaction_can_be_switched_off(anthropic_stub, settings):
+    settings.PII_REDACTION = False
+    anthropic_stub.queue(StubResponse(200, tool_use_message({"subject": "s", "body": "Hello", "confidence": 0.5,
+                                                             "reasoning": "", "facts_used": []})))  # fmt: skip
+    draft_reply(lead=lead(message="mail me at a@b.example"), intent="warm", snippets=SNIPPETS)
+    assert "a@b.example" in anthropic_stub.requests[0].raw.decode()
