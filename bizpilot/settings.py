@@ -261,6 +261,11 @@ LLM_PRICES_PER_MTOK = {
     "claude-haiku-4-5": (1.0, 5.0, 1.25, 0.10),
 }
 
+# Auto-send: off unless switched on; then only drafts at or above the threshold whose checks all pass, for leads
+# whose text raised no prompt-injection signal. Everything else waits for review.
+AUTO_SEND_ENABLED = env_bool("AUTO_SEND_ENABLED", False)
+AUTO_SEND_THRESHOLD = env_float("AUTO_SEND_THRESHOLD", 0.85)
+
 # --- The business BizPilot answers for ---
 BUSINESS_NAME = env_str("BUSINESS_NAME", "Northwind Web Studio")
 BUSINESS_SENDER_NAME = env_str("BUSINESS_SENDER_NAME", "Maya from Northwind")

@@ -63,6 +63,10 @@ class MessageAdmin(admin.ModelAdmin):
         "classification_explanation",
         "generated_by",
         "generation_reason",
+        "draft_confidence",
+        "checks_failed",
+        "injection_signals",
+        "auto_send_decision",
         "original_subject",
         "original_body",
         "approved_by",
@@ -75,7 +79,21 @@ class MessageAdmin(admin.ModelAdmin):
     fieldsets = [
         ("Lead", {"fields": ["lead", "lead_message", "classification_explanation"]}),
         ("Reply", {"fields": ["status", "channel", "to_address", "subject", "body", "reject_reason"]}),
-        ("Origin", {"fields": ["generated_by", "generation_reason", "original_subject", "original_body"]}),
+        (
+            "Origin and safety",
+            {
+                "fields": [
+                    "generated_by",
+                    "generation_reason",
+                    "draft_confidence",
+                    "checks_failed",
+                    "injection_signals",
+                    "auto_send_decision",
+                    "original_subject",
+                    "original_body",
+                ]
+            },
+        ),
         (
             "Review and delivery",
             {

@@ -50,6 +50,11 @@ class Message(models.Model):
     generation_reason = models.TextField(blank=True)
     template_name = models.CharField(max_length=200, blank=True)
     draft_confidence = models.FloatField(null=True, blank=True)
+    checks_failed = models.JSONField(default=list, blank=True, help_text="Why this draft may not go out unreviewed")
+    injection_signals = models.JSONField(
+        default=list, blank=True, help_text="Prompt-injection signs in the lead's text"
+    )
+    auto_send_decision = models.TextField(blank=True, help_text="What the auto-send policy decided, and why")
     model_call = models.ForeignKey(ModelCall, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     approved_hash = models.CharField(max_length=64, blank=True, help_text="Hash of the exact text approved")

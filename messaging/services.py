@@ -8,13 +8,15 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bizpilot.audit import audit_record
 from bizpilot.errors import InvalidTransition, NotFound, ValidationFailed
-from intelligence.drafting import DraftResult, LeadFacts, draft_reply
+from intelligence.drafting import DraftResult, LeadFacts, draft_reply, first_name
 from intelligence.models import Classification
+from intelligence.safety import draft_checks, injection_signals
 from intelligence.services import classification_arbitrate, classification_store, classify_text, lead_text
 from leads.models import Channel, InboundMessage, Lead
 from leads.services import lead_claim_for_processing, lead_record_failure, lead_transition
@@ -23,6 +25,7 @@ from messaging.models import DeliveryEvent, Message, body_hash
 
 logger = logging.getLogger(__name__)
 PIPELINE = "system:pipeline"
+AUTO_SEND = "system:auto-send"
 MAX_SUBJECT = 300
 MAX_BODY = 20_000
 
@@ -58,18 +61,34 @@ def lead_process(*, lead_id: int) -> Message | None:
             intent=classification.intent,
             snippets=classification.snippets,
         )
-        return _store_draft(lead_id=lead.pk, inbound=inbound, classification=classification, draft=draft)
+        message = _store_draft(lead_id=lead.pk, inbound=inbound, classification=classification, draft=draft)
     except Exception as exc:
         lead_record_failure(lead_id=lead_id, error=f"{type(exc).__name__}: {exc}")
         raise
+    if message is not None and message.status == Message.Status.PENDING_REVIEW and not message.auto_send_decision:
+        message = message_apply_send_policy(message_id=message.pk)
+    return message
 
 
 def _store_draft(
     *, lead_id: int, inbound: InboundMessage, classification: Classification, draft: DraftResult
 ) -> Message | None:
+    lead_now = Lead.objects.get(pk=lead_id)
+    signals = injection_signals(inbound.subject, inbound.body, lead_now.name, lead_now.company)
+    checks = draft_checks(
+        subject=draft.subject,
+        body=draft.body,
+        channel=lead_now.preferred_channel,
+        first_name=first_name(lead_now.name),
+        knowledge="\n".join(s["text"] for s in classification.snippets),
+    )
+    # The draft's confidence: the classifier's, times the model's own when Claude wrote it, halved per failed check.
+    confidence = classification.confidence * (draft.confidence if draft.confidence is not None else 1.0)
+    confidence = round(confidence * 0.5 ** len(checks), 4)
     try:
         with transaction.atomic():
             lead = Lead.objects.select_for_update().get(pk=lead_id)
+            # The recipient and channel come from the lead in the database, never from the model's output.
             to_address = lead.email if lead.preferred_channel == Channel.EMAIL else lead.phone
             message = Message.objects.create(
                 lead=lead,
@@ -84,7 +103,9 @@ def _store_draft(
                 generated_by=draft.generated_by,
                 generation_reason=draft.reason,
                 template_name=draft.template,
-                draft_confidence=draft.confidence,
+                draft_confidence=confidence,
+                checks_failed=checks,
+                injection_signals=signals,
                 model_call_id=draft.model_call_id,
             )
             lead.processing_started_at = None
@@ -125,6 +146,33 @@ def leads_requeue_stalled(*, older_than: timedelta = timedelta(minutes=2)) -> in
     for lead_id in stalled:
         enqueue_process_lead(lead_id)
     return len(stalled)
+
+
+def message_apply_send_policy(*, message_id: int) -> Message:
+    """Decide once whether a fresh draft goes out without review, record why, and approve it if so."""
+    with transaction.atomic():
+        message = _locked_message(message_id)
+        if message.status != Message.Status.PENDING_REVIEW or message.auto_send_decision:
+            return message
+        reasons = []
+        if not settings.AUTO_SEND_ENABLED:
+            reasons.append("auto-send is off")
+        if message.draft_confidence is None or message.draft_confidence < settings.AUTO_SEND_THRESHOLD:
+            reasons.append(f"confidence {message.draft_confidence or 0:.2f} < {settings.AUTO_SEND_THRESHOLD:.2f}")
+        reasons += [f"check failed: {reason}" for reason in message.checks_failed]
+        reasons += [f"possible prompt injection: {signal}" for signal in message.injection_signals]
+        send = not reasons
+        message.auto_send_decision = (
+            f"auto-sent: confidence {message.draft_confidence:.2f}, every check passed"
+            if send
+            else "held for review: " + "; ".join(reasons)
+        )
+        message.save(update_fields=["auto_send_decision", "updated_at"])
+        audit_record(actor=AUTO_SEND, action="message.auto_send_decision", obj=message,
+                     after={"decision": message.auto_send_decision})  # fmt: skip
+    if send:
+        return message_approve(message_id=message_id, actor=AUTO_SEND)
+    return message
 
 
 # --- Review ---
