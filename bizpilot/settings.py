@@ -250,6 +250,8 @@ LLM_MODEL = env_str("LLM_MODEL", "claude-sonnet-5-5")
 LLM_TIMEOUT_SECONDS = env_float("LLM_TIMEOUT_SECONDS", 30.0)
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2)
 LLM_MAX_OUTPUT_TOKENS = env_int("LLM_MAX_OUTPUT_TOKENS", 800)
+# Approved replies to the most similar past leads (same intent and channel) put into each prompt as examples.
+VOICE_EXAMPLES_IN_PROMPT = env_int("VOICE_EXAMPLES_IN_PROMPT", 2)
 # Replace emails, phone numbers, addresses, card numbers and the lead's name with placeholders in every LLM prompt.
 PII_REDACTION = env_bool("PII_REDACTION", True)
 # USD per million tokens: input, output, cache write, cache read.

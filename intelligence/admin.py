@@ -3,7 +3,14 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from intelligence.models import Classification, IntentExample, KnowledgeChunk, KnowledgeDocument, ModelCall
+from intelligence.models import (
+    Classification,
+    IntentExample,
+    KnowledgeChunk,
+    KnowledgeDocument,
+    ModelCall,
+    VoiceExample,
+)
 from intelligence.services import knowledge_document_save
 
 
@@ -97,3 +104,16 @@ class ModelCallAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(VoiceExample)
+class VoiceExampleAdmin(admin.ModelAdmin):
+    list_display = ["reply_text", "intent", "channel", "edited", "created_at"]
+    list_filter = ["intent", "channel", "edited"]
+    search_fields = ["reply_text", "lead_text"]
+    exclude = ["embedding"]
+    readonly_fields = ["message_id", "intent", "channel", "lead_text", "reply_text", "edited", "embedding_model",
+                       "created_at"]  # fmt: skip
+
+    def has_add_permission(self, request):
+        return False  # examples come from approved replies

@@ -64,10 +64,18 @@ def draft_reply(*, lead: LeadFacts, intent: str, snippets: list[dict[str, Any]])
     client = get_llm_client()
     if client is None:
         return _fallback(lead, intent, snippets, reason="no LLM configured (ANTHROPIC_API_KEY is not set)")
+    from intelligence.services import voice_examples_for
+
     redactor = Redactor(name=lead.name) if settings.PII_REDACTION else None
-    system, prompt = build_prompt(lead=lead, intent=intent, snippets=snippets, redactor=redactor)
+    examples = voice_examples_for(
+        text=f"{lead.subject}\n{lead.message}".strip(), intent=intent, channel=lead.channel,
+        limit=settings.VOICE_EXAMPLES_IN_PROMPT,
+    )  # fmt: skip
+    system, prompt = build_prompt(lead=lead, intent=intent, snippets=snippets, redactor=redactor, examples=examples)
     try:
-        reply = client.draft_reply(system=system, prompt=prompt, lead_id=lead.lead_id)
+        reply = client.draft_reply(
+            system=system, prompt=prompt, lead_id=lead.lead_id, voice_examples=[e.pk for e in examples]
+        )
     except LlmError as exc:
         result = _fallback(lead, intent, snippets, reason=f"LLM failed: {exc.reason}")
         result.model_call_id = exc.model_call_id
@@ -85,7 +93,12 @@ def draft_reply(*, lead: LeadFacts, intent: str, snippets: list[dict[str, Any]])
 
 
 def build_prompt(
-    *, lead: LeadFacts, intent: str, snippets: list[dict[str, Any]], redactor: Redactor | None = None
+    *,
+    lead: LeadFacts,
+    intent: str,
+    snippets: list[dict[str, Any]],
+    redactor: Redactor | None = None,
+    examples: list | None = None,
 ) -> tuple[str, str]:
     """The system prompt (static, cached) and the user prompt. With a redactor, the lead's personal details are
     placeholders: nothing that identifies the lead leaves the machine."""
@@ -107,11 +120,22 @@ def build_prompt(
     prompt = (
         f"Intent: {intent} ({_INTENT_GOALS.get(intent, '')})\n{length_rule}\n\n"
         f"<knowledge>\n{facts}\n</knowledge>\n\n"
+        f"{_voice_section(examples or [])}"
         f"Lead: name={hide(lead.name) or 'unknown'}; company={hide(lead.company) or 'unknown'}; "
         f"channel={lead.channel}\n"
         f"<lead_message>\nSubject: {hide(lead.subject)}\n{hide(lead.message)}\n</lead_message>"
     )
     return system, prompt
+
+
+def _voice_section(examples: list) -> str:
+    """Replies this business approved for similar leads (stored redacted): the voice to write in."""
+    if not examples:
+        return ""
+    shown = "\n\n".join(
+        f"<example>\nLead wrote: {e.lead_text[:600]}\nWe replied: {e.reply_text[:1200]}\n</example>" for e in examples
+    )
+    return f"Replies we approved for similar leads; match their tone and style:\n{shown}\n\n"
 
 
 _INTENT_GOALS = {

@@ -76,10 +76,12 @@ class AnthropicClient:
         self._anthropic = anthropic
         self.client = anthropic.Anthropic(api_key=api_key, timeout=timeout, max_retries=max_retries)
 
-    def draft_reply(self, *, system: str, prompt: str, lead_id: int | None) -> LlmReply:
+    def draft_reply(
+        self, *, system: str, prompt: str, lead_id: int | None, voice_examples: list[int] | None = None
+    ) -> LlmReply:
         return self._call_tool(
             operation="draft", system=system, prompt=prompt, tool=SUBMIT_REPLY_TOOL, lead_id=lead_id,
-            parse=_parse_tool_reply,
+            parse=_parse_tool_reply, voice_examples=voice_examples,
         )  # fmt: skip
 
     def arbitrate_intent(self, *, system: str, prompt: str, lead_id: int | None) -> IntentOpinion:
@@ -88,7 +90,17 @@ class AnthropicClient:
             parse=_parse_intent,
         )  # fmt: skip
 
-    def _call_tool(self, *, operation: str, system: str, prompt: str, tool: dict, lead_id: int | None, parse):
+    def _call_tool(
+        self,
+        *,
+        operation: str,
+        system: str,
+        prompt: str,
+        tool: dict,
+        lead_id: int | None,
+        parse,
+        voice_examples: list[int] | None = None,
+    ):
         """One Messages API call forced to answer through `tool`; every call (ok or not) writes a ModelCall."""
         from intelligence.services import model_call_record
 
@@ -108,7 +120,7 @@ class AnthropicClient:
             call = model_call_record(
                 operation=operation, provider=self.provider, model=self.model,
                 latency_ms=(time.perf_counter() - started) * 1000, status="error", error=reason, lead_id=lead_id,
-                request=request,
+                request=request, voice_examples=voice_examples,
             )  # fmt: skip
             raise LlmError(reason, model_call_id=call.pk) from exc
         usage = response.usage
@@ -124,6 +136,7 @@ class AnthropicClient:
             cache_read_tokens=getattr(usage, "cache_read_input_tokens", 0) or 0,
             request=request,
             response=response.model_dump(mode="json"),
+            voice_examples=voice_examples,
         )
         try:
             return parse(_tool_input(response, tool["name"], call.pk), model_call_id=call.pk)

@@ -139,9 +139,35 @@ class ModelCall(models.Model):
     error = models.TextField(blank=True)
     request = models.JSONField(default=dict, blank=True)
     response = models.JSONField(default=dict, blank=True)
+    voice_examples = models.JSONField(default=list, blank=True, help_text="VoiceExample ids put into the prompt")
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.operation} {self.provider}/{self.model} {self.status}"
+
+
+class VoiceExample(models.Model):
+    """An approved reply (above all an operator-edited one) kept as an example of the business's voice: the most
+    similar ones (same intent and channel, by the lead's message) go into the next drafts' prompts."""
+
+    message_id = models.BigIntegerField(unique=True, help_text="The messaging.Message it was approved as")
+    intent = models.CharField(max_length=10, choices=Intent.choices)
+    channel = models.CharField(max_length=20)
+    lead_text = models.TextField(help_text="What the lead wrote (redacted before it is ever sent anywhere)")
+    reply_text = models.TextField()
+    edited = models.BooleanField(default=False, help_text="An operator changed the draft before approving it")
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
+    embedding_model = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            HnswIndex(name="voice_example_hnsw", fields=["embedding"], m=16, ef_construction=64,
+                      opclasses=["vector_cosine_ops"]),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"[{self.intent}/{self.channel}] {self.reply_text[:60]}"

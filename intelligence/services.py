@@ -28,6 +28,7 @@ from intelligence.models import (
     KnowledgeChunk,
     KnowledgeDocument,
     ModelCall,
+    VoiceExample,
     text_hash,
 )
 from intelligence.redaction import Redactor
@@ -51,6 +52,7 @@ def model_call_record(
     cache_read_tokens: int = 0,
     request: dict[str, Any] | None = None,
     response: dict[str, Any] | None = None,
+    voice_examples: list[int] | None = None,
 ) -> ModelCall:
     return ModelCall.objects.create(
         operation=operation,
@@ -67,6 +69,7 @@ def model_call_record(
         error=error[:5000],
         request=request or {},
         response=response or {},
+        voice_examples=voice_examples or [],
     )
 
 
@@ -612,3 +615,36 @@ def lead_correct_intent(*, lead_id: int, intent: str, actor: str) -> Classificat
             audit_record(actor=actor, action="intent_example.learn", obj=example, after={"intent": intent})
         _examples_changed()
     return classification
+
+
+# --- The business's voice: approved replies as examples for the next drafts ---
+
+
+def voice_example_learn(
+    *, message_id: int, intent: str, channel: str, lead_name: str, lead_text: str, reply_text: str, edited: bool
+) -> VoiceExample:
+    """Keep an approved reply as an example. Both texts are stored redacted (the lead's name, emails, phones...
+    become placeholders), so an example never carries one lead's details into another lead's prompt."""
+    redactor = Redactor(name=lead_name)
+    lead_redacted, reply_redacted = redactor.redact(lead_text), redactor.redact(reply_text)
+    vector = get_embedder().embed_one(lead_text)  # outside any transaction
+    example, _ = VoiceExample.objects.update_or_create(
+        message_id=message_id,
+        defaults={"intent": intent, "channel": channel, "lead_text": lead_redacted, "reply_text": reply_redacted,
+                  "edited": edited, "embedding": vector, "embedding_model": settings.EMBEDDING_MODEL},
+    )  # fmt: skip
+    return example
+
+
+def voice_examples_for(*, text: str, intent: str, channel: str, limit: int) -> list[VoiceExample]:
+    """The approved replies to the most similar past leads of the same intent and channel; edited ones first."""
+    if limit <= 0 or not text.strip():
+        return []
+    vector = get_embedder().embed_one(text)
+    candidates = list(
+        VoiceExample.objects.filter(intent=intent, channel=channel, embedding_model=settings.EMBEDDING_MODEL)
+        .annotate(distance=CosineDistance("embedding", vector))
+        .order_by("distance")[: limit * 3]
+    )
+    candidates.sort(key=lambda e: (not e.edited, e.distance))
+    return candidates[:limit]

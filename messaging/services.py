@@ -17,7 +17,13 @@ from bizpilot.errors import InvalidTransition, NotFound, ValidationFailed
 from intelligence.drafting import DraftResult, LeadFacts, draft_reply, first_name
 from intelligence.models import Classification
 from intelligence.safety import draft_checks, injection_signals
-from intelligence.services import classification_arbitrate, classification_store, classify_text, lead_text
+from intelligence.services import (
+    classification_arbitrate,
+    classification_store,
+    classify_text,
+    lead_text,
+    voice_example_learn,
+)
 from leads.models import Channel, InboundMessage, Lead
 from leads.services import lead_claim_for_processing, lead_record_failure, lead_transition
 from messaging.channels import OutboundMessage, PermanentSendError, get_channel
@@ -234,7 +240,7 @@ def message_approve(*, message_id: int, actor: str, subject: str | None = None, 
 
     The approval binds to the exact text approved: its hash is stored and checked again before sending.
     """
-    from messaging.tasks import enqueue_send_message
+    from messaging.tasks import enqueue_learn_voice, enqueue_send_message
 
     with transaction.atomic():
         if subject is not None or body is not None:
@@ -265,7 +271,26 @@ def message_approve(*, message_id: int, actor: str, subject: str | None = None, 
             after={"status": message.status, "edited": message.was_edited},
         )
         transaction.on_commit(lambda: enqueue_send_message(message_id))
+        if actor != AUTO_SEND:  # what a person approved teaches the next drafts
+            transaction.on_commit(lambda: enqueue_learn_voice(message_id))
     return message
+
+
+def message_learn_voice(*, message_id: int) -> bool:
+    """Keep a human-approved reply as an example of the business's voice (idempotent: one example per message)."""
+    message = Message.objects.select_related("lead", "in_reply_to", "classification").filter(pk=message_id).first()
+    if message is None or not message.approved_by or message.approved_by == AUTO_SEND or message.in_reply_to is None:
+        return False
+    voice_example_learn(
+        message_id=message.pk,
+        intent=message.classification.intent if message.classification else message.lead.intent,
+        channel=message.channel,
+        lead_name=message.lead.name,
+        lead_text=f"{message.in_reply_to.subject}\n{message.in_reply_to.body}".strip(),
+        reply_text=message.body,
+        edited=message.was_edited,
+    )
+    return True
 
 
 def message_reject(*, message_id: int, actor: str, reason: str = "") -> Message:

@@ -22,6 +22,12 @@ def send_message(message_id: int) -> str:
     return message_send(message_id=message_id).status
 
 
+def learn_voice(message_id: int) -> bool:
+    from messaging.services import message_learn_voice
+
+    return message_learn_voice(message_id=message_id)
+
+
 def requeue_stalled_leads() -> int:
     from messaging.services import leads_requeue_stalled
 
@@ -34,6 +40,10 @@ def enqueue_process_lead(lead_id: int) -> None:
 
 def enqueue_send_message(message_id: int) -> None:
     _enqueue("messaging.tasks.send_message", message_id, name=f"send_message-{message_id}")
+
+
+def enqueue_learn_voice(message_id: int) -> None:
+    _enqueue("messaging.tasks.learn_voice", message_id, name=f"learn_voice-{message_id}")
 
 
 def _enqueue(func: str, object_id: int, *, name: str) -> None:
