@@ -73,6 +73,18 @@ def model_call_record(
     )
 
 
+def _embed_logged(texts: list[str], *, operation: str) -> list[list[float]]:
+    """Embed a batch locally and log it as a ModelCall (local models cost nothing but time)."""
+    embedder = get_embedder()
+    started = time.perf_counter()
+    vectors = embedder.embed(texts)
+    model_call_record(
+        operation=operation, provider="local", model=embedder.model_name,
+        latency_ms=(time.perf_counter() - started) * 1000, request={"texts": len(texts)},
+    )  # fmt: skip
+    return vectors
+
+
 def llm_cost_usd(model: str, input_tokens: int, output_tokens: int, cache_write: int, cache_read: int) -> Decimal:
     prices = settings.LLM_PRICES_PER_MTOK.get(model)
     if prices is None:
@@ -104,7 +116,7 @@ def intent_examples_add(*, examples: Iterable[tuple[str, str]], origin: str = In
     new_rows = [(t, i) for t, i in dict(rows).items() if text_hash(t) not in existing]
     if not new_rows:
         return 0
-    vectors = get_embedder().embed([t for t, _ in new_rows])
+    vectors = _embed_logged([t for t, _ in new_rows], operation="embed:intent_examples")
     objects = [
         IntentExample(text=t, text_hash=text_hash(t), intent=i, origin=origin, embedding=v, embedding_model=model_name)
         for (t, i), v in zip(new_rows, vectors, strict=True)
@@ -224,7 +236,8 @@ def _knowledge_document_store(
             for c in current.chunks.filter(embedding_model=model_name, text_hash__in=[text_hash(t) for t in texts])
         }
     missing = [t for t in dict.fromkeys(texts) if text_hash(t) not in known]
-    vectors = dict(zip(missing, get_embedder().embed(missing), strict=True)) if missing else {}  # no transaction yet
+    # Embedded before the transaction below opens.
+    vectors = dict(zip(missing, _embed_logged(missing, operation="embed:knowledge"), strict=True)) if missing else {}
     with transaction.atomic():
         document, _ = KnowledgeDocument.objects.update_or_create(
             source_path=source_path, defaults={"title": title, "kind": kind, "content": content, "content_hash": digest}
@@ -550,6 +563,12 @@ def classification_store(*, lead_id: int, result: ClassificationResult) -> Class
     from leads.services import lead_record_classification
 
     with transaction.atomic():
+        # The local model call (embedding + retrieval + classifier) is logged like any other model call.
+        model_call_record(
+            operation="classify", provider="local", model=result.embedding_model, latency_ms=result.latency_ms,
+            lead_id=lead_id, request={"method": result.method}, response={"intent": result.intent,
+                                                                        "confidence": result.confidence},
+        )  # fmt: skip
         classification = Classification.objects.create(
             lead_id=lead_id,
             intent=result.intent,

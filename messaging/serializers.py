@@ -37,6 +37,8 @@ class MessageOutput(serializers.ModelSerializer):
     intent = serializers.CharField(source="lead.intent")
     lead_name = serializers.CharField(source="lead.name")
     edited = serializers.BooleanField(source="was_edited")
+    cost_usd = serializers.DecimalField(source="model_call.cost_usd", max_digits=12, decimal_places=6, allow_null=True,
+                                        read_only=True, default=None)  # fmt: skip
 
     class Meta:
         model = Message
@@ -56,6 +58,7 @@ class MessageOutput(serializers.ModelSerializer):
             "generated_by",
             "generation_reason",
             "draft_confidence",
+            "cost_usd",
             "checks_failed",
             "injection_signals",
             "auto_send_decision",

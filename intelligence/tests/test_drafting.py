@@ -225,3 +225,17 @@ def test_redaction_can_be_switched_off(anthropic_stub, settings):
                                                              "reasoning": "", "facts_used": []})))  # fmt: skip
     draft_reply(lead=lead(message="mail me at a@b.example"), intent="warm", snippets=SNIPPETS)
     assert "a@b.example" in anthropic_stub.requests[0].raw.decode()
+
+
+def test_each_draft_shows_its_cost_and_local_model_calls_are_logged(anthropic_stub, demo_knowledge, api):
+    from leads.tests.factories import submit_lead
+    from messaging.services import lead_process
+
+    anthropic_stub.queue(StubResponse(200, tool_use_message(
+        {"subject": "Hi", "body": "Hi [FIRST_NAME],\n\nThanks.", "confidence": 0.7, "reasoning": "", "facts_used": []},
+        input_tokens=1000, output_tokens=100)))  # fmt: skip
+    message = lead_process(lead_id=submit_lead("Need a website soon", name="Al Bo").pk)
+    shown = api.get(f"/api/messages/{message.pk}/").json()
+    assert float(shown["cost_usd"]) == pytest.approx((1000 * 3 + 100 * 15) / 1_000_000)
+    operations = set(ModelCall.objects.values_list("operation", flat=True))
+    assert {"embed:intent_examples", "embed:knowledge", "classify", "draft"} <= operations
