@@ -54,60 +54,18 @@ class MessageAdmin(admin.ModelAdmin):
     search_fields = ["to_address", "subject", "body", "lead__name", "lead__company"]
     actions = ["approve_selected", "reject_selected", "intent_hot", "intent_warm", "intent_cold"]
     inlines = [DeliveryEventInline]
-    readonly_fields = [
-        "lead",
-        "status",
-        "channel",
-        "to_address",
-        "lead_message",
-        "classification_explanation",
-        "generated_by",
-        "generation_reason",
-        "draft_confidence",
-        "checks_failed",
-        "injection_signals",
-        "auto_send_decision",
-        "original_subject",
-        "original_body",
-        "approved_by",
-        "approved_at",
-        "rejected_reason",
-        "sent_at",
-        "provider_message_id",
-        "last_error",
-    ]
     fieldsets = [
         ("Lead", {"fields": ["lead", "lead_message", "classification_explanation"]}),
         ("Reply", {"fields": ["status", "channel", "to_address", "subject", "body", "reject_reason"]}),
-        (
-            "Origin and safety",
-            {
-                "fields": [
-                    "generated_by",
-                    "generation_reason",
-                    "draft_confidence",
-                    "checks_failed",
-                    "injection_signals",
-                    "auto_send_decision",
-                    "original_subject",
-                    "original_body",
-                ]
-            },
-        ),
-        (
-            "Review and delivery",
-            {
-                "fields": [
-                    "approved_by",
-                    "approved_at",
-                    "rejected_reason",
-                    "sent_at",
-                    "provider_message_id",
-                    "last_error",
-                ]
-            },
-        ),
-    ]
+        ("Origin and safety", {"fields": ["generated_by", "generation_reason", "draft_confidence", "checks_failed",
+                                          "injection_signals", "auto_send_decision", "original_subject",
+                                          "original_body"]}),
+        ("Review and delivery", {"fields": ["approved_by", "approved_at", "rejected_reason", "sent_at",
+                                            "provider_message_id", "last_error"]}),
+    ]  # fmt: skip
+    # Everything shown is read-only except the draft's text (and the rejection reason), which the form edits.
+    readonly_fields = [f for _, opts in fieldsets for f in opts["fields"] if f not in MessageReviewForm.declared_fields
+                       and f not in MessageReviewForm.Meta.fields]  # fmt: skip
 
     def has_add_permission(self, request):
         return False
