@@ -67,7 +67,7 @@ def lead_process(*, lead_id: int) -> Message | None:
             intent=classification.intent,
             snippets=classification.snippets,
         )
-        message = _store_draft(lead_id=lead.pk, inbound=inbound, classification=classification, draft=draft)
+        message = _store_draft(claimed=lead, inbound=inbound, classification=classification, draft=draft)
     except Exception as exc:
         lead_record_failure(lead_id=lead_id, error=f"{type(exc).__name__}: {exc}")
         raise
@@ -77,15 +77,16 @@ def lead_process(*, lead_id: int) -> Message | None:
 
 
 def _store_draft(
-    *, lead_id: int, inbound: InboundMessage, classification: Classification, draft: DraftResult
+    *, claimed: Lead, inbound: InboundMessage, classification: Classification, draft: DraftResult
 ) -> Message | None:
-    lead_now = Lead.objects.get(pk=lead_id)
-    signals = injection_signals(inbound.subject, inbound.body, lead_now.name, lead_now.company)
+    # The lead as claimed for this run (the row is locked and re-read below before writing).
+    lead_id = claimed.pk
+    signals = injection_signals(inbound.subject, inbound.body, claimed.name, claimed.company)
     checks = draft_checks(
         subject=draft.subject,
         body=draft.body,
-        channel=lead_now.preferred_channel,
-        first_name=first_name(lead_now.name),
+        channel=claimed.preferred_channel,
+        first_name=first_name(claimed.name),
         knowledge="\n".join(s["text"] for s in classification.snippets),
     )
     # The draft's confidence: the classifier's, times the model's own when Claude wrote it, halved per failed check.
