@@ -27,6 +27,8 @@ class DashboardMetrics:
     median_minutes_to_draft: float | None
     median_minutes_to_send: float | None
     llm_cost_usd: float
+    llm_cost_per_draft_usd: float | None
+    llm_usage: list[dict[str, Any]]
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,7 +51,23 @@ def dashboard_metrics(*, days: int = 30) -> DashboardMetrics:
     )
     to_draft = [(r["first_draft"] - r["created_at"]).total_seconds() / 60 for r in firsts if r["first_draft"]]
     to_send = [(r["first_sent"] - r["created_at"]).total_seconds() / 60 for r in firsts if r["first_sent"]]
-    cost = ModelCall.objects.filter(created_at__gte=since).aggregate(total=Sum("cost_usd"))["total"] or 0
+    calls = ModelCall.objects.filter(created_at__gte=since)
+    cost = calls.aggregate(total=Sum("cost_usd"))["total"] or 0
+    # What each LLM-written draft cost, counting its failed attempts too, and the spend per provider and model.
+    drafts = calls.filter(operation="draft").aggregate(total=Sum("cost_usd"), n=Count("id", filter=Q(status="ok")))
+    usage = (
+        calls.exclude(provider="local")
+        .values("provider", "model", "operation")
+        .annotate(
+            calls=Count("id"),
+            errors=Count("id", filter=Q(status="error")),
+            input_tokens=Sum("input_tokens"),
+            output_tokens=Sum("output_tokens"),
+            cache_read_tokens=Sum("cache_read_tokens"),
+            cost_usd=Sum("cost_usd"),
+        )
+        .order_by("provider", "model", "operation")
+    )
 
     return DashboardMetrics(
         window_days=days,
@@ -62,4 +80,6 @@ def dashboard_metrics(*, days: int = 30) -> DashboardMetrics:
         median_minutes_to_draft=round(median(to_draft), 2) if to_draft else None,
         median_minutes_to_send=round(median(to_send), 2) if to_send else None,
         llm_cost_usd=float(cost),
+        llm_cost_per_draft_usd=round(float(drafts["total"]) / drafts["n"], 6) if drafts["n"] else None,
+        llm_usage=[{**row, "cost_usd": float(row["cost_usd"])} for row in usage],
     )

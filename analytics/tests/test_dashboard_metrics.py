@@ -51,3 +51,34 @@ def test_analytics_page_renders_the_same_numbers_for_staff(admin_client, two_lea
 def test_analytics_page_needs_a_staff_login(client, db):
     response = client.get("/analytics/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_llm_cost_is_shown_per_draft_and_in_aggregate_by_model(api, admin_client, anthropic_stub, demo_knowledge):
+    from intelligence.tests.anthropic_stub import StubResponse, error_body, tool_use_message
+
+    reply = {"subject": "Hi", "body": "Hi [FIRST_NAME],\n\nThanks.", "confidence": 0.7, "reasoning": "",
+             "facts_used": []}  # fmt: skip
+    anthropic_stub.queue(
+        StubResponse(200, tool_use_message(reply, input_tokens=1000, output_tokens=100)),
+        StubResponse(200, tool_use_message(reply, input_tokens=1200, output_tokens=300)),
+    )
+    for email in ("a@shop.example", "b@shop.example"):
+        lead_process(lead_id=submit_lead("We need a website", email=email, name="Al Bo").pk)
+    metrics = api.get("/api/dashboard/metrics/").json()
+    first, second = (1000 * 3 + 100 * 15) / 1e6, (1200 * 3 + 300 * 15) / 1e6
+    assert metrics["llm_cost_usd"] == pytest.approx(first + second)
+    assert metrics["llm_cost_per_draft_usd"] == pytest.approx((first + second) / 2)
+    [drafts] = [row for row in metrics["llm_usage"] if row["operation"] == "draft"]
+    assert (drafts["provider"], drafts["model"]) == ("anthropic", "claude-sonnet-5-5")
+    assert (drafts["calls"], drafts["errors"]) == (2, 0)
+    assert (drafts["input_tokens"], drafts["output_tokens"]) == (2200, 400)
+    assert all(row["provider"] != "local" for row in metrics["llm_usage"])  # embeddings cost nothing per call
+
+    anthropic_stub.queue(StubResponse(400, error_body("invalid_request_error", "bad")))
+    lead_process(lead_id=submit_lead("We need a website", email="c@shop.example", name="Al Bo").pk)
+    metrics = api.get("/api/dashboard/metrics/").json()
+    [drafts] = [row for row in metrics["llm_usage"] if row["operation"] == "draft"]
+    assert (drafts["calls"], drafts["errors"]) == (3, 1)
+
+    html = admin_client.get("/analytics/").content.decode()
+    assert "Model usage and cost" in html and "claude-sonnet-5-5" in html and "LLM cost per draft" in html
