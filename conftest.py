@@ -55,3 +55,21 @@ def anthropic_stub(settings, monkeypatch):
     settings.LLM_TIMEOUT_SECONDS = 2.0
     yield stub
     stub.stop()
+
+
+@pytest.fixture
+def ollama_stub(settings):
+    """LLM_PROVIDER=ollama pointed at a local stub of Ollama's chat API (no Anthropic key: nothing goes there)."""
+    from intelligence.llm import OllamaClient
+
+    stub = AnthropicStub().start()
+    settings.LLM_PROVIDER = "ollama"
+    settings.OLLAMA_BASE_URL = stub.base_url
+    settings.OLLAMA_MODEL = "llama3.1:8b"
+    settings.ANTHROPIC_API_KEY = ""
+    settings.LLM_MAX_RETRIES = 2
+    settings.LLM_TIMEOUT_SECONDS = 2.0
+    backoff, OllamaClient.backoff_seconds = OllamaClient.backoff_seconds, 0.01
+    yield stub
+    OllamaClient.backoff_seconds = backoff
+    stub.stop()

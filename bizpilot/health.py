@@ -49,7 +49,9 @@ def llm_model_deprecation(model: str) -> str | None:
 def _llm_details() -> dict:
     from django.conf import settings
 
-    details = {"enabled": bool(settings.ANTHROPIC_API_KEY), "model": settings.LLM_MODEL}
+    if settings.LLM_PROVIDER == "ollama":
+        return {"enabled": True, "provider": "ollama", "model": settings.OLLAMA_MODEL, "url": settings.OLLAMA_BASE_URL}
+    details = {"enabled": bool(settings.ANTHROPIC_API_KEY), "provider": "anthropic", "model": settings.LLM_MODEL}
     end_of_life = llm_model_deprecation(settings.LLM_MODEL)
     if end_of_life:
         details["warning"] = f"{settings.LLM_MODEL} is deprecated and reaches end of life on {end_of_life}"

@@ -243,6 +243,12 @@ CLASSIFIER_MIN_SIMILARITY = env_float("CLASSIFIER_MIN_SIMILARITY", 0.2)
 CLASSIFIER_ARBITRATION_THRESHOLD = env_float("CLASSIFIER_ARBITRATION_THRESHOLD", 0.6)
 KNOWLEDGE_TOP_K = env_int("KNOWLEDGE_TOP_K", 3)
 
+# anthropic (Claude; on when ANTHROPIC_API_KEY is set) or ollama (a local model server; nothing leaves the machine).
+LLM_PROVIDER = env_str("LLM_PROVIDER", "anthropic")
+if LLM_PROVIDER not in {"anthropic", "ollama"}:
+    raise ImproperlyConfigured("LLM_PROVIDER must be anthropic or ollama")
+OLLAMA_BASE_URL = env_str("OLLAMA_BASE_URL", "http://localhost:11434")
+OLLAMA_MODEL = env_str("OLLAMA_MODEL", "llama3.1:8b")
 ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY")
 # ANTHROPIC_BASE_URL is read by the anthropic SDK itself; it is listed here so settings show what is in effect.
 ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL")
@@ -250,6 +256,9 @@ LLM_MODEL = env_str("LLM_MODEL", "claude-sonnet-5-5")
 LLM_TIMEOUT_SECONDS = env_float("LLM_TIMEOUT_SECONDS", 30.0)
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2)
 LLM_MAX_OUTPUT_TOKENS = env_int("LLM_MAX_OUTPUT_TOKENS", 800)
+# A draft's prompt (system, tool schema and user part, estimated) is kept under this many input tokens: voice
+# examples, then lower-ranked knowledge snippets, then the end of a very long lead message are cut to fit.
+LLM_PROMPT_TOKEN_BUDGET = env_int("LLM_PROMPT_TOKEN_BUDGET", 1500)
 # Approved replies to the most similar past leads (same intent and channel) put into each prompt as examples.
 VOICE_EXAMPLES_IN_PROMPT = env_int("VOICE_EXAMPLES_IN_PROMPT", 2)
 # Replace emails, phone numbers, addresses, card numbers and the lead's name with placeholders in every LLM prompt.

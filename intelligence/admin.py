@@ -9,9 +9,10 @@ from intelligence.models import (
     KnowledgeChunk,
     KnowledgeDocument,
     ModelCall,
+    PromptTemplate,
     VoiceExample,
 )
-from intelligence.services import knowledge_document_save
+from intelligence.services import knowledge_document_save, prompt_template_save, prompt_template_validate
 
 
 @admin.register(IntentExample)
@@ -117,3 +118,73 @@ class VoiceExampleAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # examples come from approved replies
+
+
+class PromptTemplateForm(forms.ModelForm):
+    class Meta:
+        model = PromptTemplate
+        fields = ["intent", "channel_kind", "instructions", "max_chars", "fallback_subject", "fallback_body",
+                  "change_note"]  # fmt: skip
+        widgets = {
+            "instructions": forms.Textarea(attrs={"rows": 6, "cols": 100}),
+            "fallback_body": forms.Textarea(attrs={"rows": 12, "cols": 100}),
+        }
+
+    def clean(self):
+        data = super().clean()
+        errors = prompt_template_validate(
+            fallback_subject=data.get("fallback_subject", ""),
+            fallback_body=data.get("fallback_body", ""),
+            max_chars=data.get("max_chars") or 0,
+        )
+        for field_name, messages in errors.items():
+            for message in messages:
+                self.add_error(field_name, message)
+        return data
+
+    def validate_unique(self):
+        pass  # the service numbers the new version; (intent, channel, version) is never reused
+
+
+@admin.register(PromptTemplate)
+class PromptTemplateAdmin(admin.ModelAdmin):
+    """Saving a template, new or edited, creates a new version; the versions messages came from never change."""
+
+    form = PromptTemplateForm
+    list_display = ["__str__", "intent", "channel_kind", "version", "is_live", "change_note", "created_by",
+                    "created_at"]  # fmt: skip
+    list_filter = ["intent", "channel_kind"]
+    search_fields = ["instructions", "fallback_body", "change_note"]
+    readonly_fields = ["version", "created_by", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # An edit is the next version of the same template; it cannot move to another intent or channel.
+        return [*self.readonly_fields, "intent", "channel_kind"] if obj else self.readonly_fields
+
+    @admin.display(boolean=True, description="Live")
+    def is_live(self, obj: PromptTemplate) -> bool:
+        latest = (
+            PromptTemplate.objects.filter(intent=obj.intent, channel_kind=obj.channel_kind)
+            .order_by("-version")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        return latest == obj.pk
+
+    def save_model(self, request, obj, form, change):
+        saved = prompt_template_save(
+            intent=obj.intent,
+            channel_kind=obj.channel_kind,
+            instructions=form.cleaned_data["instructions"],
+            max_chars=form.cleaned_data["max_chars"],
+            fallback_subject=form.cleaned_data.get("fallback_subject", ""),
+            fallback_body=form.cleaned_data["fallback_body"],
+            change_note=form.cleaned_data.get("change_note", ""),
+            actor=f"user:{request.user.get_username()}",
+        )
+        # The admin's redirect and "changed successfully" message then name the new version.
+        for field in PromptTemplate._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # messages keep the version they were drafted from

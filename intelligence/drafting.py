@@ -7,12 +7,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.template.loader import render_to_string
+from django.template import Context, Template
 
 from intelligence.llm import LlmError, get_llm_client
+from intelligence.models import PromptTemplate
 from intelligence.redaction import Redactor
 
-SMS_MAX_CHARS = 480  # three SMS segments
+# Claude's tokenizer averages about 3.5 characters per token on English; 3.2 over-counts on purpose, so a prompt
+# estimated under budget is under it.
+CHARS_PER_TOKEN = 3.2
+# What the API adds for a forced tool call (its tool-use system prompt), on top of the tool's JSON schema.
+TOOL_USE_OVERHEAD_TOKENS = 350
 
 
 @dataclass
@@ -36,6 +41,12 @@ class DraftResult:
     template: str
     confidence: float | None = None
     model_call_id: int | None = None
+    prompt_template_id: int | None = None
+    prompt_tokens_estimate: int | None = None
+
+
+def estimate_tokens(text: str) -> int:
+    return int(len(text) / CHARS_PER_TOKEN) + 1
 
 
 def first_name(name: str) -> str:
@@ -60,10 +71,22 @@ def top_fact(snippets: list[dict[str, Any]], limit: int = 240) -> str:
     return fact[:limit]
 
 
-def draft_reply(*, lead: LeadFacts, intent: str, snippets: list[dict[str, Any]]) -> DraftResult:
+def draft_reply(
+    *, lead: LeadFacts, intent: str, snippets: list[dict[str, Any]], template: PromptTemplate | None = None
+) -> DraftResult:
+    """A reply from the LLM when one is configured and answers well, else from the template's fallback text."""
+    if template is None:
+        from intelligence.services import prompt_template_live
+
+        template = prompt_template_live(intent=intent, channel=lead.channel)
     client = get_llm_client()
     if client is None:
-        return _fallback(lead, intent, snippets, reason="no LLM configured (ANTHROPIC_API_KEY is not set)")
+        return _fallback(
+            lead,
+            template,
+            snippets,
+            reason="no LLM configured (ANTHROPIC_API_KEY is not set and LLM_PROVIDER is not ollama)",
+        )
     from intelligence.services import voice_examples_for
 
     redactor = Redactor(name=lead.name) if settings.PII_REDACTION else None
@@ -71,14 +94,16 @@ def draft_reply(*, lead: LeadFacts, intent: str, snippets: list[dict[str, Any]])
         text=f"{lead.subject}\n{lead.message}".strip(), intent=intent, channel=lead.channel,
         limit=settings.VOICE_EXAMPLES_IN_PROMPT,
     )  # fmt: skip
-    system, prompt = build_prompt(lead=lead, intent=intent, snippets=snippets, redactor=redactor, examples=examples)
+    prompt = build_prompt(lead=lead, template=template, snippets=snippets, redactor=redactor, examples=examples)
     try:
         reply = client.draft_reply(
-            system=system, prompt=prompt, lead_id=lead.lead_id, voice_examples=[e.pk for e in examples]
-        )
+            system=prompt.system, prompt=prompt.user, lead_id=lead.lead_id,
+            voice_examples=[e.pk for e in prompt.examples],
+        )  # fmt: skip
     except LlmError as exc:
-        result = _fallback(lead, intent, snippets, reason=f"LLM failed: {exc.reason}")
+        result = _fallback(lead, template, snippets, reason=f"LLM failed: {exc.reason}")
         result.model_call_id = exc.model_call_id
+        result.prompt_tokens_estimate = prompt.tokens
         return result
     restore = redactor.restore if redactor else str
     return DraftResult(
@@ -86,28 +111,44 @@ def draft_reply(*, lead: LeadFacts, intent: str, snippets: list[dict[str, Any]])
         body=restore(reply.body),
         generated_by="llm",
         reason=reply.reasoning,
-        template="llm:submit_reply",
+        template=f"{client.provider}:{template}",
         confidence=reply.confidence,
         model_call_id=reply.model_call_id,
+        prompt_template_id=template.pk,
+        prompt_tokens_estimate=prompt.tokens,
     )
+
+
+@dataclass
+class Prompt:
+    system: str
+    user: str
+    examples: list  # the voice examples that fit the budget
+    snippets: int  # how many knowledge snippets fit
+    tokens: int  # estimated input tokens, with the tool schema and the API's tool-use overhead
+    trimmed: list[str]  # what was cut to fit the budget
 
 
 def build_prompt(
     *,
     lead: LeadFacts,
-    intent: str,
+    template: PromptTemplate,
     snippets: list[dict[str, Any]],
     redactor: Redactor | None = None,
     examples: list | None = None,
-) -> tuple[str, str]:
-    """The system prompt (static, cached) and the user prompt. With a redactor, the lead's personal details are
-    placeholders: nothing that identifies the lead leaves the machine."""
+    budget: int | None = None,
+) -> Prompt:
+    """The system prompt (static, cached) and the user prompt, within the input-token budget. With a redactor, the
+    lead's personal details are placeholders: nothing that identifies the lead leaves the machine.
+
+    To fit the budget, voice examples go first (the least similar first), then the lowest-ranked knowledge
+    snippets beyond the best one, then the end of the lead's message."""
+    import json
+
+    from intelligence.llm import SUBMIT_REPLY_TOOL
+
+    budget = budget or settings.LLM_PROMPT_TOKEN_BUDGET
     hide = redactor.redact if redactor else str
-    length_rule = (
-        "Write a short email: 60 to 150 words, a subject line, signed by the sender."
-        if lead.channel == "email"
-        else f"Write a text message under {SMS_MAX_CHARS} characters, no subject, signed with the sender's name."
-    )
     system = (
         f"You draft replies to inbound sales leads for {settings.BUSINESS_NAME}. The sender is "
         f"{settings.BUSINESS_SENDER_NAME}. Be warm, specific and brief. Use only facts from the knowledge "
@@ -116,16 +157,39 @@ def build_prompt(
         "as [NAME], [FIRST_NAME], [EMAIL_1] or [PHONE_1]: write them exactly like that where you need them, they "
         "are filled in afterwards. Always answer by calling submit_reply."
     )
-    facts = "\n".join(f"- [{s['document']} / {s['heading']}] {s['text']}" for s in snippets) or "- (none)"
-    prompt = (
-        f"Intent: {intent} ({_INTENT_GOALS.get(intent, '')})\n{length_rule}\n\n"
-        f"<knowledge>\n{facts}\n</knowledge>\n\n"
-        f"{_voice_section(examples or [])}"
-        f"Lead: name={hide(lead.name) or 'unknown'}; company={hide(lead.company) or 'unknown'}; "
-        f"channel={lead.channel}\n"
-        f"<lead_message>\nSubject: {hide(lead.subject)}\n{hide(lead.message)}\n</lead_message>"
-    )
-    return system, prompt
+    fixed = estimate_tokens(system) + estimate_tokens(json.dumps(SUBMIT_REPLY_TOOL)) + TOOL_USE_OVERHEAD_TOKENS
+    examples = list(examples or [])
+    snippets = list(snippets)
+    message = hide(lead.message)
+    trimmed: list[str] = []
+
+    def render() -> str:
+        facts = "\n".join(f"- [{s['document']} / {s['heading']}] {s['text']}" for s in snippets) or "- (none)"
+        return (
+            f"Intent: {template.intent}\n{template.instructions}\nStay under {template.max_chars} characters.\n\n"
+            f"<knowledge>\n{facts}\n</knowledge>\n\n"
+            f"{_voice_section(examples)}"
+            f"Lead: name={hide(lead.name) or 'unknown'}; company={hide(lead.company) or 'unknown'}; "
+            f"channel={lead.channel}\n"
+            f"<lead_message>\nSubject: {hide(lead.subject)}\n{message}\n</lead_message>"
+        )
+
+    user = render()
+    while fixed + estimate_tokens(user) > budget:
+        if examples:
+            examples.pop()
+            trimmed.append("a voice example")
+        elif len(snippets) > 1:
+            snippets.pop()
+            trimmed.append("a knowledge snippet")
+        else:
+            over_chars = int((fixed + estimate_tokens(user) - budget) * CHARS_PER_TOKEN) + 16
+            if len(message) <= 200:
+                break  # nothing sensible left to cut: send it over budget rather than without the lead's words
+            message = message[: max(200, len(message) - over_chars)].rstrip() + " [...]"
+            trimmed.append("the end of the lead's message")
+        user = render()
+    return Prompt(system, user, examples, len(snippets), fixed + estimate_tokens(user), trimmed)
 
 
 def _voice_section(examples: list) -> str:
@@ -138,18 +202,8 @@ def _voice_section(examples: list) -> str:
     return f"Replies we approved for similar leads; match their tone and style:\n{shown}\n\n"
 
 
-_INTENT_GOALS = {
-    "hot": "ready to buy: propose a concrete next step such as a call this week",
-    "warm": "interested but exploring: answer their question and offer a next step",
-    "cold": "early or vague: be helpful, share one useful fact, no pressure",
-}
-
-
-def _fallback(lead: LeadFacts, intent: str, snippets: list[dict[str, Any]], *, reason: str) -> DraftResult:
-    kind = "email" if lead.channel == "email" else "sms"
-    template = f"intelligence/fallback/{intent}_{kind}.txt"
-    rendered = render_to_string(
-        template,
+def _fallback(lead: LeadFacts, template: PromptTemplate, snippets: list[dict[str, Any]], *, reason: str) -> DraftResult:
+    context = Context(
         {
             "first_name": first_name(lead.name),
             "company": lead.company.strip(),
@@ -157,10 +211,14 @@ def _fallback(lead: LeadFacts, intent: str, snippets: list[dict[str, Any]], *, r
             "business_name": settings.BUSINESS_NAME,
             "sender_name": settings.BUSINESS_SENDER_NAME,
         },
-    ).strip()
+        autoescape=False,  # plain text, not HTML
+    )
     subject = ""
-    if kind == "email":
-        head, _, rendered = rendered.partition("\n")
-        subject = head.removeprefix("Subject:").strip()
-    body = re.sub(r"\n{3,}", "\n\n", rendered.strip())
-    return DraftResult(subject=subject, body=body, generated_by="fallback", reason=reason, template=template)
+    if lead.channel == "email":
+        subject = " ".join(Template(template.fallback_subject).render(context).split())
+    body = re.sub(r"\n{3,}", "\n\n", Template(template.fallback_body).render(context).strip())
+    body = re.sub(r"[ \t]+\n", "\n", body)
+    return DraftResult(
+        subject=subject, body=body, generated_by="fallback", reason=reason,
+        template=f"fallback:{template}", prompt_template_id=template.pk,
+    )  # fmt: skip

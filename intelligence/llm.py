@@ -65,16 +65,30 @@ class LlmReply:
     model_call_id: int | None = None
 
 
-class AnthropicClient:
-    provider = "anthropic"
+@dataclass
+class Exchange:
+    """What a provider answered: the raw response, token usage, and the tool's arguments (None, with `problem`
+    saying why, when the answer has none)."""
 
-    def __init__(self, *, api_key: str, model: str, timeout: float, max_retries: int, max_tokens: int):
-        import anthropic
+    response: dict
+    usage: dict[str, int]
+    tool_input: dict | None
+    problem: str = ""
 
-        self.model = model
-        self.max_tokens = max_tokens
-        self._anthropic = anthropic
-        self.client = anthropic.Anthropic(api_key=api_key, timeout=timeout, max_retries=max_retries)
+
+class ProviderError(Exception):
+    """The provider gave no answer (after its retries): network, timeout, HTTP error."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class LlmClient:
+    """The interface drafting and arbitration use. Providers implement `_request` (the body to send) and `_send`."""
+
+    provider = ""
+    model = ""
 
     def draft_reply(
         self, *, system: str, prompt: str, lead_id: int | None, voice_examples: list[int] | None = None
@@ -90,6 +104,12 @@ class AnthropicClient:
             parse=_parse_intent,
         )  # fmt: skip
 
+    def _request(self, *, system: str, prompt: str, tool: dict) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _send(self, request: dict[str, Any], tool: dict) -> Exchange:
+        raise NotImplementedError
+
     def _call_tool(
         self,
         *,
@@ -101,45 +121,25 @@ class AnthropicClient:
         parse,
         voice_examples: list[int] | None = None,
     ):
-        """One Messages API call forced to answer through `tool`; every call (ok or not) writes a ModelCall."""
+        """One call that must answer with `tool`'s arguments; every call, ok or not, writes a ModelCall."""
         from intelligence.services import model_call_record
 
-        request: dict[str, Any] = {
-            "model": self.model,
-            "max_tokens": self.max_tokens,
-            "system": [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
-            "messages": [{"role": "user", "content": prompt}],
-            "tools": [tool],
-            "tool_choice": {"type": "tool", "name": tool["name"]},
-        }
+        request = self._request(system=system, prompt=prompt, tool=tool)
+        logged = dict(operation=operation, provider=self.provider, model=self.model, lead_id=lead_id, request=request,
+                      voice_examples=voice_examples)  # fmt: skip
         started = time.perf_counter()
         try:
-            response = self.client.messages.create(**request)
-        except self._anthropic.APIError as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-            call = model_call_record(
-                operation=operation, provider=self.provider, model=self.model,
-                latency_ms=(time.perf_counter() - started) * 1000, status="error", error=reason, lead_id=lead_id,
-                request=request, voice_examples=voice_examples,
-            )  # fmt: skip
-            raise LlmError(reason, model_call_id=call.pk) from exc
-        usage = response.usage
-        call = model_call_record(
-            operation=operation,
-            provider=self.provider,
-            model=self.model,
-            latency_ms=(time.perf_counter() - started) * 1000,
-            lead_id=lead_id,
-            input_tokens=usage.input_tokens or 0,
-            output_tokens=usage.output_tokens or 0,
-            cache_creation_tokens=getattr(usage, "cache_creation_input_tokens", 0) or 0,
-            cache_read_tokens=getattr(usage, "cache_read_input_tokens", 0) or 0,
-            request=request,
-            response=response.model_dump(mode="json"),
-            voice_examples=voice_examples,
-        )
+            exchange = self._send(request, tool)
+        except ProviderError as exc:
+            latency_ms = (time.perf_counter() - started) * 1000
+            call = model_call_record(**logged, latency_ms=latency_ms, status="error", error=exc.reason)
+            raise LlmError(exc.reason, model_call_id=call.pk) from exc
+        latency_ms = (time.perf_counter() - started) * 1000
+        call = model_call_record(**logged, latency_ms=latency_ms, response=exchange.response, **exchange.usage)
         try:
-            return parse(_tool_input(response, tool["name"], call.pk), model_call_id=call.pk)
+            if exchange.tool_input is None:
+                raise LlmError(exchange.problem, model_call_id=call.pk)
+            return parse(exchange.tool_input, model_call_id=call.pk)
         except LlmError as exc:
             call.status = "error"
             call.error = exc.reason
@@ -147,11 +147,132 @@ class AnthropicClient:
             raise
 
 
-def _tool_input(response: Any, name: str, model_call_id: int) -> dict:
-    block = next((b for b in response.content if getattr(b, "type", "") == "tool_use" and b.name == name), None)
-    if block is None:
-        raise LlmError(f"the model did not call {name}", model_call_id=model_call_id)
-    return block.input if isinstance(block.input, dict) else {}
+class AnthropicClient(LlmClient):
+    """Claude through the official SDK (which retries 429/5xx/timeouts with backoff), forced to answer via a tool."""
+
+    provider = "anthropic"
+
+    def __init__(self, *, api_key: str, model: str, timeout: float, max_retries: int, max_tokens: int):
+        import anthropic
+
+        self.model = model
+        self.max_tokens = max_tokens
+        self._anthropic = anthropic
+        self.client = anthropic.Anthropic(api_key=api_key, timeout=timeout, max_retries=max_retries)
+
+    def _request(self, *, system: str, prompt: str, tool: dict) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "max_tokens": self.max_tokens,
+            "system": [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
+            "messages": [{"role": "user", "content": prompt}],
+            "tools": [tool],
+            "tool_choice": {"type": "tool", "name": tool["name"]},
+        }
+
+    def _send(self, request: dict[str, Any], tool: dict) -> Exchange:
+        try:
+            response = self.client.messages.create(**request)
+        except self._anthropic.APIError as exc:
+            raise ProviderError(f"{type(exc).__name__}: {exc}") from exc
+        usage = response.usage
+        block = next(
+            (b for b in response.content if getattr(b, "type", "") == "tool_use" and b.name == tool["name"]), None
+        )
+        return Exchange(
+            response=response.model_dump(mode="json"),
+            usage={
+                "input_tokens": usage.input_tokens or 0,
+                "output_tokens": usage.output_tokens or 0,
+                "cache_creation_tokens": getattr(usage, "cache_creation_input_tokens", 0) or 0,
+                "cache_read_tokens": getattr(usage, "cache_read_input_tokens", 0) or 0,
+            },
+            tool_input=(block.input if isinstance(block.input, dict) else {}) if block else None,
+            problem=f"the model did not call {tool['name']}",
+        )
+
+
+class OllamaClient(LlmClient):
+    """The same interface over Ollama's chat API (`POST /api/chat`), for businesses that keep every byte on their own
+    machines. Structured output through Ollama's `format` (the tool's JSON schema); retries with backoff on
+    connection errors, timeouts and 5xx. Local models cost nothing per token."""
+
+    provider = "ollama"
+    backoff_seconds = 0.5
+
+    def __init__(self, *, base_url: str, model: str, timeout: float, max_retries: int, max_tokens: int):
+        import requests
+
+        self.model = model
+        self.max_tokens = max_tokens
+        self.max_retries = max_retries
+        self.timeout = timeout
+        self.url = base_url.rstrip("/") + "/api/chat"
+        self._requests = requests
+        self.session = requests.Session()
+
+    def _request(self, *, system: str, prompt: str, tool: dict) -> dict[str, Any]:
+        instruction = f"Answer with one JSON object only, the arguments of {tool['name']}: {tool['description']}"
+        return {
+            "model": self.model,
+            "messages": [
+                {"role": "system", "content": f"{system}\n\n{instruction}"},
+                {"role": "user", "content": prompt},
+            ],
+            "format": tool["input_schema"],
+            "stream": False,
+            "options": {"temperature": 0.3, "num_predict": self.max_tokens},
+        }
+
+    def _send(self, request: dict[str, Any], tool: dict) -> Exchange:
+        import json
+
+        reason = ""
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                time.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+            try:
+                response = self.session.post(self.url, json=request, timeout=self.timeout)
+            except self._requests.Timeout as exc:
+                reason = f"Ollama timed out: {exc}"
+                continue
+            except self._requests.RequestException as exc:
+                reason = f"Ollama unreachable: {type(exc).__name__}: {exc}"
+                continue
+            if response.status_code == 200:
+                break
+            reason = f"Ollama HTTP {response.status_code}: {_ollama_error(response)}"
+            if response.status_code < 500:
+                raise ProviderError(reason)  # a missing model or a bad request does not get better by retrying
+        else:
+            raise ProviderError(reason)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise ProviderError(f"Ollama answered with something other than JSON: {exc}") from exc
+        tool_input, problem = None, ""
+        try:
+            tool_input = json.loads(body["message"]["content"])
+            if not isinstance(tool_input, dict):
+                tool_input, problem = None, "Ollama's JSON was not an object"
+        except (ValueError, KeyError, TypeError) as exc:
+            problem = f"Ollama returned no JSON object: {type(exc).__name__}: {exc}"
+        return Exchange(
+            response=body if isinstance(body, dict) else {"body": body},
+            usage={
+                "input_tokens": int(body.get("prompt_eval_count") or 0) if isinstance(body, dict) else 0,
+                "output_tokens": int(body.get("eval_count") or 0) if isinstance(body, dict) else 0,
+            },
+            tool_input=tool_input,
+            problem=problem,
+        )
+
+
+def _ollama_error(response) -> str:
+    try:
+        return str(response.json().get("error", ""))[:500] or response.reason
+    except (ValueError, AttributeError):
+        return response.text[:500]
 
 
 @dataclass
@@ -192,32 +313,38 @@ def _parse_tool_reply(data: dict, *, model_call_id: int) -> LlmReply:
     )
 
 
-_client: AnthropicClient | None = None
+_client: LlmClient | None = None
 _client_key: tuple | None = None
 _client_lock = threading.Lock()
 
 
-def get_llm_client() -> AnthropicClient | None:
-    """The process's LLM client, or None when no ANTHROPIC_API_KEY is configured (drafts use fallback templates)."""
+def llm_configured() -> bool:
+    return settings.LLM_PROVIDER == "ollama" or bool(settings.ANTHROPIC_API_KEY)
+
+
+def get_llm_client() -> LlmClient | None:
+    """The process's LLM client: Ollama when LLM_PROVIDER=ollama, Claude when ANTHROPIC_API_KEY is set, else None
+    (drafts use the fallback templates)."""
     global _client, _client_key
-    if not settings.ANTHROPIC_API_KEY:
+    if not llm_configured():
         return None
-    key = (
-        settings.ANTHROPIC_API_KEY,
-        os.environ.get("ANTHROPIC_BASE_URL", ""),  # the SDK reads it when the client is made
-        settings.LLM_MODEL,
-        settings.LLM_TIMEOUT_SECONDS,
-        settings.LLM_MAX_RETRIES,
-        settings.LLM_MAX_OUTPUT_TOKENS,
-    )
+    common = (settings.LLM_TIMEOUT_SECONDS, settings.LLM_MAX_RETRIES, settings.LLM_MAX_OUTPUT_TOKENS)
+    if settings.LLM_PROVIDER == "ollama":
+        key = ("ollama", settings.OLLAMA_BASE_URL, settings.OLLAMA_MODEL, *common)
+    else:
+        # The SDK reads ANTHROPIC_BASE_URL when the client is made, so a change of it needs a new client.
+        key = ("anthropic", settings.ANTHROPIC_API_KEY, os.environ.get("ANTHROPIC_BASE_URL", ""), settings.LLM_MODEL)
+        key += common
     with _client_lock:
         if _client is None or _client_key != key:
-            _client = AnthropicClient(
-                api_key=settings.ANTHROPIC_API_KEY,
-                model=settings.LLM_MODEL,
+            options = dict(
                 timeout=settings.LLM_TIMEOUT_SECONDS,
                 max_retries=settings.LLM_MAX_RETRIES,
                 max_tokens=settings.LLM_MAX_OUTPUT_TOKENS,
             )
+            if settings.LLM_PROVIDER == "ollama":
+                _client = OllamaClient(base_url=settings.OLLAMA_BASE_URL, model=settings.OLLAMA_MODEL, **options)
+            else:
+                _client = AnthropicClient(api_key=settings.ANTHROPIC_API_KEY, model=settings.LLM_MODEL, **options)
             _client_key = key
     return _client

@@ -171,3 +171,41 @@ class VoiceExample(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.intent}/{self.channel}] {self.reply_text[:60]}"
+
+
+class PromptTemplate(models.Model):
+    """How BizPilot writes to one intent on one kind of channel: the LLM instructions, the length limit and the
+    fallback text used without an LLM. Versioned: an edit creates a new version, old versions are never changed, and
+    each message records the version it was drafted from. The highest version of an (intent, channel kind) is live."""
+
+    class ChannelKind(models.TextChoices):
+        EMAIL = "email", "Email"
+        TEXT = "text", "SMS and WhatsApp"
+
+    intent = models.CharField(max_length=10, choices=Intent.choices)
+    channel_kind = models.CharField(max_length=10, choices=ChannelKind.choices)
+    version = models.PositiveIntegerField()
+    instructions = models.TextField(help_text="What the model is told to write for this intent and channel")
+    max_chars = models.PositiveIntegerField(help_text="The reply's length limit in characters (a draft check)")
+    fallback_subject = models.CharField(
+        max_length=300, blank=True, help_text="Email subject without an LLM (Django template syntax)"
+    )
+    fallback_body = models.TextField(
+        help_text="Reply without an LLM. Variables: first_name, company, fact, business_name, sender_name"
+    )
+    change_note = models.CharField(max_length=300, blank=True)
+    created_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["intent", "channel_kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["intent", "channel_kind", "version"], name="prompt_template_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.intent} / {self.get_channel_kind_display()} v{self.version}"
+
+    @staticmethod
+    def kind_for_channel(channel: str) -> str:
+        return PromptTemplate.ChannelKind.EMAIL if channel == "email" else PromptTemplate.ChannelKind.TEXT

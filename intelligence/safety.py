@@ -73,13 +73,16 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text.lower().replace(",", ""))
 
 
-def draft_checks(*, subject: str, body: str, channel: str, first_name: str, knowledge: str) -> list[str]:
-    """Every reason this draft should not go out unreviewed (empty when all checks pass)."""
+def draft_checks(
+    *, subject: str, body: str, channel: str, first_name: str, knowledge: str, max_chars: int | None = None
+) -> list[str]:
+    """Every reason this draft should not go out unreviewed (empty when all checks pass). `max_chars` is the prompt
+    template's limit; the channel's own limit applies when it is higher or absent."""
     failed: list[str] = []
     opening = body.strip().split("\n", 1)[0].lower()
     if first_name and first_name.lower() not in opening:
         failed.append(f"does not greet the lead by name ({first_name})")
-    limit = CHANNEL_LIMITS.get(channel, 2000)
+    limit = min(CHANNEL_LIMITS.get(channel, 2000), max_chars or 10**9)
     if len(body) > limit:
         failed.append(f"longer than the {channel} limit ({len(body)} > {limit} characters)")
     if channel == "email" and not subject.strip():

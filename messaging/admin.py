@@ -57,7 +57,8 @@ class MessageAdmin(admin.ModelAdmin):
     fieldsets = [
         ("Lead", {"fields": ["lead", "lead_message", "classification_explanation"]}),
         ("Reply", {"fields": ["status", "channel", "to_address", "subject", "body", "reject_reason"]}),
-        ("Origin and safety", {"fields": ["generated_by", "generation_reason", "draft_confidence", "checks_failed",
+        ("Origin and safety", {"fields": ["generated_by", "generation_reason", "prompt_template", "draft_confidence",
+                                          "checks_failed",
                                           "injection_signals", "auto_send_decision", "original_subject",
                                           "original_body"]}),
         ("Review and delivery", {"fields": ["approved_by", "approved_at", "rejected_reason", "sent_at",

@@ -5,7 +5,7 @@ import hashlib
 from django.db import models
 from django.db.models import Q
 
-from intelligence.models import Classification, ModelCall
+from intelligence.models import Classification, ModelCall, PromptTemplate
 from leads.models import Channel, InboundMessage, Lead
 
 
@@ -49,6 +49,10 @@ class Message(models.Model):
     generated_by = models.CharField(max_length=10, choices=GeneratedBy.choices)
     generation_reason = models.TextField(blank=True)
     template_name = models.CharField(max_length=200, blank=True)
+    prompt_template = models.ForeignKey(
+        PromptTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="messages",
+        help_text="The prompt template version this draft was written from",
+    )  # fmt: skip
     draft_confidence = models.FloatField(null=True, blank=True)
     checks_failed = models.JSONField(default=list, blank=True, help_text="Why this draft may not go out unreviewed")
     injection_signals = models.JSONField(

@@ -12,7 +12,9 @@ from messaging.models import Message
 
 
 def message_list(*, status: str | None = None) -> QuerySet[Message]:
-    queryset = Message.objects.select_related("lead", "classification", "model_call").order_by("-created_at", "-id")
+    queryset = Message.objects.select_related("lead", "classification", "model_call", "prompt_template").order_by(
+        "-created_at", "-id"
+    )
     if status:
         queryset = queryset.filter(status=status)
     return queryset

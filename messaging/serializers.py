@@ -39,6 +39,7 @@ class MessageOutput(serializers.ModelSerializer):
     edited = serializers.BooleanField(source="was_edited")
     cost_usd = serializers.DecimalField(source="model_call.cost_usd", max_digits=12, decimal_places=6, allow_null=True,
                                         read_only=True, default=None)  # fmt: skip
+    prompt_template = serializers.StringRelatedField(read_only=True)
 
     class Meta:
         model = Message
@@ -57,6 +58,7 @@ class MessageOutput(serializers.ModelSerializer):
             "edited",
             "generated_by",
             "generation_reason",
+            "prompt_template",
             "draft_confidence",
             "cost_usd",
             "checks_failed",

@@ -22,6 +22,7 @@ from intelligence.services import (
     classification_store,
     classify_text,
     lead_text,
+    prompt_template_live,
     voice_example_learn,
 )
 from leads.models import Channel, InboundMessage, Lead
@@ -55,6 +56,7 @@ def lead_process(*, lead_id: int) -> Message | None:
             result = classification_arbitrate(result=classify_text(text=text), text=text, lead_id=lead.pk)
             classification = classification_store(lead_id=lead.pk, result=result)
         channel = lead.preferred_channel
+        template = prompt_template_live(intent=classification.intent, channel=channel)
         draft = draft_reply(
             lead=LeadFacts(
                 lead_id=lead.pk,
@@ -66,8 +68,11 @@ def lead_process(*, lead_id: int) -> Message | None:
             ),
             intent=classification.intent,
             snippets=classification.snippets,
+            template=template,
         )
-        message = _store_draft(claimed=lead, inbound=inbound, classification=classification, draft=draft)
+        message = _store_draft(
+            claimed=lead, inbound=inbound, classification=classification, draft=draft, max_chars=template.max_chars
+        )
     except Exception as exc:
         lead_record_failure(lead_id=lead_id, error=f"{type(exc).__name__}: {exc}")
         raise
@@ -77,7 +82,7 @@ def lead_process(*, lead_id: int) -> Message | None:
 
 
 def _store_draft(
-    *, claimed: Lead, inbound: InboundMessage, classification: Classification, draft: DraftResult
+    *, claimed: Lead, inbound: InboundMessage, classification: Classification, draft: DraftResult, max_chars: int
 ) -> Message | None:
     # The lead as claimed for this run (the row is locked and re-read below before writing).
     lead_id = claimed.pk
@@ -88,6 +93,7 @@ def _store_draft(
         channel=claimed.preferred_channel,
         first_name=first_name(claimed.name),
         knowledge="\n".join(s["text"] for s in classification.snippets),
+        max_chars=max_chars,
     )
     # The draft's confidence: the classifier's, times the model's own when Claude wrote it, halved per failed check.
     confidence = classification.confidence * (draft.confidence if draft.confidence is not None else 1.0)
@@ -110,6 +116,7 @@ def _store_draft(
                 generated_by=draft.generated_by,
                 generation_reason=draft.reason,
                 template_name=draft.template,
+                prompt_template_id=draft.prompt_template_id,
                 draft_confidence=confidence,
                 checks_failed=checks,
                 injection_signals=signals,

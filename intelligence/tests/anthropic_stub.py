@@ -1,4 +1,5 @@
-"""A local HTTP server that speaks Anthropic's Messages API wire format, for driving the real `anthropic` SDK."""
+"""A local HTTP server that answers with queued JSON and records each request: it speaks Anthropic's Messages API
+wire format for the real `anthropic` SDK, and Ollama's chat API for the Ollama provider."""
 
 from __future__ import annotations
 
@@ -114,3 +115,20 @@ class AnthropicStub:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def ollama_chat_response(reply: dict[str, Any] | str, *, model: str = "llama3.1:8b") -> dict[str, Any]:
+    """A non-streaming `POST /api/chat` answer as Ollama sends it; the structured output is the message's text."""
+    return {
+        "model": model,
+        "created_at": "2026-11-24T10:00:00.000000Z",
+        "message": {"role": "assistant", "content": reply if isinstance(reply, str) else json.dumps(reply)},
+        "done_reason": "stop",
+        "done": True,
+        "total_duration": 4_648_158_584,
+        "load_duration": 4_071_084,
+        "prompt_eval_count": 640,
+        "prompt_eval_duration": 439_038_000,
+        "eval_count": 180,
+        "eval_duration": 4_196_918_000,
+    }

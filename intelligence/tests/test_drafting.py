@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from intelligence.drafting import LeadFacts, draft_reply, top_fact
-from intelligence.models import ModelCall
+from intelligence.models import ModelCall, PromptTemplate
 from intelligence.tests.anthropic_stub import StubResponse, error_body, tool_use_message
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,8 @@ def test_fallback_email_uses_name_company_and_the_top_fact(intent):
     draft = draft_reply(lead=lead(), intent=intent, snippets=SNIPPETS)
     assert draft.generated_by == "fallback"
     assert "ANTHROPIC_API_KEY" in draft.reason
-    assert draft.template == f"intelligence/fallback/{intent}_email.txt"
+    live = PromptTemplate.objects.get(intent=intent, channel_kind="email", version=1)  # seeded by a migration
+    assert (draft.template, draft.prompt_template_id) == (f"fallback:{intent} / Email v1", live.pk)
     assert draft.body.startswith("Hi Priya,")
     assert "A marketing website takes 4 to 6 weeks" in draft.body
     assert draft.subject and "{" not in draft.subject + draft.body
