@@ -278,6 +278,8 @@ AUTO_SEND_ENABLED = env_bool("AUTO_SEND_ENABLED", False)
 AUTO_SEND_THRESHOLD = env_float("AUTO_SEND_THRESHOLD", 0.85)
 
 # --- The business BizPilot answers for ---
+# Phone numbers written without a country code are read as this country's (ISO 3166 code) and stored in E.164.
+PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "GB")
 BUSINESS_NAME = env_str("BUSINESS_NAME", "Northwind Web Studio")
 BUSINESS_SENDER_NAME = env_str("BUSINESS_SENDER_NAME", "Maya from Northwind")
 

@@ -7,6 +7,8 @@ import re
 
 from rest_framework import serializers
 
+from leads.contacts import InvalidPhone, normalize_phone
+
 MAX_MESSAGE_CHARS = 10_000
 MAX_METADATA_BYTES = 10_000
 _PHONE = re.compile(r"^\+?[0-9 ().\-]{7,32}$")
@@ -65,7 +67,10 @@ class LeadCreateInput(StrictSerializer):
         value = value.strip()
         if value and (not _PHONE.match(value) or sum(ch.isdigit() for ch in value) < 7):
             raise serializers.ValidationError("Enter a phone number of 7 to 15 digits, optionally starting with +.")
-        return value
+        try:
+            return normalize_phone(value)
+        except InvalidPhone as exc:
+            raise serializers.ValidationError(f"Enter a valid phone number. {exc}") from exc
 
     def validate_metadata(self, value: dict) -> dict:
         if len(json.dumps(value)) > MAX_METADATA_BYTES:
@@ -82,4 +87,8 @@ class LeadCreateInput(StrictSerializer):
 class LeadAcceptedOutput(serializers.Serializer):
     id = serializers.IntegerField()
     state = serializers.CharField()
+    outcome = serializers.ChoiceField(
+        choices=["new", "attached", "reply", "duplicate"],
+        help_text="new lead; message attached to the known person's lead; a reply to us; a repeat delivery",
+    )
     url = serializers.CharField()

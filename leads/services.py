@@ -9,13 +9,14 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from bizpilot.audit import audit_record
 from bizpilot.errors import IdempotencyConflict, InvalidTransition, NotFound, ValidationFailed
+from leads.contacts import InvalidPhone, normalize_email, normalize_phone
 from leads.models import ApiKey, Channel, IdempotencyKey, InboundMessage, Lead
-from leads.signals import lead_received
+from leads.signals import lead_received, lead_wrote_again
 
 # A lead whose processing started longer ago than this is assumed abandoned (a worker died) and may be re-claimed.
 PROCESSING_LEASE = timedelta(minutes=10)
@@ -80,34 +81,115 @@ class LeadInput:
 def lead_ingest(
     *, data: LeadInput, channel: str, actor: str, raw_payload: dict[str, Any], provider_message_id: str = ""
 ) -> Lead:
-    """Store a new lead with its first inbound message; processing is enqueued once the transaction commits."""
-    if not data.email and not data.phone:
+    """Store an inbound message, durably, from any source.
+
+    A new person becomes a new lead, processed once the transaction commits. A known person (the same email,
+    compared case-insensitively, or the same phone number in E.164) gets the message attached to their lead and
+    `lead_wrote_again` is sent; if we had already contacted them it is a reply and the lead becomes `replied`. A
+    provider's retry with an id already stored creates nothing. The returned lead carries `ingest_outcome`: new,
+    attached, reply or duplicate.
+    """
+    email = normalize_email(data.email)
+    try:
+        phone = normalize_phone(data.phone)
+    except InvalidPhone as exc:
+        raise ValidationFailed("Invalid phone number.", fields={"phone": [str(exc)]}) from exc
+    if not email and not phone:
         msg = "Provide an email address or a phone number."
         raise ValidationFailed(msg, fields={"email": [msg], "phone": [msg]})
-    with transaction.atomic():
-        lead = Lead.objects.create(
-            name=data.name.strip(),
-            email=data.email.strip(),
-            phone=data.phone.strip(),
-            company=data.company.strip(),
-            source=data.source or "api",
-            preferred_channel=Channel.EMAIL if data.email else Channel.SMS,
-            metadata=data.metadata or {},
-            created_by=actor,
-        )
-        inbound = InboundMessage.objects.create(
-            lead=lead,
-            channel=channel,
-            subject=data.subject.strip(),
-            body=data.message,
-            raw_payload=raw_payload,
-            provider_message_id=provider_message_id,
-        )
-        audit_record(actor=actor, action="lead.ingest", obj=lead, after={"source": lead.source, "channel": channel})
-        transaction.on_commit(
-            lambda: lead_received.send(sender=Lead, lead_id=lead.pk, inbound_id=inbound.pk), robust=True
-        )
+    duplicate = _known_delivery(channel, provider_message_id)
+    if duplicate is not None:
+        return duplicate
+    try:
+        with transaction.atomic():
+            _lock_identities(email, phone)  # two deliveries from one new person cannot both create a lead
+            lead = _known_lead(email, phone)
+            if lead is None:
+                lead = Lead.objects.create(
+                    name=data.name.strip(),
+                    email=email,
+                    phone=phone,
+                    company=data.company.strip(),
+                    source=data.source or "api",
+                    preferred_channel=Channel.EMAIL
+                    if email
+                    else (Channel.WHATSAPP if channel == "whatsapp" else Channel.SMS),
+                    metadata=data.metadata or {},
+                    created_by=actor,
+                )
+                outcome = "new"
+            else:
+                _fill_blanks(lead, name=data.name.strip(), email=email, phone=phone, company=data.company.strip())
+                outcome = "reply" if lead.state in {Lead.State.CONTACTED, Lead.State.REPLIED} else "attached"
+            inbound = InboundMessage.objects.create(
+                lead=lead,
+                channel=channel,
+                subject=data.subject.strip(),
+                body=data.message,
+                raw_payload=raw_payload,
+                provider_message_id=provider_message_id,
+            )
+            after = {"source": data.source or "api", "channel": channel, "inbound_id": inbound.pk, "outcome": outcome}
+            audit_record(actor=actor, action="lead.ingest", obj=lead, after=after)
+            if outcome == "new":
+                transaction.on_commit(
+                    lambda: lead_received.send(sender=Lead, lead_id=lead.pk, inbound_id=inbound.pk), robust=True
+                )
+            else:
+                if outcome == "reply" and lead.state == Lead.State.CONTACTED:
+                    lead_transition(lead=lead, to_state=Lead.State.REPLIED, actor=actor)
+                transaction.on_commit(
+                    lambda: lead_wrote_again.send(
+                        sender=Lead, lead_id=lead.pk, inbound_id=inbound.pk, is_reply=outcome == "reply"
+                    ),
+                    robust=True,
+                )
+    except IntegrityError:
+        # The same provider delivery raced in on another connection and won: it is stored once.
+        duplicate = _known_delivery(channel, provider_message_id)
+        if duplicate is None:
+            raise
+        return duplicate
+    lead.ingest_outcome = outcome
     return lead
+
+
+def _known_delivery(channel: str, provider_message_id: str) -> Lead | None:
+    if not provider_message_id:
+        return None
+    inbound = (
+        InboundMessage.objects.select_related("lead").filter(channel=channel, provider_message_id=provider_message_id)
+    ).first()
+    if inbound is None:
+        return None
+    inbound.lead.ingest_outcome = "duplicate"
+    return inbound.lead
+
+
+def _lock_identities(email: str, phone: str) -> None:
+    keys = sorted(k for k in (f"email:{email.lower()}" if email else "", f"phone:{phone}" if phone else "") if k)
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+
+
+def _known_lead(email: str, phone: str) -> Lead | None:
+    """The person's most recent lead: by email first, then by phone."""
+    for lookup in ({"email__iexact": email} if email else None, {"phone": phone} if phone else None):
+        if lookup:
+            lead = Lead.objects.select_for_update().filter(**lookup).order_by("-created_at", "-id").first()
+            if lead is not None:
+                return lead
+    return None
+
+
+def _fill_blanks(lead: Lead, **values: str) -> None:
+    """What a known person tells us now fills what we did not know; it never overwrites what we had."""
+    changed = [field for field, value in values.items() if value and not getattr(lead, field)]
+    for field in changed:
+        setattr(lead, field, values[field])
+    if changed:
+        lead.save(update_fields=[*changed, "updated_at"])
 
 
 @dataclass(frozen=True)
@@ -164,7 +246,8 @@ def _replay(existing: IdempotencyKey, fingerprint: str) -> IdempotentResult:
 
 
 def lead_accepted_body(lead: Lead) -> dict[str, Any]:
-    return {"id": lead.pk, "state": lead.state, "url": f"/api/leads/{lead.pk}/"}
+    outcome = getattr(lead, "ingest_outcome", "new")
+    return {"id": lead.pk, "state": lead.state, "outcome": outcome, "url": f"/api/leads/{lead.pk}/"}
 
 
 # --- Processing state (called by the pipeline in messaging) ---

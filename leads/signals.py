@@ -6,3 +6,5 @@ from django.dispatch import Signal
 
 # Sent after the transaction that stored a new inbound lead message commits. Arguments: lead_id, inbound_id.
 lead_received = Signal()
+# Sent after a known lead wrote again. Arguments: lead_id, inbound_id, is_reply (we had contacted them already).
+lead_wrote_again = Signal()

@@ -8,12 +8,19 @@ class MessagingConfig(AppConfig):
     verbose_name = "Messaging"
 
     def ready(self) -> None:
-        from leads.signals import lead_received
+        from leads.signals import lead_received, lead_wrote_again
 
         lead_received.connect(_on_lead_received, dispatch_uid="messaging.process_lead")
+        lead_wrote_again.connect(_on_lead_wrote_again, dispatch_uid="messaging.lead_wrote_again")
 
 
 def _on_lead_received(sender, *, lead_id: int, **kwargs) -> None:
     from messaging.tasks import enqueue_process_lead
 
     enqueue_process_lead(lead_id)
+
+
+def _on_lead_wrote_again(sender, *, lead_id: int, inbound_id: int, **kwargs) -> None:
+    from messaging.services import lead_wrote_again_hold_auto_sends
+
+    lead_wrote_again_hold_auto_sends(lead_id=lead_id, inbound_id=inbound_id)

@@ -189,6 +189,31 @@ def message_apply_send_policy(*, message_id: int) -> Message:
     return message
 
 
+def lead_wrote_again_hold_auto_sends(*, lead_id: int, inbound_id: int) -> int:
+    """The lead wrote again: replies we were about to send automatically go back to review, because they answer a
+    conversation that has moved on. Returns how many were held."""
+    held = 0
+    with transaction.atomic():
+        pending = Message.objects.select_for_update().filter(
+            lead_id=lead_id, status=Message.Status.APPROVED, approved_by=AUTO_SEND
+        )
+        for message in pending:
+            message.status = Message.Status.PENDING_REVIEW
+            message.approved_hash = ""
+            message.approved_by = ""
+            message.approved_at = None
+            message.auto_send_decision = (
+                f"{message.auto_send_decision}; cancelled: the lead wrote again (#{inbound_id})"
+            )
+            message.save(update_fields=["status", "approved_hash", "approved_by", "approved_at",
+                                        "auto_send_decision", "updated_at"])  # fmt: skip
+            after = {"status": message.status, "reason": "the lead wrote again", "inbound_id": inbound_id}
+            audit_record(actor=AUTO_SEND, action="message.auto_send_cancelled", obj=message,
+                         before={"status": Message.Status.APPROVED}, after=after)  # fmt: skip
+            held += 1
+    return held
+
+
 # --- Review ---
 
 

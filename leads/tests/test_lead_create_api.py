@@ -32,7 +32,7 @@ def test_valid_lead_is_accepted_with_its_id_and_raw_payload_kept(api, django_cap
         response = post(api, {**GOOD, "metadata": {"utm_source": "google"}})
     assert response.status_code == 202
     lead = Lead.objects.get(pk=response.json()["id"])
-    assert response.json() == {"id": lead.pk, "state": "received", "url": f"/api/leads/{lead.pk}/"}
+    assert response.json() == {"id": lead.pk, "state": "received", "outcome": "new", "url": f"/api/leads/{lead.pk}/"}
     assert (lead.email, lead.company, lead.state, lead.created_by) == (
         "priya@shahphysio.example",
         "Shah Physio",
@@ -144,7 +144,9 @@ def test_idempotency_keys_expire_after_24_hours(api):
     response = post(api, GOOD, HTTP_IDEMPOTENCY_KEY="daily")
     assert response.status_code == 202
     assert "Idempotent-Replayed" not in response
-    assert Lead.objects.count() == 2
+    # Processed again: the message is stored a second time, on the same person's lead.
+    assert (InboundMessage.objects.count(), Lead.objects.count()) == (2, 1)
+    assert response.json()["outcome"] == "attached"
 
 
 def test_idempotency_keys_are_scoped_to_the_api_key(api, client):
@@ -157,7 +159,7 @@ def test_idempotency_keys_are_scoped_to_the_api_key(api, client):
         HTTP_AUTHORIZATION=f"Bearer {other_key}",
         HTTP_IDEMPOTENCY_KEY="shared",
     )
-    assert Lead.objects.count() == 2
+    assert (InboundMessage.objects.count(), Lead.objects.count()) == (2, 1)
 
 
 def test_an_overlong_idempotency_key_is_rejected(api):

@@ -11,8 +11,10 @@ from messaging.services import lead_process
 pytestmark = pytest.mark.django_db
 
 
-def make_draft(message="We need a new website for our salon next month, can you quote?") -> Message:
-    lead = submit_lead(message, name="Ruth Okafor", email="ruth@okaforsalon.example", company="Okafor Salon")
+def make_draft(
+    message="We need a new website for our salon next month, can you quote?", email="ruth@okaforsalon.example"
+) -> Message:
+    lead = submit_lead(message, name="Ruth Okafor", email=email, company="Okafor Salon")
     lead_process(lead_id=lead.pk)
     return Message.objects.get(lead=lead)
 
@@ -75,7 +77,7 @@ def test_operator_rejects_a_draft_with_a_reason(admin_client, demo_knowledge, dj
 def test_bulk_approve_action_sends_each_selected_draft(
     admin_client, demo_knowledge, django_capture_on_commit_callbacks
 ):
-    drafts = [make_draft(), make_draft("Just browsing, nice site.")]
+    drafts = [make_draft(), make_draft("Just browsing, nice site.", email="ruth@home.example")]
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(
             "/admin/messaging/message/",

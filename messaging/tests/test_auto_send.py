@@ -6,7 +6,8 @@ import pytest
 from django.core import mail
 
 from leads.tests.factories import submit_lead
-from messaging.services import lead_process
+from messaging.models import Message
+from messaging.services import lead_process, message_send
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +87,19 @@ def test_no_prompt_injection_is_ever_auto_sent(auto_send_on, field, payload, dja
     assert "possible prompt injection" in message.auto_send_decision
     assert message.to_address == lead.email
     assert mail.outbox == []
+
+
+def test_a_pending_auto_send_goes_back_to_review_when_the_lead_writes_again(
+    auto_send_on, django_capture_on_commit_callbacks
+):
+    lead = submit_lead(HOT, name="Priya Shah", email="priya@shahphysio.example")
+    message = lead_process(lead_id=lead.pk)  # approved for auto-send; its send job has not run yet
+    assert (message.status, message.approved_by) == ("approved", "system:auto-send")
+    with django_capture_on_commit_callbacks(execute=True):
+        submit_lead("Actually, we found another studio. Please ignore.", email="PRIYA@shahphysio.example")
+    message.refresh_from_db()
+    assert (message.status, message.approved_hash) == ("pending_review", "")
+    assert "cancelled: the lead wrote again" in message.auto_send_decision
+    assert mail.outbox == []
+    message_send(message_id=message.pk)  # a send job still in the queue finds nothing approved to send
+    assert mail.outbox == [] and Message.objects.get(pk=message.pk).status == "pending_review"
