@@ -277,6 +277,10 @@ LLM_PRICES_PER_MTOK = {
 AUTO_SEND_ENABLED = env_bool("AUTO_SEND_ENABLED", False)
 AUTO_SEND_THRESHOLD = env_float("AUTO_SEND_THRESHOLD", 0.85)
 
+# The address the world reaches this server at (webhook URLs shown in the admin, unsubscribe links in emails, and
+# the URL Twilio signs, which behind a proxy differs from what Django sees).
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://localhost:8000")
+
 # --- The business BizPilot answers for ---
 # Phone numbers written without a country code are read as this country's (ISO 3166 code) and stored in E.164.
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "GB")

@@ -8,6 +8,7 @@ from analytics.views import DashboardMetricsApi, analytics_index
 from bizpilot.health import healthz
 from intelligence.api import LeadIntentCorrectionApi
 from leads.api import LeadCreateApi
+from leads.views import forms_webhook, typeform_webhook
 from messaging.api import LeadDetailApi, MessageDetailApi, MessageListApi, MessageReviewApi
 
 api = [
@@ -26,6 +27,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api)),
     path("analytics/", analytics_index, name="analytics"),
+    path("webhooks/typeform/<slug:slug>/", typeform_webhook, name="webhook-typeform"),
+    path("webhooks/forms/<slug:slug>/", forms_webhook, name="webhook-forms"),
     path("healthz", healthz, name="healthz"),
     path("", include("django_prometheus.urls")),
 ]

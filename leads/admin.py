@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 
 from bizpilot.audit import actor_for_user
 from bizpilot.errors import ServiceError
-from leads.models import ApiKey, InboundMessage, Lead
+from leads.models import ApiKey, InboundMessage, Integration, Lead
 from leads.services import api_key_revoke, lead_retry
 
 
@@ -90,3 +91,30 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for api_key in queryset:
             api_key_revoke(api_key_id=api_key.pk, actor=actor_for_user(request.user))
         self.message_user(request, f"Revoked {queryset.count()} key(s).")
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "slug", "active", "webhook_url", "last_received_at"]
+    list_filter = ["kind", "active"]
+    search_fields = ["name", "slug"]
+    readonly_fields = ["webhook_url", "setup", "last_received_at", "created_at"]
+    fields = ["name", "kind", "slug", "secret", "field_map", "source", "active", *readonly_fields]
+
+    @admin.display(description="Webhook URL")
+    def webhook_url(self, obj: Integration) -> str:
+        if not obj.slug:
+            return "-"
+        kind = "typeform" if obj.kind == Integration.Kind.TYPEFORM else "forms"
+        return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/webhooks/{kind}/{obj.slug}/"
+
+    @admin.display(description="How to connect it")
+    def setup(self, obj: Integration) -> str:
+        return {
+            Integration.Kind.TYPEFORM: "Typeform: Connect > Webhooks > Add a webhook with the URL above, then "
+            "Edit > Secret with this integration's secret.",
+            Integration.Kind.GOOGLE_FORMS: "Google Forms: paste the Apps Script from docs/integrations.md into "
+            "the form's script editor with the URL above and this secret, and add an 'On form submit' trigger.",
+            Integration.Kind.JSON: "POST a JSON object to the URL above with the header X-BizPilot-Signature: "
+            "sha256=<hex HMAC-SHA256 of the raw body with this secret>.",
+        }.get(obj.kind, "")

@@ -82,7 +82,9 @@ class InboundMessage(models.Model):
     """One message from the lead, exactly as it arrived (the raw payload is kept)."""
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="inbound_messages")
-    channel = models.CharField(max_length=20, default="api")
+    channel = models.CharField(
+        max_length=80, default="api", help_text="api, email, sms, whatsapp, csv, typeform:<slug>…"
+    )
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True)
     raw_payload = models.JSONField(default=dict, blank=True)
@@ -146,3 +148,37 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner}:{self.key}"
+
+
+class Integration(models.Model):
+    """A lead source that posts to a webhook: its URL slug, its secret and how its fields map onto a lead."""
+
+    class Kind(models.TextChoices):
+        TYPEFORM = "typeform", "Typeform"
+        GOOGLE_FORMS = "google_forms", "Google Forms"
+        JSON = "json", "Generic JSON webhook"
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=50, unique=True, help_text="The last part of its webhook URL")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    secret = models.CharField(
+        max_length=200,
+        help_text="Typeform: the webhook's secret. Google Forms: the X-BizPilot-Secret header's value. "
+        "Generic JSON: the HMAC-SHA256 key of the X-BizPilot-Signature header.",
+    )
+    field_map = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Lead field to the payload\'s field, e.g. {"email": "contact.email", "message": "answers.Project"} '
+        "(Typeform: a field's ref, id or title). Unmapped fields are matched by common names (email, phone, ...).",
+    )
+    source = models.CharField(max_length=50, blank=True, help_text="The leads' source label (default: the slug)")
+    active = models.BooleanField(default=True)
+    last_received_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"

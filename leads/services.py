@@ -15,7 +15,7 @@ from django.utils import timezone
 from bizpilot.audit import audit_record
 from bizpilot.errors import IdempotencyConflict, InvalidTransition, NotFound, ValidationFailed
 from leads.contacts import InvalidPhone, normalize_email, normalize_phone
-from leads.models import ApiKey, Channel, IdempotencyKey, InboundMessage, Lead
+from leads.models import ApiKey, Channel, IdempotencyKey, InboundMessage, Integration, Lead
 from leads.signals import lead_received, lead_wrote_again
 
 # A lead whose processing started longer ago than this is assumed abandoned (a worker died) and may be re-claimed.
@@ -190,6 +190,22 @@ def _fill_blanks(lead: Lead, **values: str) -> None:
         setattr(lead, field, values[field])
     if changed:
         lead.save(update_fields=[*changed, "updated_at"])
+
+
+def integration_ingest(
+    *, integration: Integration, fields: dict[str, str], raw_payload: dict[str, Any], provider_message_id: str
+) -> Lead:
+    """A lead (or a known person's new message) from a webhook integration, with the source's own id for dedupe."""
+    lead = lead_ingest(
+        data=LeadInput(**fields, source=integration.source or integration.slug,
+                       metadata={"integration": integration.slug}),
+        channel=f"{integration.kind}:{integration.slug}",
+        actor=f"integration:{integration.slug}",
+        raw_payload=raw_payload,
+        provider_message_id=provider_message_id,
+    )  # fmt: skip
+    Integration.objects.filter(pk=integration.pk).update(last_received_at=timezone.now())
+    return lead
 
 
 @dataclass(frozen=True)
