@@ -302,6 +302,15 @@ if env_str("SENDGRID_API_URL"):
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Northwind Web Studio <hello@northwind.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- SMS and WhatsApp: Twilio when TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set, else a development channel ---
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+# Also verifies X-Twilio-Signature on /webhooks/twilio/*; without it those webhooks answer 403.
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
+TWILIO_WHATSAPP_FROM = env_str("TWILIO_WHATSAPP_FROM")
+# Another base URL for Twilio's REST API (a regional edge, a proxy, or a local stub in tests).
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL")
+
 # --- Logging: structlog JSON lines with a request id ---
 LOG_LEVEL = env_str("LOG_LEVEL", "WARNING" if TESTING else "INFO")
 LOG_FORMAT = env_str("LOG_FORMAT", "json")

@@ -10,6 +10,7 @@ from intelligence.api import LeadIntentCorrectionApi
 from leads.api import LeadCreateApi
 from leads.views import forms_webhook, typeform_webhook
 from messaging.api import LeadDetailApi, MessageDetailApi, MessageListApi, MessageReviewApi
+from messaging.views import twilio_messages, twilio_status, unsubscribe
 
 api = [
     path("leads/", LeadCreateApi.as_view(), name="lead-create"),
@@ -29,6 +30,9 @@ urlpatterns = [
     path("analytics/", analytics_index, name="analytics"),
     path("webhooks/typeform/<slug:slug>/", typeform_webhook, name="webhook-typeform"),
     path("webhooks/forms/<slug:slug>/", forms_webhook, name="webhook-forms"),
+    path("webhooks/twilio/messages/", twilio_messages, name="webhook-twilio-messages"),
+    path("webhooks/twilio/status/", twilio_status, name="webhook-twilio-status"),
+    path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
     path("healthz", healthz, name="healthz"),
     path("", include("django_prometheus.urls")),
 ]

@@ -40,7 +40,7 @@ class Lead(models.Model):
         State.REPLIED: {State.CONTACTED, State.CONVERTED},
         State.CONVERTED: set(),
         State.LOST: set(),
-        State.UNSUBSCRIBED: set(),
+        State.UNSUBSCRIBED: {State.CONTACTED},  # opted back in (START)
     }
     EXITS = {State.LOST, State.UNSUBSCRIBED}
 

@@ -1,5 +1,10 @@
-"""Outbound channels. Email goes through Django's email API (django-anymail in production); SMS and WhatsApp use a
-development channel that records what would be sent until the Twilio channel is configured."""
+"""Outbound channels. Email goes through Django's email API (django-anymail in production); SMS and WhatsApp go
+through the `twilio` client when TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set, else through a development
+channel that records what would be sent.
+
+A channel raises TransientSendError when the provider certainly did not take the message and a later try may work
+(connection refused, 429, 5xx), and PermanentSendError when it refused the message for good. Anything else (a read
+timeout, say) is ambiguous: the message is marked failed for a person to check rather than risk sending it twice."""
 
 from __future__ import annotations
 
@@ -32,30 +37,113 @@ class SendResult:
 class PermanentSendError(Exception):
     """The provider refused the message for good (bad address, rejected content); retrying will not help."""
 
+    def __init__(self, reason: str, *, suppress: str = ""):
+        super().__init__(reason)
+        self.suppress = suppress  # a Suppression reason when the address itself is the problem
+
+
+class TransientSendError(Exception):
+    """The provider did not take the message this time (unreachable, rate limited, 5xx); try again later."""
+
 
 class EmailChannel:
     provider_name = "email"
 
     def send(self, outbound: OutboundMessage) -> SendResult:
+        from messaging.views import unsubscribe_url
+
         domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].rstrip(">") or "bizpilot.local"
         message_id_header = f"<bizpilot-{outbound.message_id}-{uuid.uuid4().hex[:12]}@{domain}>"
+        unsubscribe = unsubscribe_url(outbound.to_address)
         email = EmailMultiAlternatives(
             subject=outbound.subject,
-            body=outbound.body,
+            body=f"{outbound.body}\n\n--\nTo stop receiving emails from {settings.BUSINESS_NAME}: {unsubscribe}",
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[outbound.to_address],
-            headers={"Message-ID": message_id_header},
+            headers={
+                "Message-ID": message_id_header,
+                # RFC 8058 one-click unsubscribe: mail clients POST "List-Unsubscribe=One-Click" to the URL.
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
         )
         # anymail ESPs carry metadata through to their tracking webhooks; other backends ignore the attributes.
         email.metadata = {"bizpilot_message_id": str(outbound.message_id)}
         email.tags = ["bizpilot-reply"]
-        sent = email.send(fail_silently=False)
+        try:
+            sent = email.send(fail_silently=False)
+        except Exception as exc:
+            raise _classify_email_error(exc) from exc
         if sent != 1:
             raise RuntimeError(f"the email backend reported {sent} messages sent")
         status = getattr(email, "anymail_status", None)
         provider_id = status.message_id if status is not None and status.message_id else message_id_header
         backend = settings.EMAIL_BACKEND.rsplit(".", 2)[-2] if "anymail" in settings.EMAIL_BACKEND else "django"
         return SendResult(provider=f"email:{backend}", provider_message_id=str(provider_id))
+
+
+def _classify_email_error(exc: Exception) -> Exception:
+    import requests
+
+    try:
+        from anymail.exceptions import AnymailRecipientsRefused, AnymailRequestsAPIError
+    except ImportError:  # pragma: no cover - anymail is a dependency
+        return exc
+    if isinstance(exc, AnymailRecipientsRefused):
+        return PermanentSendError(f"the email provider refused the recipient: {exc}", suppress="bounced")
+    if isinstance(exc, AnymailRequestsAPIError):
+        status = exc.status_code
+        if status is not None:
+            if status == 429 or status >= 500:
+                return TransientSendError(f"email provider HTTP {status}: {exc}")
+            return PermanentSendError(f"email provider HTTP {status}: {exc}")
+        if isinstance(exc.__cause__, requests.ConnectionError) and not isinstance(exc.__cause__, requests.Timeout):
+            return TransientSendError(f"email provider unreachable: {exc.__cause__}")
+    return exc
+
+
+class TwilioChannel:
+    """SMS and WhatsApp through the official `twilio` client. Delivery comes back through the status callback."""
+
+    def __init__(self, channel: str):
+        from twilio.http.http_client import TwilioHttpClient
+        from twilio.rest import Client
+
+        class HttpClient(TwilioHttpClient):
+            # TWILIO_API_BASE_URL replaces https://api.twilio.com (a proxy, or a local stub in tests).
+            def request(self, method, url, *args, **kwargs):
+                if settings.TWILIO_API_BASE_URL:
+                    url = url.replace("https://api.twilio.com", settings.TWILIO_API_BASE_URL.rstrip("/"), 1)
+                return super().request(method, url, *args, **kwargs)
+
+        self.channel = channel
+        self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN,
+                             http_client=HttpClient(timeout=30))  # fmt: skip
+
+    def send(self, outbound: OutboundMessage) -> SendResult:
+        import requests
+        from twilio.base.exceptions import TwilioRestException
+
+        if self.channel == "whatsapp":
+            to, sender = f"whatsapp:{outbound.to_address}", f"whatsapp:{settings.TWILIO_WHATSAPP_FROM}"
+        else:
+            to, sender = outbound.to_address, settings.TWILIO_FROM_NUMBER
+        try:
+            message = self.client.messages.create(
+                to=to, from_=sender, body=outbound.body,
+                status_callback=f"{settings.PUBLIC_BASE_URL.rstrip('/')}/webhooks/twilio/status/",
+            )  # fmt: skip
+        except TwilioRestException as exc:
+            reason = f"Twilio {exc.status} error {exc.code}: {exc.msg}"
+            if exc.status == 429 or exc.status >= 500:
+                raise TransientSendError(reason) from exc
+            suppress = {21610: "stop", 21211: "bounced", 21614: "bounced"}.get(exc.code or 0, "")
+            raise PermanentSendError(reason, suppress=suppress) from exc
+        except requests.ConnectionError as exc:
+            if isinstance(exc, requests.Timeout):
+                raise  # the request may have arrived: not safe to retry automatically
+            raise TransientSendError(f"Twilio unreachable: {exc}") from exc
+        return SendResult(provider="twilio", provider_message_id=message.sid)
 
 
 class DevelopmentTextChannel:
@@ -75,18 +163,20 @@ class DevelopmentTextChannel:
         return SendResult(provider=f"{self.channel}:development", provider_message_id=provider_id)
 
 
-_channels: dict[str, object] = {}
+_channels: dict[tuple, object] = {}
 _lock = threading.Lock()
 
 
 def get_channel(name: str):
-    """The process's channel for `email`, `sms` or `whatsapp`."""
+    """The process's channel for `email`, `sms` or `whatsapp` (made again when the Twilio settings change)."""
+    twilio = bool(settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN)
+    key = (name, twilio, settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN) if name != "email" else (name,)
     with _lock:
-        if name not in _channels:
+        if key not in _channels:
             if name == "email":
-                _channels[name] = EmailChannel()
+                _channels[key] = EmailChannel()
             elif name in {"sms", "whatsapp"}:
-                _channels[name] = DevelopmentTextChannel(name)
+                _channels[key] = TwilioChannel(name) if twilio else DevelopmentTextChannel(name)
             else:
                 raise ValueError(f"unknown channel {name!r}")
-        return _channels[name]
+        return _channels[key]

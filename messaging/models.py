@@ -104,6 +104,10 @@ class DeliveryEvent(models.Model):
     provider_event_id = models.CharField(max_length=255, blank=True)
     occurred_at = models.DateTimeField()
     payload = models.JSONField(default=dict, blank=True)
+    is_machine = models.BooleanField(
+        default=False, help_text="A machine open or a security scanner's click: kept, but not engagement"
+    )
+    machine_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -118,3 +122,26 @@ class DeliveryEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} for message #{self.message_id}"
+
+
+class Suppression(models.Model):
+    """An address that must not be written to: unsubscribed, STOP, bounced or complained. Checked before every send."""
+
+    class Reason(models.TextChoices):
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        STOP = "stop", "Texted STOP"
+        BOUNCED = "bounced", "Bounced"
+        COMPLAINED = "complained", "Marked as spam"
+        MANUAL = "manual", "Added by an operator"
+
+    address = models.CharField(max_length=254, unique=True, help_text="A lower-cased email address or an E.164 phone")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    source = models.CharField(max_length=200, blank=True, help_text="Where it came from: a link, a provider event…")
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.reason})"

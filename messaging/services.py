@@ -25,10 +25,11 @@ from intelligence.services import (
     prompt_template_live,
     voice_example_learn,
 )
+from leads.contacts import InvalidPhone, normalize_phone
 from leads.models import Channel, InboundMessage, Lead
-from leads.services import lead_claim_for_processing, lead_record_failure, lead_transition
-from messaging.channels import OutboundMessage, PermanentSendError, get_channel
-from messaging.models import DeliveryEvent, Message, body_hash
+from leads.services import LeadInput, lead_claim_for_processing, lead_ingest, lead_record_failure, lead_transition
+from messaging.channels import OutboundMessage, PermanentSendError, TransientSendError, get_channel
+from messaging.models import DeliveryEvent, Message, Suppression, body_hash
 
 logger = logging.getLogger(__name__)
 PIPELINE = "system:pipeline"
@@ -347,23 +348,41 @@ def message_reject(*, message_id: int, actor: str, reason: str = "") -> Message:
 # --- Sending ---
 
 
+SEND_MAX_ATTEMPTS = 4
+SEND_RETRY_BASE_SECONDS = 30
+WHATSAPP_WINDOW = timedelta(hours=24)
+
+
 def message_send(*, message_id: int) -> Message:
     """Send an approved message exactly once.
 
     The message is moved to `sending` in its own transaction before the provider is called, so a second run (a
     retried job, a second worker) finds it no longer `approved` and sends nothing. If the process dies mid-send the
-    message stays in `sending` for an operator to check rather than risk a duplicate.
+    message stays in `sending` for an operator to check rather than risk a duplicate. Right before sending, the
+    suppression list is checked (auto-sends included) and a WhatsApp reply outside the 24-hour window is held.
+    A transient provider error puts the message back to `approved` with a retry scheduled (with backoff); a
+    permanent one marks it `failed` with the provider's reason.
     """
     with transaction.atomic():
         message = _locked_message(message_id)
         if message.status != Message.Status.APPROVED:
             return message  # already sending/sent, or not approved: nothing to do
         if message.approved_hash != body_hash(message.subject, message.body):
-            message.status = Message.Status.PENDING_REVIEW
-            message.last_error = "The text changed after it was approved; it needs a new approval."
+            return _back_to_review(message, "The text changed after it was approved; it needs a new approval.",
+                                   action="message.approval_invalidated")  # fmt: skip
+        suppression = is_suppressed(message.to_address)
+        if suppression is not None:
+            message.status = Message.Status.SUPPRESSED
+            message.last_error = f"Not sent: {message.to_address} is on the suppression list ({suppression.reason})."
             message.save(update_fields=["status", "last_error", "updated_at"])
-            audit_record(actor=PIPELINE, action="message.approval_invalidated", obj=message)
+            audit_record(actor=PIPELINE, action="message.suppressed", obj=message,
+                         before={"status": Message.Status.APPROVED},
+                         after={"status": message.status, "reason": suppression.reason})  # fmt: skip
             return message
+        if message.channel == Channel.WHATSAPP and not _whatsapp_window_open(message.lead_id):
+            return _back_to_review(message, "Held: the lead has not written on WhatsApp in the last 24 hours, and "
+                                   "outside that window WhatsApp only allows approved templates.",
+                                   action="message.held_whatsapp_window")  # fmt: skip
         message.status = Message.Status.SENDING
         message.sending_started_at = timezone.now()
         message.send_attempts += 1
@@ -378,9 +397,20 @@ def message_send(*, message_id: int) -> Message:
 
     try:
         result = get_channel(outbound.channel).send(outbound)
+    except TransientSendError as exc:
+        if _retry_later(message_id=message_id, error=str(exc)):
+            return Message.objects.get(pk=message_id)
+        _record_send_failure(message_id=message_id, error=f"gave up after {SEND_MAX_ATTEMPTS} tries: {exc}",
+                             permanent=False)  # fmt: skip
+        return Message.objects.get(pk=message_id)
+    except PermanentSendError as exc:
+        _record_send_failure(message_id=message_id, error=str(exc), permanent=True)
+        if exc.suppress:
+            suppression_add(address=outbound.to_address, reason=exc.suppress, source=f"send:{message_id}",
+                            actor=PIPELINE)  # fmt: skip
+        return Message.objects.get(pk=message_id)
     except Exception as exc:
-        permanent = isinstance(exc, PermanentSendError)
-        _record_send_failure(message_id=message_id, error=f"{type(exc).__name__}: {exc}", permanent=permanent)
+        _record_send_failure(message_id=message_id, error=f"{type(exc).__name__}: {exc}", permanent=False)
         raise
 
     with transaction.atomic():
@@ -410,6 +440,45 @@ def message_send(*, message_id: int) -> Message:
     return message
 
 
+def _back_to_review(message: Message, reason: str, *, action: str) -> Message:
+    message.status = Message.Status.PENDING_REVIEW
+    message.approved_hash = ""
+    message.last_error = reason
+    message.save(update_fields=["status", "approved_hash", "last_error", "updated_at"])
+    audit_record(actor=PIPELINE, action=action, obj=message, after={"status": message.status, "reason": reason})
+    return message
+
+
+def _whatsapp_window_open(lead_id: int) -> bool:
+    since = timezone.now() - WHATSAPP_WINDOW
+    return InboundMessage.objects.filter(lead_id=lead_id, channel=Channel.WHATSAPP, received_at__gte=since).exists()
+
+
+def _retry_later(*, message_id: int, error: str) -> bool:
+    """Back to `approved`, with a send scheduled after a growing delay; False once the attempts are used up."""
+    from django_q.models import Schedule
+
+    with transaction.atomic():
+        message = _locked_message(message_id)
+        if message.status != Message.Status.SENDING or message.send_attempts >= SEND_MAX_ATTEMPTS:
+            return False
+        delay = SEND_RETRY_BASE_SECONDS * 2 ** (message.send_attempts - 1)
+        message.status = Message.Status.APPROVED
+        message.last_error = f"{error} (retry {message.send_attempts} of {SEND_MAX_ATTEMPTS - 1} in {delay} s)"
+        message.save(update_fields=["status", "last_error", "updated_at"])
+        Schedule.objects.create(
+            name=f"send_message-{message_id}-retry-{message.send_attempts}",
+            func="messaging.tasks.send_message",
+            args=repr((message_id,)),
+            schedule_type=Schedule.ONCE,
+            repeats=1,
+            next_run=timezone.now() + timedelta(seconds=delay),
+        )
+        audit_record(actor=PIPELINE, action="message.send_retry_scheduled", obj=message,
+                     after={"error": error[:500], "delay_seconds": delay})  # fmt: skip
+    return True
+
+
 def _record_send_failure(*, message_id: int, error: str, permanent: bool) -> None:
     with transaction.atomic():
         message = _locked_message(message_id)
@@ -424,3 +493,139 @@ def _record_send_failure(*, message_id: int, error: str, permanent: bool) -> Non
             obj=message,
             after={"status": message.status, "error": message.last_error[:500], "permanent": permanent},
         )
+
+
+# --- Suppression (unsubscribes, STOP, bounces, complaints) ---
+
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
+START_WORDS = {"START", "UNSTOP", "YES", "SUBSCRIBE"}
+# Reasons the person asked for; a bounce or a complaint is not undone by START.
+OPT_OUT_REASONS = {Suppression.Reason.UNSUBSCRIBED, Suppression.Reason.STOP}
+
+
+def suppression_address(address: str) -> str:
+    """The form addresses are suppressed in: lower-cased email, or E.164 phone (`whatsapp:` stripped)."""
+    address = address.strip()
+    if "@" in address:
+        return address.lower()
+    try:
+        return normalize_phone(address)
+    except InvalidPhone:
+        return address
+
+
+def is_suppressed(address: str) -> Suppression | None:
+    return Suppression.objects.filter(address=suppression_address(address)).first()
+
+
+def suppression_add(*, address: str, reason: str, source: str, actor: str, payload: dict | None = None) -> Suppression:
+    """Stop writing to an address (idempotent). An opt-out or complaint also marks the person's leads unsubscribed."""
+    key = suppression_address(address)
+    with transaction.atomic():
+        suppression, created = Suppression.objects.get_or_create(
+            address=key, defaults={"reason": reason, "source": source[:200], "payload": payload or {}}
+        )
+        if created:
+            audit_record(
+                actor=actor, action="suppression.add", obj=suppression, after={"reason": reason, "source": source}
+            )
+        if reason in {*OPT_OUT_REASONS, Suppression.Reason.COMPLAINED}:
+            for lead in _leads_at(key):
+                if lead.can_move_to(Lead.State.UNSUBSCRIBED):
+                    lead_transition(lead=lead, to_state=Lead.State.UNSUBSCRIBED, actor=actor)
+    return suppression
+
+
+def suppression_remove(*, address: str, source: str, actor: str) -> bool:
+    """The person opted back in (START): lift an opt-out they made. Bounces and complaints stay."""
+    key = suppression_address(address)
+    with transaction.atomic():
+        suppression = Suppression.objects.select_for_update().filter(address=key, reason__in=OPT_OUT_REASONS).first()
+        if suppression is None:
+            return False
+        audit_record(actor=actor, action="suppression.remove", obj=suppression,
+                     before={"reason": suppression.reason}, after={"source": source})  # fmt: skip
+        suppression.delete()
+        for lead in _leads_at(key).filter(state=Lead.State.UNSUBSCRIBED):
+            lead_transition(lead=lead, to_state=Lead.State.CONTACTED, actor=actor)
+    return True
+
+
+def _leads_at(address: str):
+    lookup = {"email__iexact": address} if "@" in address else {"phone": address}
+    return Lead.objects.select_for_update().filter(**lookup)
+
+
+def inbound_text_receive(*, channel: str, sender: str, body: str, provider_message_id: str, name: str,
+                         raw_payload: dict) -> str:  # fmt: skip
+    """An SMS or WhatsApp message: STOP words opt out, START words opt back in (only when opted out), anything
+    else is a lead's message (new lead, attached, or a reply). Returns what happened."""
+    keyword = body.strip().upper().rstrip(".!")
+    actor = f"{channel}:{sender}"
+    if keyword in STOP_WORDS:
+        suppression_add(address=sender, reason=Suppression.Reason.STOP, source=f"twilio:{provider_message_id}",
+                        actor=actor, payload=raw_payload)  # fmt: skip
+        return "opted_out"
+    if keyword in START_WORDS and suppression_remove(
+        address=sender, source=f"twilio:{provider_message_id}", actor=actor
+    ):
+        return "opted_in"
+    lead = lead_ingest(
+        data=LeadInput(name=name, phone=sender, message=body, source=channel),
+        channel=channel, actor=actor, raw_payload=raw_payload, provider_message_id=provider_message_id,
+    )  # fmt: skip
+    return lead.ingest_outcome
+
+
+# --- Delivery and engagement events ---
+
+
+def delivery_event_record(
+    *,
+    message: Message,
+    event_type: str,
+    provider: str,
+    provider_event_id: str,
+    occurred_at,
+    payload: dict,
+    is_machine: bool = False,
+    machine_reason: str = "",
+) -> DeliveryEvent | None:
+    """Record a provider's event once (a replayed event id is ignored: None). `delivered` moves a sent message on."""
+    try:
+        with transaction.atomic():
+            event = DeliveryEvent.objects.create(
+                message=message, event_type=event_type, provider=provider, provider_event_id=provider_event_id[:255],
+                occurred_at=occurred_at or timezone.now(), payload=payload, is_machine=is_machine,
+                machine_reason=machine_reason[:200],
+            )  # fmt: skip
+            if event_type == "delivered":
+                Message.objects.filter(pk=message.pk, status=Message.Status.SENT).update(
+                    status=Message.Status.DELIVERED, updated_at=timezone.now()
+                )
+    except IntegrityError:
+        return None
+    return event
+
+
+# Twilio's message statuses as our event types; error codes that mean "never write to this number again".
+TWILIO_EVENTS = {"delivered": "delivered", "read": "opened", "undelivered": "bounced", "failed": "failed",
+                 "sent": "provider_sent", "queued": "queued", "accepted": "queued", "sending": "sending"}  # fmt: skip
+TWILIO_SUPPRESS_CODES = {"21610": Suppression.Reason.STOP, "30005": Suppression.Reason.BOUNCED,
+                         "30006": Suppression.Reason.BOUNCED, "21211": Suppression.Reason.BOUNCED}  # fmt: skip
+
+
+def twilio_status_receive(*, params: dict[str, str]) -> DeliveryEvent | None:
+    """A Twilio status callback: an event on the message with that SID (unknown SIDs are ignored)."""
+    sid, status = params.get("MessageSid") or params.get("SmsSid", ""), params.get("MessageStatus", "")
+    message = Message.objects.filter(provider_message_id=sid).first() if sid else None
+    if message is None or not status:
+        return None
+    code = params.get("ErrorCode", "")
+    if code in TWILIO_SUPPRESS_CODES:
+        suppression_add(address=message.to_address, reason=TWILIO_SUPPRESS_CODES[code], source=f"twilio:{sid}:{code}",
+                        actor="twilio", payload=params)  # fmt: skip
+    return delivery_event_record(
+        message=message, event_type=TWILIO_EVENTS.get(status, status), provider="twilio",
+        provider_event_id=f"{sid}:{status}", occurred_at=timezone.now(), payload=params,
+    )  # fmt: skip

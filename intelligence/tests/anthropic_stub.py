@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 
 def tool_use_message(
@@ -43,7 +44,7 @@ def error_body(kind: str, message: str) -> dict[str, Any]:
 @dataclass
 class StubResponse:
     status: int
-    body: dict[str, Any]
+    body: dict[str, Any] | None  # None: an empty body (SendGrid answers 202 with none)
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -57,7 +58,8 @@ class RecordedRequest:
 
 
 class AnthropicStub:
-    """Answers POST /v1/messages with queued responses (the last one repeats) and records every request."""
+    """Answers every POST with the queued responses (the last one repeats) and records each request, JSON or
+    form-encoded. Serves as the Anthropic, Ollama, SendGrid and Twilio stubs."""
 
     def __init__(self):
         self.responses: list[StubResponse] = []
@@ -68,19 +70,18 @@ class AnthropicStub:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+                    body = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(raw.decode()).items()}  # Twilio
+                else:
+                    body = json.loads(raw or b"{}")
                 with stub._lock:
                     stub.requests.append(
-                        RecordedRequest(
-                            self.path,
-                            {k.lower(): v for k, v in self.headers.items()},
-                            json.loads(raw or b"{}"),
-                            raw,
-                        )
+                        RecordedRequest(self.path, {k.lower(): v for k, v in self.headers.items()}, body, raw)
                     )
                     response = stub.responses.pop(0) if len(stub.responses) > 1 else stub.responses[0]
                 if response.delay:
                     time.sleep(response.delay)
-                payload = json.dumps(response.body).encode()
+                payload = b"" if response.body is None else json.dumps(response.body).encode()
                 try:
                     self.send_response(response.status)
                     self.send_header("Content-Type", "application/json")

@@ -61,7 +61,9 @@ def test_a_lead_posted_to_the_api_is_classified_drafted_approved_and_emailed(
     assert len(mail.outbox) == 1
     email = mail.outbox[0]
     assert email.to == ["dana@whitfieldelectrical.example"]
-    assert email.body == edited and email.subject == message.subject
+    text, footer = email.body.split("\n\n--\n")
+    assert text == edited and email.subject == message.subject
+    assert "/unsubscribe/" in footer and email.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert DeliveryEvent.objects.filter(message=message, event_type="sent").count() == 1
     assert Lead.objects.get(pk=lead_id).state == "contacted"
     actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))

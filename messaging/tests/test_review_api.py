@@ -35,7 +35,7 @@ def test_approve_sends_the_draft_as_it_is(api, draft, django_capture_on_commit_c
     assert response.json()["approved_by"] == "api_key:test-integration"
     assert response.json()["edited"] is False
     assert Message.objects.get(pk=draft.pk).status == "sent"
-    assert mail.outbox[0].body == draft.body
+    assert mail.outbox[0].body.split("\n\n--\n")[0] == draft.body
 
 
 def test_reject_keeps_the_reason_and_sends_nothing(api, draft, django_capture_on_commit_callbacks):
