@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from intelligence.models import ModelCall
 from leads.models import Lead
-from messaging.models import Message
+from messaging.models import DeliveryEvent, Message
 
 
 @dataclass
@@ -29,6 +29,10 @@ class DashboardMetrics:
     llm_cost_usd: float
     llm_cost_per_draft_usd: float | None
     llm_usage: list[dict[str, Any]]
+    emails_sent: int
+    open_rate: float | None
+    click_rate: float | None
+    machine_events: int
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,6 +73,14 @@ def dashboard_metrics(*, days: int = 30) -> DashboardMetrics:
         .order_by("provider", "model", "operation")
     )
 
+    # Engagement counts people only: machine opens and scanner clicks are recorded but flagged and left out here.
+    sent_emails = messages.filter(channel="email", sent_at__isnull=False)
+    emails_sent = sent_emails.count()
+    human = DeliveryEvent.objects.filter(message__in=sent_emails, is_machine=False)
+    opened = human.filter(event_type__in=["opened", "clicked"]).values("message").distinct().count()
+    clicked = human.filter(event_type="clicked").values("message").distinct().count()
+    machine_events = DeliveryEvent.objects.filter(message__in=messages, is_machine=True).count()
+
     return DashboardMetrics(
         window_days=days,
         leads_total=leads.count(),
@@ -82,4 +94,8 @@ def dashboard_metrics(*, days: int = 30) -> DashboardMetrics:
         llm_cost_usd=float(cost),
         llm_cost_per_draft_usd=round(float(drafts["total"]) / drafts["n"], 6) if drafts["n"] else None,
         llm_usage=[{**row, "cost_usd": float(row["cost_usd"])} for row in usage],
+        emails_sent=emails_sent,
+        open_rate=round(opened / emails_sent, 4) if emails_sent else None,
+        click_rate=round(clicked / emails_sent, 4) if emails_sent else None,
+        machine_events=machine_events,
     )

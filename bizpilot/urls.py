@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import functools
+
+import anymail.urls
+from anymail.exceptions import AnymailWebhookValidationFailure
 from django.contrib import admin
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import URLPattern, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from analytics.views import DashboardMetricsApi, analytics_index
@@ -24,6 +29,25 @@ api = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
 
+
+def _forgeries_forbidden(view):
+    """anymail rejects a webhook it cannot authenticate with a SuspiciousOperation (a 400); BizPilot answers every
+    forged webhook the same way, with a 403 and nothing stored."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except AnymailWebhookValidationFailure as exc:
+            return JsonResponse({"error": {"code": "forbidden", "message": str(exc), "fields": {}}}, status=403)
+
+    return wrapped
+
+
+anymail_webhooks = [
+    URLPattern(p.pattern, _forgeries_forbidden(p.callback), p.default_args, p.name) for p in anymail.urls.urlpatterns
+]
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api)),
@@ -33,6 +57,7 @@ urlpatterns = [
     path("webhooks/twilio/messages/", twilio_messages, name="webhook-twilio-messages"),
     path("webhooks/twilio/status/", twilio_status, name="webhook-twilio-status"),
     path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
+    path("anymail/", include((anymail_webhooks, "anymail"))),
     path("healthz", healthz, name="healthz"),
     path("", include("django_prometheus.urls")),
 ]

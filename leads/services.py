@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +19,8 @@ from bizpilot.errors import IdempotencyConflict, InvalidTransition, NotFound, Va
 from leads.contacts import InvalidPhone, normalize_email, normalize_phone
 from leads.models import ApiKey, Channel, IdempotencyKey, InboundMessage, Integration, Lead
 from leads.signals import lead_received, lead_wrote_again
+
+logger = logging.getLogger(__name__)
 
 # A lead whose processing started longer ago than this is assumed abandoned (a worker died) and may be re-claimed.
 PROCESSING_LEASE = timedelta(minutes=10)
@@ -206,6 +210,44 @@ def integration_ingest(
     )  # fmt: skip
     Integration.objects.filter(pk=integration.pk).update(last_received_at=timezone.now())
     return lead
+
+
+def email_inbound_receive(*, message: Any, esp_name: str) -> Lead | None:
+    """An email from anymail's inbound webhook (an AnymailInboundMessage): the sender becomes a lead, or the message
+    joins their lead (a reply when we had written to them). The Message-ID dedupes the ESP's retries."""
+    from leads.email_text import new_text
+
+    sender = message.from_email
+    if sender is None or not sender.addr_spec:
+        logger.warning("inbound email without a sender address ignored (%s)", esp_name)
+        return None
+    provider_id = (message.get("Message-ID") or "").strip()
+    if not provider_id:
+        fingerprint = f"{sender.addr_spec}\n{message.get('Date', '')}\n{message.subject}\n{message.text}"
+        provider_id = "sha256:" + hashlib.sha256(fingerprint.encode()).hexdigest()
+    raw = {
+        "esp": esp_name,
+        "from": str(sender),
+        "to": [str(a) for a in message.to],
+        "subject": message.subject or "",
+        "text": message.text or "",
+        "html": message.html or "",
+        "headers": {k: str(v) for k, v in message.items()},
+        "spam_score": message.spam_score,
+    }
+    return lead_ingest(
+        data=LeadInput(
+            name=sender.display_name or "",
+            email=sender.addr_spec,
+            subject=message.subject or "",
+            message=new_text(text=message.text or "", html_body=message.html or ""),
+            source="email",
+        ),
+        channel=Channel.EMAIL,
+        actor=f"email:{esp_name.lower()}",
+        raw_payload=raw,
+        provider_message_id=provider_id[:255],
+    )
 
 
 @dataclass(frozen=True)
