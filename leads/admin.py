@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
 
 from bizpilot.audit import actor_for_user
 from bizpilot.errors import ServiceError
-from leads.models import ApiKey, InboundMessage, Integration, Lead
-from leads.services import api_key_revoke, lead_retry
+from leads.models import ApiKey, InboundMessage, Integration, Lead, LeadImport
+from leads.services import api_key_revoke, lead_import_create, lead_retry, leads_merge
+from leads.tasks import enqueue_lead_import
 
 
 class InboundMessageInline(admin.StackedInline):
@@ -38,7 +42,7 @@ class LeadAdmin(admin.ModelAdmin):
     search_fields = ["name", "email", "phone", "company"]
     date_hierarchy = "created_at"
     inlines = [InboundMessageInline]
-    actions = ["retry_processing"]
+    actions = ["retry_processing", "merge_leads"]
     readonly_fields = [
         "state",
         "intent",
@@ -63,7 +67,26 @@ class LeadAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # leads arrive through the API, webhooks and imports, which run the pipeline
 
-    @admin.action(description="Retry processing (classify and draft again where it failed)")
+    @admin.action(description="Merge two leads of the same person")
+    def merge_leads(self, request, queryset):
+        leads = list(queryset.order_by("created_at", "id"))
+        if len(leads) != 2:
+            self.message_user(request, "Select exactly two leads to merge.", messages.ERROR)
+            return None
+        if request.POST.get("confirm"):
+            keep_id = int(request.POST.get("keep", leads[0].pk))
+            merge_id = next(lead.pk for lead in leads if lead.pk != keep_id)
+            try:
+                kept = leads_merge(keep_id=keep_id, merge_id=merge_id, actor=actor_for_user(request.user))
+            except ServiceError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                return None
+            self.message_user(request, f"Merged lead #{merge_id} into {kept}.", messages.SUCCESS)
+            return None
+        context = {**self.admin_site.each_context(request), "leads": leads, "title": "Merge two leads"}
+        return TemplateResponse(request, "admin/leads/lead/merge_confirmation.html", context)
+
+    @admin.action(description="Process / retry processing (classify and draft; also for imported leads)")
     def retry_processing(self, request, queryset):
         done, skipped = 0, []
         for lead_id in queryset.values_list("pk", flat=True):
@@ -118,3 +141,80 @@ class IntegrationAdmin(admin.ModelAdmin):
             Integration.Kind.JSON: "POST a JSON object to the URL above with the header X-BizPilot-Signature: "
             "sha256=<hex HMAC-SHA256 of the raw body with this secret>.",
         }.get(obj.kind, "")
+
+
+class LeadImportForm(forms.ModelForm):
+    class Meta:
+        model = LeadImport
+        fields = ["file", "source", "column_map", "process"]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".csv", ".txt", ".tsv")):
+            raise forms.ValidationError("Upload a .csv file (comma, semicolon or tab separated).")
+        return upload
+
+    def clean_column_map(self):
+        from leads.importer import IMPORT_FIELDS
+
+        value = self.cleaned_data.get("column_map") or {}
+        if not isinstance(value, dict) or any(f not in IMPORT_FIELDS for f in value.values()):
+            raise forms.ValidationError(f"A JSON object of column to field; fields: {', '.join(IMPORT_FIELDS)}.")
+        return value
+
+
+@admin.register(LeadImport)
+class LeadImportAdmin(admin.ModelAdmin):
+    """Upload a CSV here; a job imports it and this page follows its progress and shows the error report."""
+
+    form = LeadImportForm
+    list_display = ["original_name", "status", "progress", "rows", "created", "attached", "duplicates", "invalid",
+                    "created_at"]  # fmt: skip
+    list_filter = ["status"]
+    actions = ["run_again"]
+    readonly_fields = ["original_name", "status", "progress", "rows", "created", "attached", "duplicates",
+                       "invalid", "encoding", "delimiter", "error", "errors", "created_by", "created_at",
+                       "finished_at"]  # fmt: skip
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["file", "source", "column_map", "process"]
+        return ["source", "process", *self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "source", "process"] if obj else []
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or super().has_change_permission(request, obj)
+
+    @admin.display(description="Progress")
+    def progress(self, obj: LeadImport) -> str:
+        return f"{obj.percent}%"
+
+    @admin.display(description="Error report (line, field, error)")
+    def errors(self, obj: LeadImport) -> str:
+        if not obj.error_report:
+            return "-"
+        return format_html('<pre style="max-height: 30em; overflow: auto">{}</pre>', obj.error_report)
+
+    def save_model(self, request, obj, form, change):
+        saved = lead_import_create(
+            upload=form.cleaned_data["file"],
+            source=form.cleaned_data.get("source") or "csv",
+            column_map=form.cleaned_data.get("column_map") or {},
+            process=form.cleaned_data.get("process", False),
+            actor=actor_for_user(request.user),
+        )
+        obj.pk = saved.pk
+        obj.original_name = saved.original_name
+
+    @admin.action(description="Queue the selected unfinished imports again (rows already imported are skipped)")
+    def run_again(self, request, queryset):
+        pending = list(queryset.exclude(status=LeadImport.Status.DONE).values_list("pk", flat=True))
+        LeadImport.objects.filter(pk__in=pending).update(status=LeadImport.Status.QUEUED, error="")
+        for import_id in pending:
+            enqueue_lead_import(import_id)
+        self.message_user(request, f"Queued {len(pending)} import(s).")

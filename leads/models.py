@@ -4,6 +4,7 @@ import hashlib
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 
 class Intent(models.TextChoices):
@@ -60,6 +61,9 @@ class Lead(models.Model):
     processing_started_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
+    auto_process = models.BooleanField(
+        default=True, help_text="Classify and draft automatically (imports can leave this off: process them by hand)"
+    )
 
     created_by = models.CharField(max_length=200, blank=True, help_text="The API key or user that submitted the lead")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -67,6 +71,8 @@ class Lead(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Emails are compared case-insensitively (Django's iexact compares UPPER(email) on PostgreSQL).
+        indexes = [models.Index(Upper("email"), name="lead_email_upper")]
 
     def __str__(self) -> str:
         who = self.name or self.email or self.phone or "lead"
@@ -182,3 +188,51 @@ class Integration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+
+class LeadImport(models.Model):
+    """A CSV file imported from the admin; a job runs it and keeps its progress and error report here."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    source = models.CharField(max_length=50, default="csv")
+    column_map = models.JSONField(default=dict, blank=True, help_text='Column to lead field, e.g. {"E-mail": "email"}')
+    process = models.BooleanField(default=False, help_text="Classify and draft replies for the imported leads")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    size_bytes = models.BigIntegerField(default=0)
+    bytes_done = models.BigIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    attached = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=5, blank=True)
+    error_report = models.TextField(blank=True, help_text="line,field,error for every row not imported")
+    error = models.TextField(blank=True)
+    created_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "CSV import"
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return (
+            100
+            if self.status == self.Status.DONE
+            else int(100 * self.bytes_done / self.size_bytes)
+            if self.size_bytes
+            else 0
+        )

@@ -8,16 +8,18 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from bizpilot.audit import audit_record
 from bizpilot.errors import IdempotencyConflict, InvalidTransition, NotFound, ValidationFailed
 from leads.contacts import InvalidPhone, normalize_email, normalize_phone
-from leads.models import ApiKey, Channel, IdempotencyKey, InboundMessage, Integration, Lead
+from leads.models import ApiKey, Channel, IdempotencyKey, InboundMessage, Integration, Lead, LeadImport
 from leads.signals import lead_received, lead_wrote_again
 
 logger = logging.getLogger(__name__)
@@ -170,9 +172,14 @@ def _known_delivery(channel: str, provider_message_id: str) -> Lead | None:
     return inbound.lead
 
 
+# Single deliveries share this lock (they only exclude each other per identity); a CSV batch takes it alone.
+INGEST_LOCK = "leads:ingest"
+
+
 def _lock_identities(email: str, phone: str) -> None:
     keys = sorted(k for k in (f"email:{email.lower()}" if email else "", f"phone:{phone}" if phone else "") if k)
     with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(hashtextextended(%s, 0))", [INGEST_LOCK])
         for key in keys:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
 
@@ -248,6 +255,182 @@ def email_inbound_receive(*, message: Any, esp_name: str) -> Lead | None:
         raw_payload=raw,
         provider_message_id=provider_id[:255],
     )
+
+
+def leads_import_batch(*, rows: list, source: str, actor: str, process: bool) -> tuple[int, int, int]:
+    """Write one batch of validated CSV rows (leads.importer.ImportRow) in one transaction: a new person becomes a
+    lead, a known one (same email in any case, or same phone) gets the row as a message, and a row imported before
+    is skipped. Returns (created, attached, duplicates). New leads are processed only with `process`."""
+    from django.db.models.functions import Upper
+
+    from bizpilot.models import AuditEvent
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:  # no single delivery can create the same person meanwhile
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [INGEST_LOCK])
+        seen = set(
+            InboundMessage.objects.filter(channel="csv", provider_message_id__in=[r.row_id for r in rows])
+            .values_list("provider_message_id", flat=True)
+        )  # fmt: skip
+        emails = {r.email.upper() for r in rows if r.email}
+        phones = {r.phone for r in rows if r.phone}
+        by_email: dict[str, Lead] = {}
+        by_phone: dict[str, Lead] = {}
+        known = (
+            Lead.objects.annotate(email_upper=Upper("email"))
+            .filter(Q(email_upper__in=emails) | Q(phone__in=phones))
+            .order_by("created_at", "id")
+        )
+        for lead in known:  # the most recent lead of each person wins, as in lead_ingest
+            if lead.email:
+                by_email[lead.email.upper()] = lead
+            if lead.phone:
+                by_phone[lead.phone] = lead
+        new_leads: list[Lead] = []
+        pending: list[tuple[object, Lead, str]] = []
+        duplicates = 0
+        for row in rows:
+            if row.row_id in seen:
+                duplicates += 1
+                continue
+            seen.add(row.row_id)
+            lead = (by_email.get(row.email.upper()) if row.email else None) or by_phone.get(row.phone)
+            outcome = "attached"
+            if lead is None:
+                outcome = "new"
+                lead = Lead(name=row.name, email=row.email, phone=row.phone, company=row.company, source=source,
+                            preferred_channel=Channel.EMAIL if row.email else Channel.SMS, metadata=row.metadata,
+                            created_by=actor, auto_process=process)  # fmt: skip
+                new_leads.append(lead)
+                if row.email:
+                    by_email[row.email.upper()] = lead
+                if row.phone:
+                    by_phone[row.phone] = lead
+            pending.append((row, lead, outcome))
+        Lead.objects.bulk_create(new_leads, batch_size=1000)
+        inbound = InboundMessage.objects.bulk_create(
+            [InboundMessage(lead=lead, channel="csv", subject=row.subject, body=row.message,
+                            raw_payload={"line": row.line, "source": source, **row.metadata},
+                            provider_message_id=row.row_id) for row, lead, _ in pending],
+            batch_size=1000,
+        )  # fmt: skip
+        AuditEvent.objects.bulk_create(
+            [AuditEvent(actor=actor, action="lead.ingest", object_type=Lead._meta.label, object_id=str(lead.pk),
+                        after={"source": source, "channel": "csv", "inbound_id": message.pk, "line": row.line,
+                               "outcome": outcome})
+             for (row, lead, outcome), message in zip(pending, inbound, strict=True)],
+            batch_size=1000,
+        )  # fmt: skip
+        if process and new_leads:
+            first_inbound = {}
+            for message in inbound:
+                first_inbound.setdefault(message.lead_id, message.pk)
+            transaction.on_commit(
+                lambda: [lead_received.send(sender=Lead, lead_id=lead.pk, inbound_id=first_inbound[lead.pk])
+                         for lead in new_leads]
+            )  # fmt: skip
+    return len(new_leads), len(pending) - len(new_leads), duplicates
+
+
+def leads_merge(*, keep_id: int, merge_id: int, actor: str) -> Lead:
+    """Merge a duplicate lead into another: every row pointing at it (inbound messages, replies and their events,
+    classifications, model calls, ...) moves to the kept lead, blank contact details are filled from it, and it is
+    deleted. The audit log keeps a copy of the merged lead."""
+    from django.forms.models import model_to_dict
+
+    if keep_id == merge_id:
+        raise ValidationFailed("Choose two different leads to merge.", fields={"merge_id": ["Same lead as keep_id."]})
+    with transaction.atomic():
+        leads = {lead.pk: lead for lead in Lead.objects.select_for_update().filter(pk__in=[keep_id, merge_id])}
+        if len(leads) != 2:
+            raise NotFound("One of the leads to merge does not exist.")
+        keep, merged = leads[keep_id], leads[merge_id]
+        snapshot = model_to_dict(merged)
+        moved: dict[str, int] = {}
+        for relation in Lead._meta.related_objects:  # every app's foreign keys to Lead, without importing them
+            if relation.one_to_many or relation.one_to_one:
+                count = relation.related_model._base_manager.filter(**{relation.field.name: merged}).update(
+                    **{relation.field.name: keep}
+                )
+                if count:
+                    moved[relation.related_model._meta.label] = count
+        _fill_blanks(keep, name=merged.name, email=merged.email, phone=merged.phone, company=merged.company)
+        if merged.metadata:
+            keep.metadata = {**merged.metadata, **keep.metadata}
+            keep.save(update_fields=["metadata", "updated_at"])
+        merged.delete()
+        audit_record(actor=actor, action="lead.merge", obj=keep,
+                     before={"merged_lead": {k: str(v) for k, v in snapshot.items()}},
+                     after={"moved": moved, "merged_id": merge_id})  # fmt: skip
+    return keep
+
+
+ERROR_REPORT_MAX_CHARS = 2_000_000
+
+
+def lead_import_create(*, upload, source: str, column_map: dict[str, str], process: bool, actor: str) -> LeadImport:
+    """Keep an uploaded CSV and queue the job that imports it (the admin page shows its progress)."""
+    from django.core.files.base import File
+
+    with transaction.atomic():
+        lead_import = LeadImport(original_name=getattr(upload, "name", "leads.csv")[:255], source=source or "csv",
+                                 column_map=column_map or {}, process=process, created_by=actor,
+                                 size_bytes=getattr(upload, "size", 0) or 0)  # fmt: skip
+        lead_import.file.save(Path(lead_import.original_name).name, File(upload), save=False)
+        lead_import.save()
+        audit_record(actor=actor, action="lead_import.create", obj=lead_import,
+                     after={"file": lead_import.original_name, "process": process})  # fmt: skip
+        from leads.tasks import enqueue_lead_import
+
+        transaction.on_commit(lambda: enqueue_lead_import(lead_import.pk))
+    return lead_import
+
+
+def lead_import_run(*, import_id: int) -> LeadImport:
+    """Run a queued CSV import (idempotent: a finished import is not run again; rows already imported are skipped
+    anyway). Progress and counts are saved after every batch."""
+    import tempfile
+
+    from leads.importer import CsvImportError, import_csv
+
+    with transaction.atomic():
+        lead_import = LeadImport.objects.select_for_update().get(pk=import_id)
+        if lead_import.status == LeadImport.Status.DONE:
+            return lead_import
+        lead_import.status = LeadImport.Status.RUNNING
+        lead_import.save(update_fields=["status"])
+    done = {"bytes": 0}
+
+    def count_bytes(n: int) -> None:
+        done["bytes"] += n
+
+    def save_progress(report) -> None:
+        LeadImport.objects.filter(pk=import_id).update(
+            bytes_done=done["bytes"], rows=report.rows, created=report.created, attached=report.attached,
+            duplicates=report.duplicates, invalid=report.invalid, encoding=report.encoding,
+            delimiter=report.delimiter,
+        )  # fmt: skip
+
+    actor = f"import:{import_id}"
+    try:
+        with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as errors:
+            report = import_csv(
+                Path(lead_import.file.path),
+                write_batch=lambda rows: leads_import_batch(rows=rows, source=lead_import.source, actor=actor,
+                                                            process=lead_import.process),
+                column_overrides=lead_import.column_map, errors_out=errors, on_bytes=count_bytes,
+                on_batch=save_progress,
+            )  # fmt: skip
+            errors.seek(0)
+            error_report = errors.read(ERROR_REPORT_MAX_CHARS) if report.invalid else ""
+    except (CsvImportError, UnicodeDecodeError, OSError) as exc:
+        LeadImport.objects.filter(pk=import_id).update(status=LeadImport.Status.FAILED, error=str(exc),
+                                                       finished_at=timezone.now())  # fmt: skip
+        return LeadImport.objects.get(pk=import_id)
+    save_progress(report)
+    finished = {"status": LeadImport.Status.DONE, "finished_at": timezone.now(), "bytes_done": lead_import.size_bytes}
+    LeadImport.objects.filter(pk=import_id).update(error_report=error_report, **finished)
+    return LeadImport.objects.get(pk=import_id)
 
 
 @dataclass(frozen=True)
@@ -387,6 +570,9 @@ def lead_retry(*, lead_id: int, actor: str) -> Lead:
             raise NotFound(f"Lead {lead_id} does not exist.")
         if lead.state not in {Lead.State.RECEIVED, Lead.State.CLASSIFIED, Lead.State.PROCESSING}:
             raise InvalidTransition(f"Lead {lead_id} is {lead.state}; only leads not yet drafted can be retried.")
+        if not lead.auto_process:  # an imported lead an operator chose to process
+            lead.auto_process = True
+            lead.save(update_fields=["auto_process", "updated_at"])
         audit_record(actor=actor, action="lead.retry", obj=lead, after={"state": lead.state})
         inbound = lead.inbound_messages.order_by("-received_at", "-id").first()
         transaction.on_commit(

@@ -152,7 +152,7 @@ def leads_requeue_stalled(*, older_than: timedelta = timedelta(minutes=2)) -> in
     cutoff = timezone.now() - older_than
     stalled = list(
         Lead.objects.filter(state__in=[Lead.State.RECEIVED, Lead.State.CLASSIFIED], updated_at__lt=cutoff)
-        .filter(processing_attempts__lt=5)
+        .filter(processing_attempts__lt=5, auto_process=True)
         .values_list("pk", flat=True)[:500]
     )
     stalled += list(
