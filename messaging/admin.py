@@ -7,8 +7,8 @@ from django.utils.html import format_html, format_html_join
 from bizpilot.audit import actor_for_user
 from bizpilot.errors import ServiceError
 from intelligence.services import lead_correct_intent
-from messaging.models import DeliveryEvent, Message
-from messaging.services import message_approve, message_reject, message_update_draft
+from messaging.models import DeliveryEvent, Message, Suppression
+from messaging.services import message_approve, message_reject, message_update_draft, suppression_add
 
 
 class MessageReviewForm(forms.ModelForm):
@@ -95,11 +95,24 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.display(description="What the lead wrote")
     def lead_message(self, obj: Message):
-        inbound = obj.in_reply_to
-        if inbound is None:
+        """Every message from the lead, oldest first: the one this draft answers, and any that came after it
+        (a reply or a follow-up the draft does not know about) flagged."""
+        inbound = list(obj.lead.inbound_messages.order_by("received_at", "id"))
+        if not inbound:
             return "-"
-        return format_html(
-            "<strong>{}</strong><div style='white-space:pre-wrap'>{}</div>", inbound.subject, inbound.body
+
+        def label(message) -> str:
+            if obj.in_reply_to_id == message.pk:
+                return "this draft answers it"
+            if obj.in_reply_to and message.received_at > obj.in_reply_to.received_at:
+                return "NEW since this draft"
+            return ""
+
+        return format_html_join(
+            "",
+            "<div style='margin-bottom:1em'><small>{} via {} <strong>{}</strong></small><br><strong>{}</strong>"
+            "<div style='white-space:pre-wrap'>{}</div></div>",
+            ((m.received_at.strftime("%Y-%m-%d %H:%M"), m.channel, label(m), m.subject, m.body) for m in inbound),
         )
 
     @admin.display(description="Why this intent")
@@ -184,3 +197,22 @@ class MessageAdmin(admin.ModelAdmin):
         self.message_user(request, f"{verb} {done} message(s).", messages.SUCCESS if done else messages.WARNING)
         if failed:
             self.message_user(request, "Skipped " + "; ".join(failed), messages.WARNING)
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    """Addresses never written to. Bounces, complaints, unsubscribes and STOP add themselves; operators may add one."""
+
+    list_display = ["address", "reason", "source", "created_at"]
+    list_filter = ["reason"]
+    search_fields = ["address"]
+    fields = ["address", "reason", "source", "payload", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["address", "reason", "source", "payload", "created_at"] if obj else ["source", "payload", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            saved = suppression_add(address=obj.address, reason=obj.reason or Suppression.Reason.MANUAL,
+                                    source="admin", actor=actor_for_user(request.user))  # fmt: skip
+            obj.pk = saved.pk

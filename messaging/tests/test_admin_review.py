@@ -92,3 +92,21 @@ def test_lead_text_is_escaped_on_the_review_screen(admin_client, demo_knowledge)
     html = admin_client.get(f"/admin/messaging/message/{draft.pk}/change/").content.decode()
     assert "<script>alert('x')</script>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_a_message_the_lead_sent_after_the_draft_shows_on_the_review_screen(admin_client, demo_knowledge):
+    draft = make_draft()
+    submit_lead("Also, can you do it before Christmas?", email="RUTH@okaforsalon.example")
+    html = admin_client.get(f"/admin/messaging/message/{draft.pk}/change/").content.decode()
+    assert "this draft answers it" in html
+    assert "NEW since this draft" in html and "before Christmas" in html
+
+
+def test_an_operator_can_suppress_an_address_by_hand(admin_client, db):
+    from messaging.models import Suppression
+
+    response = admin_client.post("/admin/messaging/suppression/add/", {"address": "Spam@Trap.example",
+                                                                       "reason": "manual"})  # fmt: skip
+    assert response.status_code == 302
+    assert Suppression.objects.get().address == "spam@trap.example"
+    assert AuditEvent.objects.filter(action="suppression.add", actor="user:admin").exists()
