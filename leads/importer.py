@@ -68,10 +68,19 @@ class ImportReport:
 
 
 def detect_encoding(path: Path, chunk_size: int = 1 << 20) -> str:
-    """utf-8-sig when the file starts with a BOM; utf-8 when every byte decodes as UTF-8; else latin-1."""
+    """utf-8-sig when the file starts with a BOM (utf-16 with its BOM); utf-8 when every byte decodes as UTF-8;
+    else latin-1. A file with NUL bytes and no UTF-16 BOM is not a text CSV (a spreadsheet, say) and is refused."""
     with open(path, "rb") as handle:
-        if handle.read(3) == codecs.BOM_UTF8:
+        head = handle.read(4096)
+        if head.startswith(codecs.BOM_UTF8):
             return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        if b"\x00" in head:
+            raise CsvImportError(
+                "This is not a text CSV file (it contains NUL bytes: an Excel or other binary file?). "
+                "Save it as 'CSV UTF-8' and import that."
+            )
         handle.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
         try:

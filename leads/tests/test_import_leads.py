@@ -99,6 +99,17 @@ def test_encodings_and_delimiters_are_detected(tmp_path, encoding, delimiter, pr
     assert (lead.name, lead.inbound_messages.get().body) == ("Zoë Müller", "Crème brûlée shop, à Paris")
 
 
+def test_utf16_is_read_and_a_binary_file_is_refused_with_a_reason(tmp_path):
+    path = tmp_path / "excel-unicode.csv"
+    path.write_bytes("Name\tEmail\nZoë\tzoe@example.com\n".encode("utf-16"))  # Excel's "Unicode text"
+    assert "utf-16, delimiter '\\t'" in run(path)
+    assert Lead.objects.get().name == "Zoë"
+    xlsx = tmp_path / "leads.csv"
+    xlsx.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + bytes(200))
+    with pytest.raises(CommandError, match="not a text CSV file"):
+        run(xlsx)
+
+
 def test_columns_can_be_mapped_by_hand_and_mistakes_are_explained(tmp_path):
     path = write(tmp_path, "Contact,Reach me at,Notes\nJo,jo@bakery.example,cakes\n")
     with pytest.raises(CommandError, match="No email or phone column"):
