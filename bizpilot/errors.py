@@ -19,6 +19,11 @@ class ValidationFailed(ServiceError):
     code = "invalid"
 
 
+class PermissionDenied(ServiceError):
+    code = "forbidden"
+    http_status = 403
+
+
 class NotFound(ServiceError):
     code = "not_found"
     http_status = 404

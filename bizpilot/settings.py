@@ -287,6 +287,8 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://localhost:8000")
 # --- The business BizPilot answers for ---
 # Phone numbers written without a country code are read as this country's (ISO 3166 code) and stored in E.164.
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "GB")
+# Quiet hours and daily caps of the auto-send policy are counted in this time zone.
+BUSINESS_TIME_ZONE = env_str("BUSINESS_TIME_ZONE", "Europe/London")
 BUSINESS_NAME = env_str("BUSINESS_NAME", "Northwind Web Studio")
 BUSINESS_SENDER_NAME = env_str("BUSINESS_SENDER_NAME", "Maya from Northwind")
 

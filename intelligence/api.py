@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from intelligence.classifier import INTENTS
 from intelligence.services import lead_correct_intent
-from leads.auth import request_actor
+from leads.auth import request_actor, request_user
 from leads.serializers import StrictSerializer
 
 
@@ -36,7 +36,10 @@ class LeadIntentCorrectionApi(APIView):
         data = IntentCorrectionInput(data=request.data)
         data.is_valid(raise_exception=True)
         classification = lead_correct_intent(
-            lead_id=lead_id, intent=data.validated_data["intent"], actor=request_actor(request)
+            lead_id=lead_id,
+            intent=data.validated_data["intent"],
+            actor=request_actor(request),
+            user=request_user(request),
         )
         return Response(
             {

@@ -72,7 +72,12 @@ def top_fact(snippets: list[dict[str, Any]], limit: int = 240) -> str:
 
 
 def draft_reply(
-    *, lead: LeadFacts, intent: str, snippets: list[dict[str, Any]], template: PromptTemplate | None = None
+    *,
+    lead: LeadFacts,
+    intent: str,
+    snippets: list[dict[str, Any]],
+    template: PromptTemplate | None = None,
+    operator_note: str = "",
 ) -> DraftResult:
     """A reply from the LLM when one is configured and answers well, else from the template's fallback text."""
     if template is None:
@@ -94,7 +99,8 @@ def draft_reply(
         text=f"{lead.subject}\n{lead.message}".strip(), intent=intent, channel=lead.channel,
         limit=settings.VOICE_EXAMPLES_IN_PROMPT,
     )  # fmt: skip
-    prompt = build_prompt(lead=lead, template=template, snippets=snippets, redactor=redactor, examples=examples)
+    prompt = build_prompt(lead=lead, template=template, snippets=snippets, redactor=redactor, examples=examples,
+                          operator_note=operator_note)  # fmt: skip
     try:
         reply = client.draft_reply(
             system=prompt.system, prompt=prompt.user, lead_id=lead.lead_id,
@@ -137,6 +143,7 @@ def build_prompt(
     redactor: Redactor | None = None,
     examples: list | None = None,
     budget: int | None = None,
+    operator_note: str = "",
 ) -> Prompt:
     """The system prompt (static, cached) and the user prompt, within the input-token budget. With a redactor, the
     lead's personal details are placeholders: nothing that identifies the lead leaves the machine.
@@ -169,6 +176,7 @@ def build_prompt(
             f"Intent: {template.intent}\n{template.instructions}\nStay under {template.max_chars} characters.\n\n"
             f"<knowledge>\n{facts}\n</knowledge>\n\n"
             f"{_voice_section(examples)}"
+            f"{_note_section(hide(operator_note))}"
             f"Lead: name={hide(lead.name) or 'unknown'}; company={hide(lead.company) or 'unknown'}; "
             f"channel={lead.channel}\n"
             f"<lead_message>\nSubject: {hide(lead.subject)}\n{message}\n</lead_message>"
@@ -190,6 +198,14 @@ def build_prompt(
             trimmed.append("the end of the lead's message")
         user = render()
     return Prompt(system, user, examples, len(snippets), fixed + estimate_tokens(user), trimmed)
+
+
+def _note_section(note: str) -> str:
+    """The reviewing operator's instruction for this draft (trusted, unlike the lead's message)."""
+    if not note.strip():
+        return ""
+    note = note.strip()[:1000]
+    return f"The person reviewing this reply asks (follow it):\n<operator_note>\n{note}\n</operator_note>\n\n"
 
 
 def _voice_section(examples: list) -> str:

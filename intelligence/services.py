@@ -585,15 +585,17 @@ def classification_store(*, lead_id: int, result: ClassificationResult) -> Class
     return classification
 
 
-def lead_correct_intent(*, lead_id: int, intent: str, actor: str) -> Classification:
+def lead_correct_intent(*, lead_id: int, intent: str, actor: str, user=None) -> Classification:
     """An operator says what the lead's intent really is. The correction takes effect on the lead, is kept as a
     Classification, and the lead's text becomes a labelled example (origin `operator`) that the next similar lead is
     classified with."""
+    from bizpilot.access import REVIEW, require_permission
     from bizpilot.audit import audit_record
     from bizpilot.errors import NotFound, ValidationFailed
     from leads.models import Lead
     from leads.services import lead_record_classification
 
+    require_permission(user, REVIEW, "correct a lead's intent")
     if intent not in INTENTS:
         raise ValidationFailed("Unknown intent.", fields={"intent": [f"Must be one of {', '.join(INTENTS)}."]})
     lead = Lead.objects.filter(pk=lead_id).first()

@@ -67,3 +67,9 @@ def request_actor(request) -> str:
     if isinstance(user, ApiKeyPrincipal):
         return user.actor
     return f"user:{user.get_username()}"
+
+
+def request_user(request):
+    """The person behind an API request (None for an integration's API key, which is authorised by the key)."""
+    user = request.user
+    return None if isinstance(user, ApiKeyPrincipal) or not user.is_authenticated else user

@@ -36,7 +36,7 @@ class Lead(models.Model):
         State.RECEIVED: {State.PROCESSING},
         State.PROCESSING: {State.RECEIVED, State.CLASSIFIED, State.DRAFTED},
         State.CLASSIFIED: {State.PROCESSING, State.DRAFTED},
-        State.DRAFTED: {State.CONTACTED},
+        State.DRAFTED: {State.CONTACTED, State.CONVERTED},  # converted: e.g. they phoned before we replied
         State.CONTACTED: {State.REPLIED, State.CONVERTED},
         State.REPLIED: {State.CONTACTED, State.CONVERTED},
         State.CONVERTED: set(),

@@ -562,6 +562,20 @@ def lead_transition(*, lead: Lead, to_state: str, actor: str) -> Lead:
     return lead
 
 
+def lead_mark_outcome(*, lead_id: int, outcome: str, actor: str, user=None) -> Lead:
+    """An operator records how a lead ended: `converted` (a customer) or `lost`."""
+    from bizpilot.access import REVIEW, require_permission
+
+    require_permission(user, REVIEW, "mark leads converted or lost")
+    if outcome not in (Lead.State.CONVERTED, Lead.State.LOST):
+        raise ValidationFailed("Unknown outcome.", fields={"outcome": ["Must be converted or lost."]})
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+        if lead is None:
+            raise NotFound(f"Lead {lead_id} does not exist.")
+        return lead_transition(lead=lead, to_state=outcome, actor=actor)
+
+
 def lead_retry(*, lead_id: int, actor: str) -> Lead:
     """Run the pipeline again for a lead that has not been drafted (its last attempt failed or never ran)."""
     with transaction.atomic():

@@ -2,71 +2,99 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.utils.html import format_html, format_html_join
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.timesince import timesince
 
+from bizpilot.access import REVIEW
 from bizpilot.audit import actor_for_user
-from bizpilot.errors import ServiceError
+from bizpilot.errors import ServiceError, ValidationFailed
 from intelligence.services import lead_correct_intent
-from messaging.models import DeliveryEvent, Message, Suppression
-from messaging.services import message_approve, message_reject, message_update_draft, suppression_add
+from leads.models import Intent
+from leads.services import lead_mark_outcome
+from messaging.models import AutoSendPolicy, DeliveryEvent, Message, ReviewQueueItem, Suppression
+from messaging.selectors import message_review, review_queue, review_queue_counts
+from messaging.services import (
+    AUTO_SEND_POLICY_FIELDS,
+    auto_send_policy_save,
+    auto_send_policy_validate,
+    message_approve,
+    message_regenerate,
+    message_reject,
+    message_update_draft,
+    suppression_add,
+)
 
 
 class MessageReviewForm(forms.ModelForm):
     reject_reason = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Why the draft is rejected (optional)."
+    )
+    regenerate_note = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Why the draft is rejected (optional).",
+        help_text="Optional note to the model, e.g. 'mention the spring offer' or 'shorter'.",
     )
+    correct_intent = forms.ChoiceField(choices=[("", "—"), *Intent.choices], required=False)
 
     class Meta:
         model = Message
         fields = ["subject", "body"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 14, "cols": 90})}
+        widgets = {"body": forms.Textarea(attrs={"rows": 16, "cols": 80})}
 
 
 class DeliveryEventInline(admin.TabularInline):
     model = DeliveryEvent
     extra = 0
     can_delete = False
-    fields = ["occurred_at", "event_type", "provider", "provider_event_id"]
+    fields = ["occurred_at", "event_type", "provider", "is_machine", "machine_reason", "provider_event_id"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
 
 
+class ConfidenceBandFilter(admin.SimpleListFilter):
+    title = "confidence"
+    parameter_name = "confidence"
+    BANDS = {"high": (0.85, 1.01), "medium": (0.5, 0.85), "low": (0.0, 0.5)}
+
+    def lookups(self, request, model_admin):
+        return [("high", "High (≥ 0.85)"), ("medium", "Medium (0.5 to 0.85)"), ("low", "Low (< 0.5)")]
+
+    def queryset(self, request, queryset):
+        if self.value() in self.BANDS:
+            low, high = self.BANDS[self.value()]
+            return queryset.filter(draft_confidence__gte=low, draft_confidence__lt=high)
+        return queryset
+
+
+ACTIONS = {
+    "_approve": "approve",
+    "_reject": "reject",
+    "_regenerate": "regenerate",
+    "_intent": "intent",
+    "_converted": "converted",
+    "_lost": "lost",
+}
+
+
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
+    """Every reply, and the review screen: the lead, why the intent, and the editable draft side by side."""
+
     form = MessageReviewForm
-    list_display = [
-        "id",
-        "lead",
-        "intent",
-        "channel",
-        "to_address",
-        "subject",
-        "status",
-        "generated_by",
-        "created_at",
-    ]
-    list_filter = ["status", "channel", "generated_by", "lead__intent"]
+    list_display = ["id", "lead", "intent", "channel", "to_address", "subject", "status", "generated_by", "created_at"]
+    list_filter = ["status", "channel", "generated_by", "lead__intent", ConfidenceBandFilter, "lead__source"]
     list_select_related = ["lead"]
-    search_fields = ["to_address", "subject", "body", "lead__name", "lead__company"]
+    search_fields = ["to_address", "subject", "body", "lead__name", "lead__company", "lead__email"]
     actions = ["approve_selected", "reject_selected", "intent_hot", "intent_warm", "intent_cold"]
     inlines = [DeliveryEventInline]
-    fieldsets = [
-        ("Lead", {"fields": ["lead", "lead_message", "classification_explanation"]}),
-        ("Reply", {"fields": ["status", "channel", "to_address", "subject", "body", "reject_reason"]}),
-        ("Origin and safety", {"fields": ["generated_by", "generation_reason", "prompt_template", "draft_confidence",
-                                          "checks_failed",
-                                          "injection_signals", "auto_send_decision", "original_subject",
-                                          "original_body"]}),
-        ("Review and delivery", {"fields": ["approved_by", "approved_at", "rejected_reason", "sent_at",
-                                            "provider_message_id", "last_error"]}),
-    ]  # fmt: skip
-    # Everything shown is read-only except the draft's text (and the rejection reason), which the form edits.
-    readonly_fields = [f for _, opts in fieldsets for f in opts["fields"] if f not in MessageReviewForm.declared_fields
-                       and f not in MessageReviewForm.Meta.fields]  # fmt: skip
+    fields = ["subject", "body"]
+    readonly_fields = ["status", "channel", "to_address"]
 
     def has_add_permission(self, request):
         return False
@@ -74,107 +102,102 @@ class MessageAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        if obj is None or obj.status != Message.Status.PENDING_REVIEW:
-            fields += ["subject", "body"]
-        return fields
+    def has_review_permission(self, request):
+        return request.user.has_perm(REVIEW)
 
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if obj is None or obj.status != Message.Status.PENDING_REVIEW:
-            fieldsets = [
-                (name, {**opts, "fields": [f for f in opts["fields"] if f != "reject_reason"]})
-                for name, opts in fieldsets
-            ]
-        return fieldsets
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None or obj.status != Message.Status.PENDING_REVIEW or not self.has_review_permission(request):
+            return ["subject", "body"]
+        return []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.base_fields.pop(
+            "subject", None
+        ) if obj and obj.channel != "email" and "subject" in form.base_fields else None
+        return form
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        message = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if message is not None:
+            context["review"] = message_review(message)
+            context["can_review"] = self.has_review_permission(request)
+            context["pending"] = message.status == Message.Status.PENDING_REVIEW
+            context["intents"] = Intent.choices
+        return super().change_view(request, object_id, form_url, extra_context=context)
 
     @admin.display(description="Intent", ordering="lead__intent")
     def intent(self, obj: Message) -> str:
         return obj.lead.intent
 
-    @admin.display(description="What the lead wrote")
-    def lead_message(self, obj: Message):
-        """Every message from the lead, oldest first: the one this draft answers, and any that came after it
-        (a reply or a follow-up the draft does not know about) flagged."""
-        inbound = list(obj.lead.inbound_messages.order_by("received_at", "id"))
-        if not inbound:
-            return "-"
-
-        def label(message) -> str:
-            if obj.in_reply_to_id == message.pk:
-                return "this draft answers it"
-            if obj.in_reply_to and message.received_at > obj.in_reply_to.received_at:
-                return "NEW since this draft"
-            return ""
-
-        return format_html_join(
-            "",
-            "<div style='margin-bottom:1em'><small>{} via {} <strong>{}</strong></small><br><strong>{}</strong>"
-            "<div style='white-space:pre-wrap'>{}</div></div>",
-            ((m.received_at.strftime("%Y-%m-%d %H:%M"), m.channel, label(m), m.subject, m.body) for m in inbound),
-        )
-
-    @admin.display(description="Why this intent")
-    def classification_explanation(self, obj: Message):
-        classification = obj.classification
-        if classification is None:
-            return "-"
-        explanation = classification.explanation or {}
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((n["intent"], f"{n['similarity']:.2f}", n["text"]) for n in explanation.get("neighbours", [])),
-        )
-        snippets = format_html_join(
-            "", "<li><em>{}</em>: {}</li>", ((s["heading"], s["text"][:300]) for s in classification.snippets)
-        )
-        return format_html(
-            "<p><strong>{}</strong> with confidence {}. {}</p>"
-            "<table><tr><th>Intent</th><th>Similarity</th><th>Labelled example</th></tr>{}</table>"
-            "<p>Knowledge used:</p><ul>{}</ul>",
-            classification.intent,
-            f"{classification.confidence:.0%}",
-            explanation.get("summary", ""),
-            rows,
-            snippets,
-        )
-
     def save_model(self, request, obj, form, change):
-        actor = actor_for_user(request.user)
-        subject, body = form.cleaned_data.get("subject"), form.cleaned_data.get("body")
+        """Every button is one service call; the services check the reviewer's permission themselves."""
+        actor, user, data = actor_for_user(request.user), request.user, form.cleaned_data
+        subject, body = data.get("subject"), data.get("body")
+        pressed = next((ACTIONS[key] for key in ACTIONS if key in request.POST), "save")
+        request._review_action = pressed
         try:
-            if "_approve" in request.POST:
-                message_approve(message_id=obj.pk, actor=actor, subject=subject, body=body)
-                self.message_user(request, "Approved: the reply will be sent by the worker.", messages.SUCCESS)
-            elif "_reject" in request.POST:
-                message_reject(message_id=obj.pk, actor=actor, reason=form.cleaned_data.get("reject_reason", ""))
+            if pressed == "approve":
+                message_approve(message_id=obj.pk, actor=actor, subject=subject, body=body, user=user)
+                self.message_user(request, "Approved: the reply is being sent.", messages.SUCCESS)
+            elif pressed == "reject":
+                message_reject(message_id=obj.pk, actor=actor, reason=data.get("reject_reason", ""), user=user)
                 self.message_user(request, "Rejected: the draft will not be sent.", messages.SUCCESS)
-            elif obj.status == Message.Status.PENDING_REVIEW:
-                message_update_draft(message_id=obj.pk, actor=actor, subject=subject, body=body)
+            elif pressed == "regenerate":
+                message_regenerate(message_id=obj.pk, actor=actor, note=data.get("regenerate_note", ""), user=user)
+                self.message_user(request, "Drafted again; review the new text.", messages.SUCCESS)
+            elif pressed == "intent":
+                if not data.get("correct_intent"):
+                    raise ValidationFailed("Choose the intent.", fields={"correct_intent": ["Choose one."]})
+                lead_correct_intent(lead_id=obj.lead_id, intent=data["correct_intent"], actor=actor, user=user)
+                self.message_user(request, f"Intent set to {data['correct_intent']}; the classifier learned it.")
+            elif pressed in ("converted", "lost"):
+                lead_mark_outcome(lead_id=obj.lead_id, outcome=pressed, actor=actor, user=user)
+                self.message_user(request, f"Marked the lead {pressed}.", messages.SUCCESS)
+            elif obj.status == Message.Status.PENDING_REVIEW and (subject is not None or body is not None):
+                message_update_draft(message_id=obj.pk, actor=actor, subject=subject, body=body, user=user)
+                self.message_user(request, "Draft saved (not approved).")
         except ServiceError as exc:
-            self.message_user(request, f"{exc.message} {exc.fields or ''}".strip(), messages.ERROR)
+            request._review_action = "error"
+            fields = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items())
+            self.message_user(request, f"{exc.message} {fields}".strip(), messages.ERROR)
 
     def log_change(self, request, obj, message):
         pass  # the services write the audit log
 
-    @admin.action(description="Approve and send selected drafts")
+    def response_change(self, request, obj):
+        if getattr(request, "_review_action", "") in ("approve", "reject"):
+            return HttpResponseRedirect(reverse("admin:messaging_reviewqueueitem_changelist"))
+        return HttpResponseRedirect(request.path)
+
+    @admin.action(description="Approve and send selected drafts", permissions=["review"])
     def approve_selected(self, request, queryset):
-        self._bulk(request, queryset, lambda pk, actor: message_approve(message_id=pk, actor=actor), "Approved")
+        """Shows exactly what will be sent, and sends only after the confirmation."""
+        drafts = list(queryset.filter(status=Message.Status.PENDING_REVIEW).select_related("lead"))
+        if not request.POST.get("confirm"):
+            context = {**self.admin_site.each_context(request), "drafts": drafts, "title": "Send these replies?",
+                       "skipped": queryset.count() - len(drafts), "action": "approve_selected",
+                       "opts": self.model._meta}  # fmt: skip
+            return TemplateResponse(request, "admin/messaging/message/approve_confirmation.html", context)
+        self._bulk(request, queryset, "Approved",
+                   lambda pk, actor: message_approve(message_id=pk, actor=actor, user=request.user))  # fmt: skip
+        return None
 
-    @admin.action(description="Reject selected drafts")
+    @admin.action(description="Reject selected drafts", permissions=["review"])
     def reject_selected(self, request, queryset):
-        self._bulk(request, queryset, lambda pk, actor: message_reject(message_id=pk, actor=actor), "Rejected")
+        self._bulk(request, queryset, "Rejected",
+                   lambda pk, actor: message_reject(message_id=pk, actor=actor, user=request.user))  # fmt: skip
 
-    @admin.action(description="Correct the lead's intent to hot (teaches the classifier)")
+    @admin.action(description="Correct the lead's intent to hot (teaches the classifier)", permissions=["review"])
     def intent_hot(self, request, queryset):
         self._correct_intent(request, queryset, "hot")
 
-    @admin.action(description="Correct the lead's intent to warm (teaches the classifier)")
+    @admin.action(description="Correct the lead's intent to warm (teaches the classifier)", permissions=["review"])
     def intent_warm(self, request, queryset):
         self._correct_intent(request, queryset, "warm")
 
-    @admin.action(description="Correct the lead's intent to cold (teaches the classifier)")
+    @admin.action(description="Correct the lead's intent to cold (teaches the classifier)", permissions=["review"])
     def intent_cold(self, request, queryset):
         self._correct_intent(request, queryset, "cold")
 
@@ -182,10 +205,10 @@ class MessageAdmin(admin.ModelAdmin):
         lead_ids = set(queryset.values_list("lead_id", flat=True))
         actor = actor_for_user(request.user)
         for lead_id in lead_ids:
-            lead_correct_intent(lead_id=lead_id, intent=intent, actor=actor)
+            lead_correct_intent(lead_id=lead_id, intent=intent, actor=actor, user=request.user)
         self.message_user(request, f"Set {len(lead_ids)} lead(s) to {intent}; the classifier learned from them.")
 
-    def _bulk(self, request, queryset, action, verb: str) -> None:
+    def _bulk(self, request, queryset, verb: str, action) -> None:
         actor = actor_for_user(request.user)
         done, failed = 0, []
         for pk in queryset.values_list("pk", flat=True):
@@ -197,6 +220,110 @@ class MessageAdmin(admin.ModelAdmin):
         self.message_user(request, f"{verb} {done} message(s).", messages.SUCCESS if done else messages.WARNING)
         if failed:
             self.message_user(request, "Skipped " + "; ".join(failed), messages.WARNING)
+
+
+@admin.register(ReviewQueueItem)
+class ReviewQueueAdmin(MessageAdmin):
+    """The operator's daily list: drafts waiting for review, hot first, then oldest first, with counts per intent."""
+
+    list_display = ["review_link", "lead_name", "intent", "confidence", "channel", "source", "generated_by",
+                    "waiting"]  # fmt: skip
+    list_display_links = None
+    list_filter = ["lead__intent", "channel", ConfidenceBandFilter, "lead__source", "generated_by"]
+    search_fields = ["subject", "body", "lead__name", "lead__company", "lead__email", "lead__phone"]
+    change_list_template = "admin/messaging/reviewqueueitem/change_list.html"
+
+    def get_queryset(self, request):
+        return review_queue()
+
+    def get_ordering(self, request):
+        return ["intent_rank", "created_at", "id"]
+
+    def changelist_view(self, request, extra_context=None):
+        context = {**(extra_context or {}), "intent_counts": review_queue_counts()}
+        return super().changelist_view(request, extra_context=context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return HttpResponseRedirect(reverse("admin:messaging_message_change", args=[object_id]))
+
+    @admin.display(description="Draft")
+    def review_link(self, obj: Message):
+        url = reverse("admin:messaging_message_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.subject or obj.body[:60] or f"#{obj.pk}")
+
+    @admin.display(description="Lead", ordering="lead__name")
+    def lead_name(self, obj: Message) -> str:
+        return obj.lead.name or obj.lead.email or obj.lead.phone
+
+    @admin.display(description="Confidence", ordering="draft_confidence")
+    def confidence(self, obj: Message) -> str:
+        return "" if obj.draft_confidence is None else f"{obj.draft_confidence:.2f}"
+
+    @admin.display(description="Source", ordering="lead__source")
+    def source(self, obj: Message) -> str:
+        return obj.lead.source
+
+    @admin.display(description="Waiting", ordering="created_at")
+    def waiting(self, obj: Message) -> str:
+        return timesince(obj.created_at)
+
+
+class AutoSendPolicyForm(forms.ModelForm):
+    class Meta:
+        model = AutoSendPolicy
+        fields = AUTO_SEND_POLICY_FIELDS
+
+    def clean(self):
+        data = super().clean()
+        for field_name, problems in auto_send_policy_validate(data).items():
+            for problem in problems:
+                self.add_error(field_name, problem)
+        return data
+
+
+@admin.register(AutoSendPolicy)
+class AutoSendPolicyAdmin(admin.ModelAdmin):
+    """One policy; admins change it, operators may look. Every change is audited."""
+
+    form = AutoSendPolicyForm
+    fieldsets = [
+        (None, {"fields": ["enabled", "threshold"]}),
+        ("Channels", {"fields": ["email", "sms", "whatsapp"]}),
+        ("Intents", {"fields": ["hot", "warm", "cold"]}),
+        ("Limits", {"fields": ["quiet_hours_start", "quiet_hours_end", "time_zone", "daily_cap"]}),
+        ("Changed", {"fields": ["updated_by", "updated_at"]}),
+    ]
+    readonly_fields = ["updated_by", "updated_at"]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not AutoSendPolicy.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        policy = AutoSendPolicy.objects.order_by("pk").first()
+        if policy is not None:
+            return HttpResponseRedirect(reverse("admin:messaging_autosendpolicy_change", args=[policy.pk]))
+        return super().changelist_view(request, extra_context)
+
+    def get_changeform_initial_data(self, request):
+        current = AutoSendPolicy.current()
+        return {f: getattr(current, f) for f in AUTO_SEND_POLICY_FIELDS}
+
+    def save_model(self, request, obj, form, change):
+        values = {f: form.cleaned_data[f] for f in AUTO_SEND_POLICY_FIELDS if f in form.cleaned_data}
+        try:
+            saved = auto_send_policy_save(values=values, actor=actor_for_user(request.user), user=request.user)
+        except ServiceError as exc:
+            raise PermissionDenied(exc.message) from exc
+        obj.pk = saved.pk
+
+    def log_change(self, request, obj, message):
+        pass
+
+    def log_addition(self, request, obj, message):
+        pass
 
 
 @admin.register(Suppression)

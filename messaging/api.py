@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bizpilot.errors import NotFound
-from leads.auth import request_actor
+from leads.auth import request_actor, request_user
 from messaging.models import Message
 from messaging.selectors import lead_detail, message_list
 from messaging.serializers import LeadOutput, MessageListQuery, MessageOutput, MessageReviewInput
@@ -70,13 +70,14 @@ class MessageReviewApi(APIView):
         data = MessageReviewInput(data=request.data)
         data.is_valid(raise_exception=True)
         action = data.validated_data["action"]
-        actor = request_actor(request)
+        actor, user = request_actor(request), request_user(request)
         if action == "reject":
-            message_reject(message_id=message_id, actor=actor, reason=data.validated_data["reason"])
+            message_reject(message_id=message_id, actor=actor, reason=data.validated_data["reason"], user=user)
         else:
             message_approve(
                 message_id=message_id,
                 actor=actor,
+                user=user,
                 subject=data.validated_data.get("subject"),
                 body=data.validated_data.get("body"),
             )

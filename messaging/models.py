@@ -61,6 +61,9 @@ class Message(models.Model):
     auto_send_decision = models.TextField(blank=True, help_text="What the auto-send policy decided, and why")
     model_call = models.ForeignKey(ModelCall, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
+    edit_size = models.PositiveIntegerField(
+        default=0, help_text="Characters an operator changed between the draft and the current text"
+    )
     approved_hash = models.CharField(max_length=64, blank=True, help_text="Hash of the exact text approved")
     approved_by = models.CharField(max_length=200, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
@@ -78,6 +81,7 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("review_message", "Can review drafts: approve, edit, reject, regenerate, correct intent")]
         constraints = [
             # One draft per inbound message: a retried or concurrent pipeline run cannot draft twice.
             models.UniqueConstraint(
@@ -93,6 +97,15 @@ class Message(models.Model):
     @property
     def was_edited(self) -> bool:
         return (self.subject, self.body) != (self.original_subject, self.original_body)
+
+
+class ReviewQueueItem(Message):
+    """The review queue: drafts waiting for a person, hot first, then oldest first (see messaging.admin)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "draft to review"
+        verbose_name_plural = "review queue"
 
 
 class DeliveryEvent(models.Model):
@@ -145,3 +158,44 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} ({self.reason})"
+
+
+class AutoSendPolicy(models.Model):
+    """When a fresh draft may go out without review: one row, edited by admins. Until it exists the defaults come
+    from AUTO_SEND_ENABLED and AUTO_SEND_THRESHOLD."""
+
+    enabled = models.BooleanField(default=False)
+    threshold = models.FloatField(default=0.85, help_text="The draft confidence needed (0 to 1)")
+    email = models.BooleanField(default=True, help_text="Auto-send email replies")
+    sms = models.BooleanField("SMS", default=True, help_text="Auto-send SMS replies")
+    whatsapp = models.BooleanField("WhatsApp", default=True, help_text="Auto-send WhatsApp replies")
+    hot = models.BooleanField(default=True, help_text="Auto-send to hot leads")
+    warm = models.BooleanField(default=True, help_text="Auto-send to warm leads")
+    cold = models.BooleanField(default=True, help_text="Auto-send to cold leads")
+    quiet_hours_start = models.TimeField(
+        null=True, blank=True, help_text="No automatic SMS/WhatsApp from this time (business time zone)…"
+    )
+    quiet_hours_end = models.TimeField(null=True, blank=True, help_text="…until this time")
+    time_zone = models.CharField(max_length=64, default="Europe/London", help_text="The business's time zone")
+    daily_cap = models.PositiveIntegerField(
+        null=True, blank=True, help_text="At most this many automatic sends per day (empty: no cap)"
+    )
+    updated_by = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "auto-send policy"
+        verbose_name_plural = "auto-send policy"
+
+    def __str__(self) -> str:
+        return "Auto-send " + (f"on at {self.threshold:.2f}" if self.enabled else "off")
+
+    @classmethod
+    def current(cls) -> AutoSendPolicy:
+        from django.conf import settings
+
+        policy = cls.objects.order_by("pk").first()
+        if policy is None:
+            policy = cls(enabled=settings.AUTO_SEND_ENABLED, threshold=settings.AUTO_SEND_THRESHOLD,
+                         time_zone=settings.BUSINESS_TIME_ZONE)  # fmt: skip
+        return policy

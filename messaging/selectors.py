@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, Count, Prefetch, QuerySet, When
 
 from bizpilot.errors import NotFound
 from leads.models import Lead
@@ -50,4 +50,65 @@ def lead_detail(*, lead_id: int) -> dict[str, Any]:
         "message_ids": [m.pk for m in lead.messages.all()],
         "created_at": lead.created_at,
         "updated_at": lead.updated_at,
+    }
+
+
+INTENT_RANK = Case(When(lead__intent="hot", then=0), When(lead__intent="warm", then=1), default=2)
+
+
+def review_queue():
+    """Drafts waiting for a person: hot first, then the oldest first."""
+    return (
+        Message.objects.filter(status=Message.Status.PENDING_REVIEW)
+        .select_related("lead", "classification")
+        .annotate(intent_rank=INTENT_RANK)
+        .order_by("intent_rank", "created_at", "id")
+    )
+
+
+def review_queue_counts() -> dict[str, int]:
+    rows = Message.objects.filter(status=Message.Status.PENDING_REVIEW).values("lead__intent").annotate(n=Count("id"))
+    counts = {"hot": 0, "warm": 0, "cold": 0}
+    for row in rows:
+        counts[row["lead__intent"] or "unclassified"] = row["n"]
+    return counts
+
+
+def text_diff(before: str, after: str) -> list[tuple[str, str]]:
+    """Line by line: ("same" | "removed" | "added", line), for showing an operator's edit."""
+    import difflib
+
+    kinds = {" ": "same", "-": "removed", "+": "added"}
+    return [(kinds[line[0]], line[2:]) for line in difflib.ndiff(before.splitlines(), after.splitlines())
+            if line[0] in kinds]  # fmt: skip
+
+
+def message_review(message: Message) -> dict[str, Any]:
+    """Everything the review screen shows beside the draft: the lead, what they wrote, why the intent, and why the
+    draft was not sent on its own."""
+    from messaging.services import is_suppressed
+
+    lead = message.lead
+    inbound = list(lead.inbound_messages.order_by("received_at", "id"))
+    answered = message.in_reply_to
+    messages = [
+        {"message": m, "answered": m.pk == message.in_reply_to_id,
+         "newer": bool(answered and m.received_at > answered.received_at)}
+        for m in inbound
+    ]  # fmt: skip
+    classification = message.classification
+    explanation = (classification.explanation or {}) if classification else {}
+    original = f"{message.original_subject}\n{message.original_body}".strip()
+    current = f"{message.subject}\n{message.body}".strip()
+    return {
+        "lead": lead,
+        "messages": messages,
+        "suppressed": is_suppressed(message.to_address) if message.to_address else None,
+        "classification": classification,
+        "neighbours": explanation.get("neighbours", []),
+        "summary": explanation.get("summary", ""),
+        "arbitration": explanation.get("arbitration"),
+        "snippets": classification.snippets if classification else [],
+        "diff": text_diff(original, current) if original != current else [],
+        "events": list(message.events.order_by("occurred_at", "id")),
     }

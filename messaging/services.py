@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bizpilot.access import REVIEW, require_permission
 from bizpilot.audit import audit_record
 from bizpilot.errors import InvalidTransition, NotFound, ValidationFailed
 from intelligence.drafting import DraftResult, LeadFacts, draft_reply, first_name
@@ -31,7 +32,7 @@ from leads.contacts import InvalidPhone, normalize_phone
 from leads.models import Channel, InboundMessage, Lead
 from leads.services import LeadInput, lead_claim_for_processing, lead_ingest, lead_record_failure, lead_transition
 from messaging.channels import OutboundMessage, PermanentSendError, TransientSendError, get_channel
-from messaging.models import DeliveryEvent, Message, Suppression, body_hash
+from messaging.models import AutoSendPolicy, DeliveryEvent, Message, Suppression, body_hash
 
 logger = logging.getLogger(__name__)
 PIPELINE = "system:pipeline"
@@ -89,18 +90,10 @@ def _store_draft(
 ) -> Message | None:
     # The lead as claimed for this run (the row is locked and re-read below before writing).
     lead_id = claimed.pk
-    signals = injection_signals(inbound.subject, inbound.body, claimed.name, claimed.company)
-    checks = draft_checks(
-        subject=draft.subject,
-        body=draft.body,
-        channel=claimed.preferred_channel,
-        first_name=first_name(claimed.name),
-        knowledge="\n".join(s["text"] for s in classification.snippets),
+    signals, checks, confidence = _assess(
+        draft, lead=claimed, inbound=inbound, classification=classification, channel=claimed.preferred_channel,
         max_chars=max_chars,
-    )
-    # The draft's confidence: the classifier's, times the model's own when Claude wrote it, halved per failed check.
-    confidence = classification.confidence * (draft.confidence if draft.confidence is not None else 1.0)
-    confidence = round(confidence * 0.5 ** len(checks), 4)
+    )  # fmt: skip
     try:
         with transaction.atomic():
             lead = Lead.objects.select_for_update().get(pk=lead_id)
@@ -145,6 +138,27 @@ def _store_draft(
     return message
 
 
+def _assess(
+    draft: DraftResult,
+    *,
+    lead: Lead,
+    inbound: InboundMessage,
+    classification: Classification | None,
+    channel: str,
+    max_chars: int,
+) -> tuple[list[str], list[str], float]:
+    """Injection signals on the lead's text, the draft checks that failed, and the draft's confidence: the
+    classifier's, times the model's own when an LLM wrote it, halved per failed check."""
+    snippets = classification.snippets if classification else []
+    signals = injection_signals(inbound.subject, inbound.body, lead.name, lead.company)
+    checks = draft_checks(subject=draft.subject, body=draft.body, channel=channel, first_name=first_name(lead.name),
+                          knowledge="\n".join(s["text"] for s in snippets), max_chars=max_chars)  # fmt: skip
+    confidence = (classification.confidence if classification else 1 / 3) * (
+        draft.confidence if draft.confidence is not None else 1.0
+    )
+    return signals, checks, round(confidence * 0.5 ** len(checks), 4)
+
+
 def leads_requeue_stalled(*, older_than: timedelta = timedelta(minutes=2)) -> int:
     """Safety net run on a schedule: enqueue leads whose job was never run or died (nothing accepted is lost)."""
     from messaging.tasks import enqueue_process_lead
@@ -166,21 +180,17 @@ def leads_requeue_stalled(*, older_than: timedelta = timedelta(minutes=2)) -> in
 
 
 def message_apply_send_policy(*, message_id: int) -> Message:
-    """Decide once whether a fresh draft goes out without review, record why, and approve it if so."""
+    """Decide once whether a fresh draft goes out without review (the AutoSendPolicy), record why, and approve it
+    if so."""
+    policy = AutoSendPolicy.current()
     with transaction.atomic():
         message = _locked_message(message_id)
         if message.status != Message.Status.PENDING_REVIEW or message.auto_send_decision:
             return message
-        reasons = []
-        if not settings.AUTO_SEND_ENABLED:
-            reasons.append("auto-send is off")
-        if message.draft_confidence is None or message.draft_confidence < settings.AUTO_SEND_THRESHOLD:
-            reasons.append(f"confidence {message.draft_confidence or 0:.2f} < {settings.AUTO_SEND_THRESHOLD:.2f}")
-        reasons += [f"check failed: {reason}" for reason in message.checks_failed]
-        reasons += [f"possible prompt injection: {signal}" for signal in message.injection_signals]
+        reasons = auto_send_withheld_because(message, policy)
         send = not reasons
         message.auto_send_decision = (
-            f"auto-sent: confidence {message.draft_confidence:.2f}, every check passed"
+            f"auto-sent: confidence {message.draft_confidence:.2f} >= {policy.threshold:.2f}, every check passed"
             if send
             else "held for review: " + "; ".join(reasons)
         )
@@ -190,6 +200,81 @@ def message_apply_send_policy(*, message_id: int) -> Message:
     if send:
         return message_approve(message_id=message_id, actor=AUTO_SEND)
     return message
+
+
+AUTO_SEND_POLICY_FIELDS = ["enabled", "threshold", "email", "sms", "whatsapp", "hot", "warm", "cold",
+                           "quiet_hours_start", "quiet_hours_end", "time_zone", "daily_cap"]  # fmt: skip
+
+
+def auto_send_policy_save(*, values: dict, actor: str, user=None) -> AutoSendPolicy:
+    """Change the auto-send policy (admins only); the change is audited with before and after."""
+    require_permission(user, "messaging.change_autosendpolicy", "change the auto-send policy")
+    errors = auto_send_policy_validate(values)
+    if errors:
+        raise ValidationFailed("The auto-send policy is not valid.", fields=errors)
+    return _auto_send_policy_write(values, actor)
+
+
+def auto_send_policy_validate(values: dict) -> dict[str, list[str]]:
+    """Field errors for a policy change (empty when it is valid)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    errors: dict[str, list[str]] = {}
+    threshold = values.get("threshold", 0.85)
+    if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        errors["threshold"] = ["Must be a number from 0 to 1."]
+    try:
+        ZoneInfo(values.get("time_zone") or "")
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["time_zone"] = ["Not a time zone name (e.g. Europe/London, America/New_York)."]
+    if bool(values.get("quiet_hours_start")) != bool(values.get("quiet_hours_end")):
+        errors["quiet_hours_end"] = ["Give both the start and the end of the quiet hours, or neither."]
+    return errors
+
+
+def _auto_send_policy_write(values: dict, actor: str) -> AutoSendPolicy:
+    with transaction.atomic():
+        policy = AutoSendPolicy.objects.select_for_update().order_by("pk").first() or AutoSendPolicy.current()
+        before = {f: str(getattr(policy, f)) for f in AUTO_SEND_POLICY_FIELDS} if policy.pk else None
+        for field_name in AUTO_SEND_POLICY_FIELDS:
+            if field_name in values:
+                setattr(policy, field_name, values[field_name])
+        policy.updated_by = actor
+        policy.save()
+        audit_record(actor=actor, action="auto_send_policy.change", obj=policy, before=before,
+                     after={f: str(getattr(policy, f)) for f in AUTO_SEND_POLICY_FIELDS})  # fmt: skip
+    return policy
+
+
+def auto_send_withheld_because(message: Message, policy: AutoSendPolicy) -> list[str]:
+    """Every reason the policy keeps this draft for a person (empty: it may go out on its own)."""
+    from zoneinfo import ZoneInfo
+
+    reasons = []
+    if not policy.enabled:
+        reasons.append("auto-send is off")
+    if message.draft_confidence is None or message.draft_confidence < policy.threshold:
+        reasons.append(f"confidence {message.draft_confidence or 0:.2f} < {policy.threshold:.2f}")
+    if not getattr(policy, message.channel, False):
+        reasons.append(f"auto-send is off for {message.get_channel_display()}")
+    intent = message.classification.intent if message.classification else message.lead.intent
+    if intent and not getattr(policy, intent, False):
+        reasons.append(f"auto-send is off for {intent} leads")
+    zone = ZoneInfo(policy.time_zone or settings.BUSINESS_TIME_ZONE)
+    now = timezone.now().astimezone(zone)
+    start, end = policy.quiet_hours_start, policy.quiet_hours_end
+    if message.channel != Channel.EMAIL and start and end and start != end:
+        quiet = start <= now.time() < end if start < end else (now.time() >= start or now.time() < end)
+        if quiet:
+            reasons.append(f"quiet hours for texts ({start:%H:%M}-{end:%H:%M} {zone.key})")
+    if policy.daily_cap is not None:
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        sent_today = Message.objects.filter(approved_by=AUTO_SEND, approved_at__gte=midnight).count()
+        if sent_today >= policy.daily_cap:
+            reasons.append(f"today's cap of {policy.daily_cap} automatic sends is reached")
+    reasons += [f"check failed: {reason}" for reason in message.checks_failed]
+    reasons += [f"possible prompt injection: {signal}" for signal in message.injection_signals]
+    return reasons
 
 
 def lead_wrote_again_hold_auto_sends(*, lead_id: int, inbound_id: int) -> int:
@@ -220,6 +305,14 @@ def lead_wrote_again_hold_auto_sends(*, lead_id: int, inbound_id: int) -> int:
 # --- Review ---
 
 
+def edit_size(before: str, after: str) -> int:
+    """Characters inserted, deleted or replaced to turn `before` into `after`."""
+    import difflib
+
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal")
+
+
 def _require_pending_review(message: Message, verb: str) -> None:
     if message.status != Message.Status.PENDING_REVIEW:
         raise InvalidTransition(f"Only drafts pending review can be {verb}; this message is {message.status}.")
@@ -247,9 +340,11 @@ def _validate_text(subject: str | None, body: str | None, channel: str) -> None:
 
 
 def message_update_draft(
-    *, message_id: int, actor: str, subject: str | None = None, body: str | None = None
+    *, message_id: int, actor: str, subject: str | None = None, body: str | None = None, user=None
 ) -> Message:
-    """Edit a draft that is still waiting for review; the original text is kept alongside."""
+    """Edit a draft that is still waiting for review; the original text is kept alongside, and how many characters
+    changed (the edit size) is stored."""
+    require_permission(user, REVIEW, "edit drafts")
     with transaction.atomic():
         message = _locked_message(message_id)
         _require_pending_review(message, "edited")
@@ -260,7 +355,10 @@ def message_update_draft(
         if body is not None:
             message.body = body.strip()
         if before != {"subject": message.subject, "body": message.body}:
-            message.save(update_fields=["subject", "body", "updated_at"])
+            message.edit_size = edit_size(
+                f"{message.original_subject}\n{message.original_body}", f"{message.subject}\n{message.body}"
+            )
+            message.save(update_fields=["subject", "body", "edit_size", "updated_at"])
             audit_record(
                 actor=actor,
                 action="message.edit",
@@ -271,16 +369,19 @@ def message_update_draft(
     return message
 
 
-def message_approve(*, message_id: int, actor: str, subject: str | None = None, body: str | None = None) -> Message:
+def message_approve(
+    *, message_id: int, actor: str, subject: str | None = None, body: str | None = None, user=None
+) -> Message:
     """Approve a draft (optionally with edited text) and enqueue its sending once the transaction commits.
 
     The approval binds to the exact text approved: its hash is stored and checked again before sending.
     """
     from messaging.tasks import enqueue_learn_voice, enqueue_send_message
 
+    require_permission(user, REVIEW, "approve replies")
     with transaction.atomic():
         if subject is not None or body is not None:
-            message_update_draft(message_id=message_id, actor=actor, subject=subject, body=body)
+            message_update_draft(message_id=message_id, actor=actor, subject=subject, body=body, user=user)
         message = _locked_message(message_id)
         _require_pending_review(message, "approved")
         _validate_text(message.subject, message.body, message.channel)
@@ -329,7 +430,53 @@ def message_learn_voice(*, message_id: int) -> bool:
     return True
 
 
-def message_reject(*, message_id: int, actor: str, reason: str = "") -> Message:
+def message_regenerate(*, message_id: int, actor: str, note: str = "", user=None) -> Message:
+    """Draft a pending reply again, optionally with the operator's note to the model. The new text replaces the
+    draft (the previous one is kept in the audit log), any approval is void, and it waits for review."""
+    require_permission(user, REVIEW, "regenerate drafts")
+    message = Message.objects.select_related("lead", "in_reply_to", "classification").filter(pk=message_id).first()
+    if message is None:
+        raise NotFound(f"Message {message_id} does not exist.")
+    _require_pending_review(message, "regenerated")
+    lead, inbound, classification = message.lead, message.in_reply_to, message.classification
+    if inbound is None:
+        raise InvalidTransition("This reply answers no stored message, so it cannot be drafted again.")
+    intent = classification.intent if classification else (lead.intent or "warm")
+    template = prompt_template_live(intent=intent, channel=message.channel)
+    draft = draft_reply(  # the model call happens outside any transaction
+        lead=LeadFacts(lead_id=lead.pk, name=lead.name, company=lead.company, channel=message.channel,
+                       subject=inbound.subject, message=inbound.body),
+        intent=intent, snippets=classification.snippets if classification else [], template=template,
+        operator_note=note,
+    )  # fmt: skip
+    signals, checks, confidence = _assess(draft, lead=lead, inbound=inbound, classification=classification,
+                                          channel=message.channel, max_chars=template.max_chars)  # fmt: skip
+    with transaction.atomic():
+        message = _locked_message(message_id)
+        _require_pending_review(message, "regenerated")  # reviewed meanwhile: keep what the reviewer saw
+        before = {"subject": message.subject, "body": message.body, "generated_by": message.generated_by}
+        message.original_subject = message.subject = draft.subject
+        message.original_body = message.body = draft.body
+        message.generated_by = draft.generated_by
+        message.generation_reason = draft.reason + (f" (operator's note: {note.strip()})" if note.strip() else "")
+        message.template_name = draft.template
+        message.prompt_template_id = draft.prompt_template_id
+        message.model_call_id = draft.model_call_id
+        message.draft_confidence = confidence
+        message.checks_failed = checks
+        message.injection_signals = signals
+        message.approved_hash = ""
+        message.edit_size = 0
+        message.auto_send_decision = "held for review: regenerated by an operator"
+        message.save()
+        audit_record(actor=actor, action="message.regenerate", obj=message, before=before,
+                     after={"subject": message.subject, "body": message.body, "note": note.strip(),
+                            "generated_by": message.generated_by})  # fmt: skip
+    return message
+
+
+def message_reject(*, message_id: int, actor: str, reason: str = "", user=None) -> Message:
+    require_permission(user, REVIEW, "reject drafts")
     with transaction.atomic():
         message = _locked_message(message_id)
         _require_pending_review(message, "rejected")

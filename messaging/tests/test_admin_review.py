@@ -37,8 +37,8 @@ def test_operator_edits_and_approves_a_draft_and_it_is_sent(
     draft = make_draft()
     page = admin_client.get(f"/admin/messaging/message/{draft.pk}/change/")
     html = page.content.decode()
-    assert "Save and approve" in html and "Why this intent" in html
-    assert "most similar labelled examples" in html
+    assert "Save and approve" in html and 'id="bp-why"' in html
+    assert "Most similar labelled examples" in html
 
     edited = "Hi Ruth,\n\nThanks! A salon site takes 4 to 6 weeks. Shall we talk on Tuesday?\n\nMaya"
     with django_capture_on_commit_callbacks(execute=True):
@@ -74,15 +74,19 @@ def test_operator_rejects_a_draft_with_a_reason(admin_client, demo_knowledge, dj
     assert mail.outbox == []
 
 
-def test_bulk_approve_action_sends_each_selected_draft(
+def test_bulk_approve_shows_exactly_what_will_be_sent_then_sends_after_confirmation(
     admin_client, demo_knowledge, django_capture_on_commit_callbacks
 ):
     drafts = [make_draft(), make_draft("Just browsing, nice site.", email="ruth@home.example")]
+    selected = {"action": "approve_selected", "_selected_action": [d.pk for d in drafts]}
+    confirmation = admin_client.post("/admin/messaging/message/", selected).content.decode()
+    assert "Send 2 replies?" in confirmation
+    for draft in drafts:
+        assert draft.to_address in confirmation and draft.subject in confirmation
+        assert draft.body.splitlines()[0] in confirmation
+    assert set(Message.objects.values_list("status", flat=True)) == {"pending_review"}  # nothing sent yet
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post(
-            "/admin/messaging/message/",
-            {"action": "approve_selected", "_selected_action": [d.pk for d in drafts]},
-        )
+        admin_client.post("/admin/messaging/message/", {**selected, "confirm": "Yes, send them"})
     assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
     assert len(mail.outbox) == 2
 

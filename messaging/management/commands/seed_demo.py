@@ -19,11 +19,13 @@ from leads.services import api_key_create, api_key_revoke
 DATA = settings.BASE_DIR / "intelligence" / "data"
 DEMO_KEY_NAME = "demo"
 ADMIN_USERNAME = "admin"
+OPERATOR_USERNAME = "operator"
 
 
 class Command(BaseCommand):
     help = (
-        "Load the demo business (knowledge base, labelled intent examples), an admin login and an API key. "
+        "Load the demo business (knowledge base, labelled intent examples), an admin and an operator login and an "
+        "API key. "
         "Idempotent: a second run changes nothing and prints the same credentials."
     )
 
@@ -39,26 +41,42 @@ class Command(BaseCommand):
 
         credentials_file = embedded_db.data_dir() / "demo-credentials.json"
         saved = _read(credentials_file)
-        password = self._ensure_admin(saved.get("admin_password"))
+        password = self._ensure_user(ADMIN_USERNAME, saved.get("admin_password"), admin=True)
+        operator_password = self._ensure_user(OPERATOR_USERNAME, saved.get("operator_password"), admin=False)
         key = self._ensure_api_key(saved.get("api_key"))
         if password:
             saved["admin_password"] = password
+        if operator_password:
+            saved["operator_password"] = operator_password
         saved["api_key"] = key
         _write(credentials_file, saved)
 
-        if password:
-            self.stdout.write(f"Admin login: {ADMIN_USERNAME} / {password}")
-        else:
-            self.stdout.write(f"Admin login: {ADMIN_USERNAME} (password changed by you; left as it is)")
+        for username, secret, role in [(ADMIN_USERNAME, password, "Admin"),
+                                       (OPERATOR_USERNAME, operator_password, "Operator")]:  # fmt: skip
+            if secret:
+                self.stdout.write(f"{role} login: {username} / {secret}")
+            else:
+                self.stdout.write(f"{role} login: {username} (password changed by you; left as it is)")
         self.stdout.write(f"API key: {key}")
 
-    def _ensure_admin(self, saved_password: str | None) -> str | None:
-        """Create the admin with a random password; keep an existing one. Returns the password if it is known."""
+    def _ensure_user(self, username: str, saved_password: str | None, *, admin: bool) -> str | None:
+        """Create the user with a random password (the admin a superuser, the operator in the Operators group);
+        keep an existing one. Returns the password if it is known."""
+        from django.contrib.auth.models import Group
+
+        from bizpilot.access import OPERATORS_GROUP, ensure_operators_group
+
         user_model = get_user_model()
-        user = user_model.objects.filter(username=ADMIN_USERNAME).first()
+        user = user_model.objects.filter(username=username).first()
         if user is None:
             password = secrets.token_urlsafe(12)
-            user_model.objects.create_superuser(ADMIN_USERNAME, "admin@northwind.example", password)
+            email = f"{username}@northwind.example"
+            if admin:
+                user_model.objects.create_superuser(username, email, password)
+            else:
+                ensure_operators_group()
+                user = user_model.objects.create_user(username, email, password, is_staff=True)
+                user.groups.add(Group.objects.get(name=OPERATORS_GROUP))
             return password
         if saved_password and user.check_password(saved_password):
             return saved_password
