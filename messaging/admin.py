@@ -125,6 +125,7 @@ class MessageAdmin(admin.ModelAdmin):
             context["can_review"] = self.has_review_permission(request)
             context["pending"] = message.status == Message.Status.PENDING_REVIEW
             context["intents"] = Intent.choices
+            context["title"] = "Review draft" if context["pending"] else f"Reply ({message.get_status_display()})"
         return super().change_view(request, object_id, form_url, extra_context=context)
 
     @admin.display(description="Intent", ordering="lead__intent")

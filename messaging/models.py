@@ -105,7 +105,7 @@ class ReviewQueueItem(Message):
     class Meta:
         proxy = True
         verbose_name = "draft to review"
-        verbose_name_plural = "review queue"
+        verbose_name_plural = "drafts to review"
 
 
 class DeliveryEvent(models.Model):

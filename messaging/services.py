@@ -345,6 +345,9 @@ def message_update_draft(
     """Edit a draft that is still waiting for review; the original text is kept alongside, and how many characters
     changed (the edit size) is stored."""
     require_permission(user, REVIEW, "edit drafts")
+    # Browsers submit textareas with CRLF line ends; the stored text (and its approval hash) uses plain newlines.
+    subject = subject.replace("\r\n", "\n").replace("\r", "\n") if subject is not None else None
+    body = body.replace("\r\n", "\n").replace("\r", "\n") if body is not None else None
     with transaction.atomic():
         message = _locked_message(message_id)
         _require_pending_review(message, "edited")
