@@ -7,7 +7,7 @@ from datetime import timedelta
 from statistics import median
 from typing import Any
 
-from django.db.models import Count, F, Min, Q, Sum
+from django.db.models import Avg, Count, F, Min, Q, Sum
 from django.utils import timezone
 
 from intelligence.models import ModelCall
@@ -24,6 +24,7 @@ class DashboardMetrics:
     messages_by_status: dict[str, int]
     drafts_by_generator: dict[str, int]
     edit_rate: float | None
+    mean_edit_size: float | None
     median_minutes_to_draft: float | None
     median_minutes_to_send: float | None
     llm_cost_usd: float
@@ -89,6 +90,7 @@ def dashboard_metrics(*, days: int = 30) -> DashboardMetrics:
         messages_by_status=counts(messages, "status"),
         drafts_by_generator=counts(messages, "generated_by"),
         edit_rate=round(edited / reviewed_total, 4) if reviewed_total else None,
+        mean_edit_size=round(float(reviewed.aggregate(m=Avg("edit_size"))["m"]), 1) if reviewed_total else None,
         median_minutes_to_draft=round(median(to_draft), 2) if to_draft else None,
         median_minutes_to_send=round(median(to_send), 2) if to_send else None,
         llm_cost_usd=float(cost),

@@ -56,6 +56,7 @@ class MessageOutput(serializers.ModelSerializer):
             "original_subject",
             "original_body",
             "edited",
+            "edit_size",
             "generated_by",
             "generation_reason",
             "prompt_template",

@@ -32,6 +32,7 @@ def test_metrics_api_counts_leads_replies_and_edits(api, two_leads):
     assert metrics["messages_by_status"] == {"sent": 1, "pending_review": 1}
     assert metrics["drafts_by_generator"] == {"fallback": 2}
     assert metrics["edit_rate"] == 1.0
+    assert metrics["mean_edit_size"] == len("\n\nP.S. edited")  # the one approved draft gained that text
     assert metrics["median_minutes_to_draft"] is not None and metrics["median_minutes_to_send"] is not None
 
 
