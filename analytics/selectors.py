@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Avg, Count, F, Min, Q, Sum
 from django.utils import timezone
 
-from intelligence.models import ModelCall
+from intelligence.models import Classification, ModelCall
 from leads.models import Lead
 from messaging.models import DeliveryEvent, Message
 
@@ -100,4 +100,103 @@ def dashboard_metrics(*, days: int = 30) -> DashboardMetrics:
         open_rate=round(opened / emails_sent, 4) if emails_sent else None,
         click_rate=round(clicked / emails_sent, 4) if emails_sent else None,
         machine_events=machine_events,
+    )
+
+
+CONFIDENCE_BANDS = [("low (< 0.5)", 0.0, 0.5), ("medium (0.5 to 0.85)", 0.5, 0.85), ("high (>= 0.85)", 0.85, 1.01)]
+
+
+@dataclass
+class ModelPerformance:
+    window_days: int
+    classified_leads: int
+    corrected_leads: int
+    agreement: float | None
+    by_confidence: list[dict[str, Any]]
+    corrections: dict[str, int]
+    classify_p50_ms: float | None
+    classify_p95_ms: float | None
+    drafts: list[dict[str, Any]]
+    auto_send_decided: int
+    auto_sent: int
+    llm_calls: int
+    llm_errors: int
+    llm_p50_ms: float | None
+    llm_p95_ms: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+
+
+def model_performance(*, days: int = 30) -> ModelPerformance:
+    """How well the models did, judged by what operators did with their output: intents they corrected (overall
+    and per confidence band, a calibration check), drafts approved, edited or rejected per generator, auto-sends,
+    and LLM reliability and latency."""
+    since = timezone.now() - timedelta(days=days)
+    first: dict[int, dict[str, Any]] = {}
+    pipeline = (
+        Classification.objects.filter(created_at__gte=since)
+        .exclude(method="operator")
+        .order_by("lead_id", "created_at", "id")
+        .values("lead_id", "intent", "confidence", "latency_ms")
+    )
+    for row in pipeline.iterator(chunk_size=2000):
+        first.setdefault(row["lead_id"], row)
+    final: dict[int, str] = {}
+    operator = Classification.objects.filter(created_at__gte=since, method="operator").order_by("created_at", "id")
+    for row in operator.values("lead_id", "intent"):
+        if row["lead_id"] in first:
+            final[row["lead_id"]] = row["intent"]  # the operator's last word
+    wrong = {lead for lead, intent in final.items() if intent != first[lead]["intent"]}
+    corrections: dict[str, int] = {}
+    for lead in wrong:
+        key = f"{first[lead]['intent']} -> {final[lead]}"
+        corrections[key] = corrections.get(key, 0) + 1
+    bands = []
+    for label, low, high in CONFIDENCE_BANDS:
+        in_band = [lead for lead, row in first.items() if low <= row["confidence"] < high]
+        corrected = sum(1 for lead in in_band if lead in wrong)
+        bands.append({"band": label, "leads": len(in_band), "corrected": corrected,
+                      "agreement": round(1 - corrected / len(in_band), 4) if in_band else None})  # fmt: skip
+
+    messages = Message.objects.filter(created_at__gte=since)
+    drafts = []
+    for generator in ("llm", "fallback"):
+        mine = messages.filter(generated_by=generator)
+        reviewed = mine.exclude(status__in=["pending_review", "suppressed"]).exclude(approved_by="system:auto-send")
+        approved = reviewed.filter(status__in=["approved", "sending", "sent", "delivered"])
+        total, approved_n = mine.count(), approved.count()
+        edited = approved.filter(edit_size__gt=0)
+        drafts.append({
+            "generated_by": generator, "drafts": total, "approved": approved_n,
+            "rejected": reviewed.filter(status="rejected").count(),
+            "edit_rate": round(edited.count() / approved_n, 4) if approved_n else None,
+            "mean_edit_size": round(float(approved.aggregate(m=Avg("edit_size"))["m"]), 1) if approved_n else None,
+        })  # fmt: skip
+    llm = ModelCall.objects.filter(created_at__gte=since).exclude(provider="local")
+    latencies = list(llm.filter(status="ok").values_list("latency_ms", flat=True))
+    classify_latencies = [row["latency_ms"] for row in first.values()]
+    return ModelPerformance(
+        window_days=days,
+        classified_leads=len(first),
+        corrected_leads=len(wrong),
+        agreement=round(1 - len(wrong) / len(first), 4) if first else None,
+        by_confidence=bands,
+        corrections=corrections,
+        classify_p50_ms=_percentile(classify_latencies, 0.5),
+        classify_p95_ms=_percentile(classify_latencies, 0.95),
+        drafts=drafts,
+        auto_send_decided=messages.exclude(auto_send_decision="").count(),
+        auto_sent=messages.filter(approved_by="system:auto-send").count(),
+        llm_calls=llm.count(),
+        llm_errors=llm.filter(status="error").count(),
+        llm_p50_ms=_percentile(latencies, 0.5),
+        llm_p95_ms=_percentile(latencies, 0.95),
     )

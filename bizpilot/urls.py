@@ -9,7 +9,7 @@ from django.http import JsonResponse
 from django.urls import URLPattern, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from analytics.views import DashboardMetricsApi, analytics_index
+from analytics.views import DashboardMetricsApi, ModelPerformanceApi, analytics_index
 from bizpilot.health import healthz
 from intelligence.api import LeadIntentCorrectionApi
 from leads.api import LeadCreateApi
@@ -25,6 +25,7 @@ api = [
     path("messages/<int:message_id>/", MessageDetailApi.as_view(), name="message-detail"),
     path("messages/<int:message_id>/review/", MessageReviewApi.as_view(), name="message-review"),
     path("dashboard/metrics/", DashboardMetricsApi.as_view(), name="dashboard-metrics"),
+    path("analytics/model-performance/", ModelPerformanceApi.as_view(), name="model-performance"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
