@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Avg, Count, F, Min, Q, Sum
 from django.utils import timezone
 
+from intelligence.evaluation import percentile
 from intelligence.models import Classification, ModelCall
 from leads.models import Lead
 from messaging.models import DeliveryEvent, Message
@@ -129,10 +130,7 @@ class ModelPerformance:
 
 
 def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+    return round(percentile(values, q * 100), 1) if values else None
 
 
 def model_performance(*, days: int = 30) -> ModelPerformance:

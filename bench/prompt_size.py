@@ -27,18 +27,13 @@ TYPICAL_REPLY = (
 )  # 110 words: a typical approved email reply
 
 
-def percentile(values: list[int], q: float) -> int:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def main() -> None:
     import django
 
     django.setup()
     from intelligence.drafting import LeadFacts, build_prompt
     from intelligence.embeddings import get_embedder
-    from intelligence.evaluation import read_labelled_csv
+    from intelligence.evaluation import percentile, read_labelled_csv
     from intelligence.models import VoiceExample
     from intelligence.redaction import Redactor
     from intelligence.services import classify_text, prompt_template_live
@@ -67,8 +62,8 @@ def main() -> None:
                 sizes.append(prompt.tokens)
                 trimmed += bool(prompt.trimmed)
                 wordpiece.append(len(tokenizer(prompt.system + prompt.user)["input_ids"]))
-            print(f"| {label} | {channel} | {percentile(sizes, 0.5)} | {percentile(sizes, 0.95)} | {max(sizes)} | "
-                  f"{untrimmed_over}/{len(sizes)} | {trimmed}/{len(sizes)} | {percentile(wordpiece, 0.5)} |",
+            print(f"| {label} | {channel} | {percentile(sizes, 50)} | {percentile(sizes, 95)} | {max(sizes)} | "
+                  f"{untrimmed_over}/{len(sizes)} | {trimmed}/{len(sizes)} | {percentile(wordpiece, 50)} |",
                   flush=True)  # fmt: skip
 
 

@@ -6,6 +6,7 @@ stub that speaks the Messages API.
 
 from __future__ import annotations
 
+import abc
 import os
 import threading
 import time
@@ -84,7 +85,7 @@ class ProviderError(Exception):
         self.reason = reason
 
 
-class LlmClient:
+class LlmClient(abc.ABC):
     """The interface drafting and arbitration use. Providers implement `_request` (the body to send) and `_send`."""
 
     provider = ""
@@ -104,11 +105,13 @@ class LlmClient:
             parse=_parse_intent,
         )  # fmt: skip
 
+    @abc.abstractmethod
     def _request(self, *, system: str, prompt: str, tool: dict) -> dict[str, Any]:
-        raise NotImplementedError
+        """The provider's request body for one call answered through `tool`."""
 
+    @abc.abstractmethod
     def _send(self, request: dict[str, Any], tool: dict) -> Exchange:
-        raise NotImplementedError
+        """Send it; raise ProviderError when the provider gave no answer."""
 
     def _call_tool(
         self,

@@ -22,8 +22,14 @@ from django.core.validators import validate_email
 
 from leads.contacts import InvalidPhone, normalize_email, normalize_phone
 from leads.mapping import LEAD_FIELDS, field_for, normalize_key
+from leads.models import InboundMessage, Lead
+from leads.serializers import MAX_MESSAGE_CHARS
 
-MAX_LENGTHS = {"name": 200, "email": 254, "phone": 32, "company": 200, "subject": 300, "message": 10_000}
+MAX_LENGTHS = {
+    **{f: Lead._meta.get_field(f).max_length for f in ("name", "email", "phone", "company")},
+    "subject": InboundMessage._meta.get_field("subject").max_length,
+    "message": MAX_MESSAGE_CHARS,  # the same limit as the API's
+}
 IMPORT_FIELDS = (*LEAD_FIELDS, "first_name", "last_name")
 csv.field_size_limit(1_000_000)
 

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,26 @@ class SendResult:
     provider_message_id: str
 
 
+UNSUBSCRIBE_SALT = "bizpilot.unsubscribe"
+
+# Twilio error codes that mean "never write to this number again" (sending errors and status callbacks alike).
+TWILIO_SUPPRESS_CODES = {"21610": "stop", "21211": "bounced", "21614": "bounced", "30005": "bounced",
+                         "30006": "bounced"}  # fmt: skip
+
+
+def unsubscribe_token(address: str) -> str:
+    return signing.dumps(address.strip().lower(), salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def unsubscribe_address(token: str) -> str:
+    """The address a token was made for; raises django.core.signing.BadSignature for a forged or cut token."""
+    return signing.loads(token, salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_url(address: str) -> str:
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/unsubscribe/{unsubscribe_token(address)}/"
+
+
 class PermanentSendError(Exception):
     """The provider refused the message for good (bad address, rejected content); retrying will not help."""
 
@@ -50,8 +71,6 @@ class EmailChannel:
     provider_name = "email"
 
     def send(self, outbound: OutboundMessage) -> SendResult:
-        from messaging.views import unsubscribe_url
-
         domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].rstrip(">") or "bizpilot.local"
         message_id_header = f"<bizpilot-{outbound.message_id}-{uuid.uuid4().hex[:12]}@{domain}>"
         unsubscribe = unsubscribe_url(outbound.to_address)
@@ -137,7 +156,7 @@ class TwilioChannel:
             reason = f"Twilio {exc.status} error {exc.code}: {exc.msg}"
             if exc.status == 429 or exc.status >= 500:
                 raise TransientSendError(reason) from exc
-            suppress = {21610: "stop", 21211: "bounced", 21614: "bounced"}.get(exc.code or 0, "")
+            suppress = TWILIO_SUPPRESS_CODES.get(str(exc.code or ""), "")
             raise PermanentSendError(reason, suppress=suppress) from exc
         except requests.ConnectionError as exc:
             if isinstance(exc, requests.Timeout):

@@ -31,7 +31,13 @@ from intelligence.services import (
 from leads.contacts import InvalidPhone, normalize_phone
 from leads.models import Channel, InboundMessage, Lead
 from leads.services import LeadInput, lead_claim_for_processing, lead_ingest, lead_record_failure, lead_transition
-from messaging.channels import OutboundMessage, PermanentSendError, TransientSendError, get_channel
+from messaging.channels import (
+    TWILIO_SUPPRESS_CODES,
+    OutboundMessage,
+    PermanentSendError,
+    TransientSendError,
+    get_channel,
+)
 from messaging.models import AutoSendPolicy, DeliveryEvent, Message, Suppression, body_hash
 
 logger = logging.getLogger(__name__)
@@ -760,11 +766,9 @@ def delivery_event_record(
     return event
 
 
-# Twilio's message statuses as our event types; error codes that mean "never write to this number again".
+# Twilio's message statuses as our event types.
 TWILIO_EVENTS = {"delivered": "delivered", "read": "opened", "undelivered": "bounced", "failed": "failed",
                  "sent": "provider_sent", "queued": "queued", "accepted": "queued", "sending": "sending"}  # fmt: skip
-TWILIO_SUPPRESS_CODES = {"21610": Suppression.Reason.STOP, "30005": Suppression.Reason.BOUNCED,
-                         "30006": Suppression.Reason.BOUNCED, "21211": Suppression.Reason.BOUNCED}  # fmt: skip
 
 
 def twilio_status_receive(*, params: dict[str, str]) -> DeliveryEvent | None:

@@ -12,12 +12,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bizpilot.errors import ServiceError
+from messaging.channels import unsubscribe_address
 from messaging.models import Suppression
 from messaging.services import inbound_text_receive, suppression_add, twilio_status_receive
 
 logger = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-UNSUBSCRIBE_SALT = "bizpilot.unsubscribe"
 
 
 def twilio_signature_ok(request) -> bool:
@@ -73,20 +73,12 @@ def twilio_status(request):
     return HttpResponse(status=204)
 
 
-def unsubscribe_token(address: str) -> str:
-    return signing.dumps(address.strip().lower(), salt=UNSUBSCRIBE_SALT, compress=True)
-
-
-def unsubscribe_url(address: str) -> str:
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/unsubscribe/{unsubscribe_token(address)}/"
-
-
 @csrf_exempt  # mail clients' RFC 8058 one-click POST carries no CSRF token; the signed token is the authority
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token: str):
     """GET shows a confirmation button and changes nothing (link scanners follow every GET); POST unsubscribes."""
     try:
-        address = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        address = unsubscribe_address(token)
     except signing.BadSignature:
         return render(request, "messaging/unsubscribe.html", {"invalid": True}, status=400)
     context = {"address": address, "business_name": settings.BUSINESS_NAME}

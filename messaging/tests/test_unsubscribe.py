@@ -7,9 +7,9 @@ from django.core import mail
 
 from leads.models import Lead
 from leads.tests.factories import submit_lead
+from messaging.channels import unsubscribe_url
 from messaging.models import Suppression
 from messaging.services import lead_process, message_approve, message_send
-from messaging.views import unsubscribe_url
 
 pytestmark = pytest.mark.django_db
 
