@@ -22,7 +22,8 @@ def fresh_intent_models():
 @pytest.fixture
 def demo_knowledge(db):
     """The demo business's labelled intent examples and knowledge base, embedded with the real model."""
-    from intelligence.services import intent_examples_add, knowledge_load_path
+    from intelligence.examples import intent_examples_add
+    from intelligence.knowledge import knowledge_load_path
 
     data = settings.BASE_DIR / "intelligence" / "data"
     with open(data / "intent_examples.csv", encoding="utf-8") as handle:
@@ -32,7 +33,7 @@ def demo_knowledge(db):
 
 @pytest.fixture
 def api_key(db) -> str:
-    from leads.services import api_key_create
+    from leads.api_keys import api_key_create
 
     _, key = api_key_create(name="test-integration")
     return key

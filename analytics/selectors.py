@@ -10,7 +10,8 @@ from typing import Any
 from django.db.models import Avg, Count, F, Min, Q, Sum
 from django.utils import timezone
 
-from intelligence.evaluation import percentile
+from bizpilot.actors import AUTO_SEND
+from bizpilot.stats import percentile
 from intelligence.models import Classification, ModelCall
 from leads.models import Lead
 from messaging.models import DeliveryEvent, Message
@@ -161,23 +162,33 @@ def model_performance(*, days: int = 30) -> ModelPerformance:
     for label, low, high in CONFIDENCE_BANDS:
         in_band = [lead for lead, row in first.items() if low <= row["confidence"] < high]
         corrected = sum(1 for lead in in_band if lead in wrong)
-        bands.append({"band": label, "leads": len(in_band), "corrected": corrected,
-                      "agreement": round(1 - corrected / len(in_band), 4) if in_band else None})  # fmt: skip
+        bands.append(
+            {
+                "band": label,
+                "leads": len(in_band),
+                "corrected": corrected,
+                "agreement": round(1 - corrected / len(in_band), 4) if in_band else None,
+            }
+        )
 
     messages = Message.objects.filter(created_at__gte=since)
     drafts = []
     for generator in ("llm", "fallback"):
         mine = messages.filter(generated_by=generator)
-        reviewed = mine.exclude(status__in=["pending_review", "suppressed"]).exclude(approved_by="system:auto-send")
+        reviewed = mine.exclude(status__in=["pending_review", "suppressed"]).exclude(approved_by=AUTO_SEND)
         approved = reviewed.filter(status__in=["approved", "sending", "sent", "delivered"])
         total, approved_n = mine.count(), approved.count()
         edited = approved.filter(edit_size__gt=0)
-        drafts.append({
-            "generated_by": generator, "drafts": total, "approved": approved_n,
-            "rejected": reviewed.filter(status="rejected").count(),
-            "edit_rate": round(edited.count() / approved_n, 4) if approved_n else None,
-            "mean_edit_size": round(float(approved.aggregate(m=Avg("edit_size"))["m"]), 1) if approved_n else None,
-        })  # fmt: skip
+        drafts.append(
+            {
+                "generated_by": generator,
+                "drafts": total,
+                "approved": approved_n,
+                "rejected": reviewed.filter(status="rejected").count(),
+                "edit_rate": round(edited.count() / approved_n, 4) if approved_n else None,
+                "mean_edit_size": round(float(approved.aggregate(m=Avg("edit_size"))["m"]), 1) if approved_n else None,
+            }
+        )
     llm = ModelCall.objects.filter(created_at__gte=since).exclude(provider="local")
     latencies = list(llm.filter(status="ok").values_list("latency_ms", flat=True))
     classify_latencies = [row["latency_ms"] for row in first.values()]
@@ -192,7 +203,7 @@ def model_performance(*, days: int = 30) -> ModelPerformance:
         classify_p95_ms=_percentile(classify_latencies, 0.95),
         drafts=drafts,
         auto_send_decided=messages.exclude(auto_send_decision="").count(),
-        auto_sent=messages.filter(approved_by="system:auto-send").count(),
+        auto_sent=messages.filter(approved_by=AUTO_SEND).count(),
         llm_calls=llm.count(),
         llm_errors=llm.filter(status="error").count(),
         llm_p50_ms=_percentile(latencies, 0.5),

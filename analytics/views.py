@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics.selectors import dashboard_metrics, model_performance
-from leads.serializers import StrictSerializer
+from bizpilot.serializers import StrictSerializer
 
 
 class MetricsQuery(StrictSerializer):
@@ -19,8 +19,11 @@ class MetricsQuery(StrictSerializer):
 def analytics_index(request):
     query = MetricsQuery(data=request.GET.dict())
     days = query.validated_data["days"] if query.is_valid() else 30
-    context = {"metrics": dashboard_metrics(days=days), "performance": model_performance(days=days),
-               "title": "Analytics"}  # fmt: skip
+    context = {
+        "metrics": dashboard_metrics(days=days),
+        "performance": model_performance(days=days),
+        "title": "Analytics",
+    }
     return render(request, "analytics/index.html", context)
 
 

@@ -68,10 +68,15 @@ def onnx_modes(model, texts: list[str]) -> dict:
     folder = Path(tempfile.mkdtemp())
     sample = tokenizer(["hello world"], return_tensors="pt")
     torch.onnx.export(
-        Hidden(transformer), tuple(sample[n] for n in names), folder / "fp32.onnx", input_names=names,
-        output_names=["hidden"], dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "hidden"]},
-        opset_version=17, dynamo=False,
-    )  # fmt: skip
+        Hidden(transformer),
+        tuple(sample[n] for n in names),
+        folder / "fp32.onnx",
+        input_names=names,
+        output_names=["hidden"],
+        dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "hidden"]},
+        opset_version=17,
+        dynamo=False,
+    )
     quantize_dynamic(folder / "fp32.onnx", folder / "int8.onnx", weight_type=QuantType.QInt8)
     reference = model.encode(texts[:200], normalize_embeddings=True, show_progress_bar=False)
     options = ort.SessionOptions()
@@ -83,8 +88,9 @@ def onnx_modes(model, texts: list[str]) -> dict:
         def encode(batch_texts, session=session):
             vectors = []
             for start in range(0, len(batch_texts), 64):
-                batch = tokenizer(batch_texts[start : start + 64], padding=True, truncation=True, max_length=256,
-                                  return_tensors="np")  # fmt: skip
+                batch = tokenizer(
+                    batch_texts[start : start + 64], padding=True, truncation=True, max_length=256, return_tensors="np"
+                )
                 hidden = session.run(None, {n: batch[n].astype(np.int64) for n in names})[0]
                 mask = batch["attention_mask"][..., None]
                 pooled = (hidden * mask).sum(1) / mask.sum(1)
@@ -113,12 +119,17 @@ def main() -> None:
         texts = make_texts(args.texts, short=short)
         tokens = np.mean([len(model.tokenizer(t)["input_ids"]) for t in texts[:500]])
         model.encode(texts[:64], batch_size=64, show_progress_bar=False)  # warm up
-        single = rate(lambda ts: [model.encode([t], normalize_embeddings=True, show_progress_bar=False) for t in ts],
-                      texts[:300])  # fmt: skip
+        single = rate(
+            lambda ts: [model.encode([t], normalize_embeddings=True, show_progress_bar=False) for t in ts], texts[:300]
+        )
         row = {"mean_tokens": round(float(tokens), 1), "single_per_s": single}
         for size in [16, 64, 128]:
-            batched = rate(lambda ts, size=size: model.encode(ts, batch_size=size, normalize_embeddings=True,
-                                                               show_progress_bar=False), texts)  # fmt: skip
+            batched = rate(
+                lambda ts, size=size: model.encode(
+                    ts, batch_size=size, normalize_embeddings=True, show_progress_bar=False
+                ),
+                texts,
+            )
             row[f"batch{size}_per_s"] = batched
             row[f"batch{size}_vs_single"] = round(batched / single, 2)
         if args.onnx:

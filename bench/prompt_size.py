@@ -31,19 +31,22 @@ def main() -> None:
     import django
 
     django.setup()
-    from intelligence.drafting import LeadFacts, build_prompt
+    from bizpilot.stats import percentile
+    from intelligence.classification import classify_text
     from intelligence.embeddings import get_embedder
-    from intelligence.evaluation import percentile, read_labelled_csv
+    from intelligence.evaluation import read_labelled_csv
     from intelligence.models import VoiceExample
+    from intelligence.prompt_templates import prompt_template_live
+    from intelligence.prompts import LeadFacts, build_prompt
     from intelligence.redaction import Redactor
-    from intelligence.services import classify_text, prompt_template_live
 
     tokenizer = get_embedder().model.tokenizer
     rows = read_labelled_csv(ROOT / "intelligence/eval/heldout.csv")
     typical = [VoiceExample(pk=i, lead_text=rows[i].message, reply_text=TYPICAL_REPLY) for i in (0, 1)]
     maximal = [VoiceExample(pk=i, lead_text="x " * 1000, reply_text="y " * 2000) for i in (0, 1)]
-    print("| voice examples | channel | p50 tokens | p95 | max | over 1,500 before trimming | trimmed | "
-          "WordPiece p50 |")  # fmt: skip
+    print(
+        "| voice examples | channel | p50 tokens | p95 | max | over 1,500 before trimming | trimmed | WordPiece p50 |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     classified = [(row, classify_text(text=row.message)) for row in rows]
     for label, examples in [("none", []), ("2 typical", typical), ("2 at the length cap", maximal)]:
@@ -62,9 +65,11 @@ def main() -> None:
                 sizes.append(prompt.tokens)
                 trimmed += bool(prompt.trimmed)
                 wordpiece.append(len(tokenizer(prompt.system + prompt.user)["input_ids"]))
-            print(f"| {label} | {channel} | {percentile(sizes, 50)} | {percentile(sizes, 95)} | {max(sizes)} | "
-                  f"{untrimmed_over}/{len(sizes)} | {trimmed}/{len(sizes)} | {percentile(wordpiece, 50)} |",
-                  flush=True)  # fmt: skip
+            print(
+                f"| {label} | {channel} | {percentile(sizes, 50)} | {percentile(sizes, 95)} | {max(sizes)} | "
+                f"{untrimmed_over}/{len(sizes)} | {trimmed}/{len(sizes)} | {percentile(wordpiece, 50)} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -136,9 +136,11 @@ def run_size(url: str, n: int, queries: int, ef_values: list[int], seed: int) ->
                 got, ms = timed(conn, "SELECT id FROM chunks ORDER BY embedding <=> %s LIMIT %s", [q, K])
                 latencies.append(ms)
                 recalls.append(len(set(got) & set(expected)) / K)
-            result[f"ef{ef}"] = {"p50_ms": round(percentile(latencies, 50), 2),
-                                 "p95_ms": round(percentile(latencies, 95), 2),
-                                 "recall_at_10": round(float(np.mean(recalls)), 4)}  # fmt: skip
+            result[f"ef{ef}"] = {
+                "p50_ms": round(percentile(latencies, 50), 2),
+                "p95_ms": round(percentile(latencies, 95), 2),
+                "recall_at_10": round(float(np.mean(recalls)), 4),
+            }
         result["filtered"] = filtered(conn, probes[: max(20, queries // 2)])
     return result
 
@@ -153,24 +155,34 @@ def filtered(conn, probes: np.ndarray) -> dict:
         plain, over, exact_plan = [], [], []
         for q in probes:
             expected = exact(conn, q, kind)
-            got, ms = timed(conn, "SELECT id FROM chunks WHERE kind = %s ORDER BY embedding <=> %s LIMIT %s",
-                            [kind, q, K])  # fmt: skip
+            got, ms = timed(
+                conn, "SELECT id FROM chunks WHERE kind = %s ORDER BY embedding <=> %s LIMIT %s", [kind, q, K]
+            )
             plain.append((len(got), len(set(got) & set(expected)) / K, ms))
             # Over-fetch: ask the index for k / share * 2 candidates (capped by ef_search), filter, keep k.
             fetch = min(1000, int(K / share * 2))
             conn.execute(f"SET hnsw.ef_search = {max(100, fetch)}")
-            got, ms = timed(conn, "SELECT id FROM (SELECT id, kind, embedding <=> %s AS d FROM chunks "
-                                  "ORDER BY embedding <=> %s LIMIT %s) c WHERE kind = %s ORDER BY d LIMIT %s",
-                            [q, q, fetch, kind, K])  # fmt: skip
+            got, ms = timed(
+                conn,
+                "SELECT id FROM (SELECT id, kind, embedding <=> %s AS d FROM chunks "
+                "ORDER BY embedding <=> %s LIMIT %s) c WHERE kind = %s ORDER BY d LIMIT %s",
+                [q, q, fetch, kind, K],
+            )
             conn.execute("SET hnsw.ef_search = 100")
             over.append((len(got), len(set(got) & set(expected)) / K, ms))
             conn.execute("SET enable_indexscan = off")
-            got, ms = timed(conn, "SELECT id FROM chunks WHERE kind = %s ORDER BY embedding <=> %s LIMIT %s",
-                            [kind, q, K])  # fmt: skip
+            got, ms = timed(
+                conn, "SELECT id FROM chunks WHERE kind = %s ORDER BY embedding <=> %s LIMIT %s", [kind, q, K]
+            )
             conn.execute("SET enable_indexscan = on")
             exact_plan.append((len(got), 1.0, ms))
-        out[kind] = {"share": share, **{name: summarise(rows) for name, rows in
-                     [("hnsw_plain", plain), ("hnsw_overfetch", over), ("exact_by_kind", exact_plan)]}}  # fmt: skip
+        out[kind] = {
+            "share": share,
+            **{
+                name: summarise(rows)
+                for name, rows in [("hnsw_plain", plain), ("hnsw_overfetch", over), ("exact_by_kind", exact_plan)]
+            },
+        }
     return out
 
 
@@ -201,8 +213,10 @@ def main() -> None:
     with psycopg.connect(bench_url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
         version = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()[0]
-    print(json.dumps({"pgvector": version, "dims": DIMS, "k": K, "queries": args.queries, "spread": args.spread}),
-          flush=True)  # fmt: skip
+    print(
+        json.dumps({"pgvector": version, "dims": DIMS, "k": K, "queries": args.queries, "spread": args.spread}),
+        flush=True,
+    )
     for n in args.sizes:
         print(json.dumps(run_size(bench_url, n, args.queries, args.ef, args.seed)), flush=True)
 

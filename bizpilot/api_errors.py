@@ -1,11 +1,12 @@
-"""The one API error format: {"error": {"code", "message", "fields"}} for every error the API returns."""
+"""The one JSON error format, {"error": {"code", "message", "fields"}}, for every error any endpoint returns: DRF's
+exception handler and the plain Django views (webhooks) both build it here."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -15,6 +16,11 @@ from bizpilot.errors import ServiceError
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def error_response(status: int, code: str, message: str, fields: dict[str, list[str]] | None = None) -> JsonResponse:
+    """The error as a plain Django response, for views outside DRF (webhooks)."""
+    return JsonResponse(error_body(code, message, fields), status=status)
 
 
 def _flatten_fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:

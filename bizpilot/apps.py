@@ -6,6 +6,7 @@ from django.apps import AppConfig
 class BizpilotConfig(AppConfig):
     name = "bizpilot"
     verbose_name = "BizPilot"
+    operator_permissions = ["bizpilot.review", "bizpilot.view_auditevent"]
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate

@@ -8,14 +8,6 @@ from django.db import models
 
 from bizpilot.models import AuditEvent
 
-SYSTEM = "system:pipeline"
-
-
-def actor_for_user(user: Any) -> str:
-    if user is None:
-        return SYSTEM
-    return f"user:{user.get_username()}"
-
 
 def audit_record(
     *,

@@ -20,3 +20,18 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} {self.action} {self.object_type}#{self.object_id}"
+
+
+class Access(models.Model):
+    """No table: the home of permissions that every app enforces, so no app names another app's permission.
+
+    `bizpilot.review`: review the replies to leads (approve, edit, reject, regenerate), correct a lead's intent and
+    mark how a lead ended. Operators hold it (bizpilot.access)."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [("review", "Can review drafts: approve, edit, reject, regenerate, correct intent")]
+
+    def __str__(self) -> str:
+        return "access"

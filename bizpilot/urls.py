@@ -5,11 +5,11 @@ import functools
 import anymail.urls
 from anymail.exceptions import AnymailWebhookValidationFailure
 from django.contrib import admin
-from django.http import JsonResponse
 from django.urls import URLPattern, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from analytics.views import DashboardMetricsApi, ModelPerformanceApi, analytics_index
+from bizpilot.api_errors import error_response
 from bizpilot.health import healthz
 from intelligence.api import LeadIntentCorrectionApi
 from leads.api import LeadCreateApi
@@ -40,7 +40,7 @@ def _forgeries_forbidden(view):
         try:
             return view(request, *args, **kwargs)
         except AnymailWebhookValidationFailure as exc:
-            return JsonResponse({"error": {"code": "forbidden", "message": str(exc), "fields": {}}}, status=403)
+            return error_response(403, "forbidden", str(exc))
 
     return wrapped
 

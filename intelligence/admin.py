@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
+from bizpilot.actors import user_actor
+from intelligence.knowledge import knowledge_document_save
 from intelligence.models import (
     Classification,
     IntentExample,
@@ -12,7 +14,7 @@ from intelligence.models import (
     PromptTemplate,
     VoiceExample,
 )
-from intelligence.services import knowledge_document_save, prompt_template_save, prompt_template_validate
+from intelligence.prompt_templates import prompt_template_save, prompt_template_validate
 
 
 @admin.register(IntentExample)
@@ -113,8 +115,16 @@ class VoiceExampleAdmin(admin.ModelAdmin):
     list_filter = ["intent", "channel", "edited"]
     search_fields = ["reply_text", "lead_text"]
     exclude = ["embedding"]
-    readonly_fields = ["message_id", "intent", "channel", "lead_text", "reply_text", "edited", "embedding_model",
-                       "created_at"]  # fmt: skip
+    readonly_fields = [
+        "message_id",
+        "intent",
+        "channel",
+        "lead_text",
+        "reply_text",
+        "edited",
+        "embedding_model",
+        "created_at",
+    ]
 
     def has_add_permission(self, request):
         return False  # examples come from approved replies
@@ -123,8 +133,15 @@ class VoiceExampleAdmin(admin.ModelAdmin):
 class PromptTemplateForm(forms.ModelForm):
     class Meta:
         model = PromptTemplate
-        fields = ["intent", "channel_kind", "instructions", "max_chars", "fallback_subject", "fallback_body",
-                  "change_note"]  # fmt: skip
+        fields = [
+            "intent",
+            "channel_kind",
+            "instructions",
+            "max_chars",
+            "fallback_subject",
+            "fallback_body",
+            "change_note",
+        ]
         widgets = {
             "instructions": forms.Textarea(attrs={"rows": 6, "cols": 100}),
             "fallback_body": forms.Textarea(attrs={"rows": 12, "cols": 100}),
@@ -151,8 +168,16 @@ class PromptTemplateAdmin(admin.ModelAdmin):
     """Saving a template, new or edited, creates a new version; the versions messages came from never change."""
 
     form = PromptTemplateForm
-    list_display = ["__str__", "intent", "channel_kind", "version", "is_live", "change_note", "created_by",
-                    "created_at"]  # fmt: skip
+    list_display = [
+        "__str__",
+        "intent",
+        "channel_kind",
+        "version",
+        "is_live",
+        "change_note",
+        "created_by",
+        "created_at",
+    ]
     list_filter = ["intent", "channel_kind"]
     search_fields = ["instructions", "fallback_body", "change_note"]
     readonly_fields = ["version", "created_by", "created_at"]
@@ -180,7 +205,7 @@ class PromptTemplateAdmin(admin.ModelAdmin):
             fallback_subject=form.cleaned_data.get("fallback_subject", ""),
             fallback_body=form.cleaned_data["fallback_body"],
             change_note=form.cleaned_data.get("change_note", ""),
-            actor=f"user:{request.user.get_username()}",
+            actor=user_actor(request.user),
         )
         # The admin's redirect and "changed successfully" message then name the new version.
         for field in PromptTemplate._meta.concrete_fields:

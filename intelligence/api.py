@@ -5,10 +5,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bizpilot.actors import request_actor, request_user
+from bizpilot.serializers import StrictSerializer
 from intelligence.classifier import INTENTS
-from intelligence.services import lead_correct_intent
-from leads.auth import request_actor, request_user
-from leads.serializers import StrictSerializer
+from intelligence.corrections import lead_correct_intent
 
 
 class IntentCorrectionInput(StrictSerializer):
@@ -29,9 +29,12 @@ class LeadIntentCorrectionApi(APIView):
         description="Sets the lead's intent and teaches the classifier: the lead's text becomes a labelled example "
         "that the next similar lead is classified with.",
         request=IntentCorrectionInput,
-        responses={200: IntentCorrectionOutput, 400: OpenApiResponse(description="Unknown intent"),
-                   404: OpenApiResponse(description="No such lead")},
-    )  # fmt: skip
+        responses={
+            200: IntentCorrectionOutput,
+            400: OpenApiResponse(description="Unknown intent"),
+            404: OpenApiResponse(description="No such lead"),
+        },
+    )
     def post(self, request, lead_id: int):
         data = IntentCorrectionInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -6,6 +6,15 @@ from django.apps import AppConfig
 class IntelligenceConfig(AppConfig):
     name = "intelligence"
     verbose_name = "Intelligence"
+    operator_permissions = [
+        "intelligence.view_classification",
+        "intelligence.view_intentexample",
+        "intelligence.view_knowledgedocument",
+        "intelligence.view_knowledgechunk",
+        "intelligence.view_modelcall",
+        "intelligence.view_voiceexample",
+        "intelligence.view_prompttemplate",
+    ]
 
     def ready(self) -> None:
         import logging

@@ -109,22 +109,36 @@ def train(*, embedding_model: str, method: str, k: int) -> IntentModel:
         classifier = make_estimator(method)
         folds = min(5, int(np.bincount(labels).min()))
         held_out = cross_val_predict(
-            classifier, vectors, labels, cv=StratifiedKFold(folds, shuffle=True, random_state=0),
+            classifier,
+            vectors,
+            labels,
+            cv=StratifiedKFold(folds, shuffle=True, random_state=0),
             method="decision_function",
-        )  # fmt: skip
+        )
         classifier.fit(vectors, labels)
         return IntentModel(
-            embedding_model=embedding_model, version=version, method=method, k=k, vectors=vectors, labels=labels,
-            temperature=fit_temperature(held_out, labels), estimator=classifier,
-        )  # fmt: skip
+            embedding_model=embedding_model,
+            version=version,
+            method=method,
+            k=k,
+            vectors=vectors,
+            labels=labels,
+            temperature=fit_temperature(held_out, labels),
+            estimator=classifier,
+        )
     # kNN (also the fallback when there are too few examples of some intent to train and cross-validate a model)
     similarities = vectors @ vectors.T
     np.fill_diagonal(similarities, -np.inf)  # leave-one-out: an example may not vote for itself
     temperature = fit_temperature(knn_logits(similarities, labels, k), labels) if len(labels) > k else 0.05
     return IntentModel(
-        embedding_model=embedding_model, version=version, method="knn", k=k, vectors=vectors, labels=labels,
+        embedding_model=embedding_model,
+        version=version,
+        method="knn",
+        k=k,
+        vectors=vectors,
+        labels=labels,
         temperature=temperature,
-    )  # fmt: skip
+    )
 
 
 def _version(embedding_model: str) -> tuple:

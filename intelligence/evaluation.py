@@ -13,7 +13,10 @@ from typing import Any
 
 from django.db import connection
 
+from bizpilot.stats import percentile
+from intelligence.classification import classify_text
 from intelligence.classifier import INTENTS
+from intelligence.embeddings import get_embedder
 
 
 class EvaluationInputError(ValueError):
@@ -79,18 +82,9 @@ def expected_calibration_error(confidences: list[float], correct: list[bool], bi
     return error
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def evaluate(
     rows: list[LabelledRow], *, k: int | None = None, with_knowledge: bool = True, method: str | None = None
 ) -> dict[str, Any]:
-    from intelligence.embeddings import get_embedder
-    from intelligence.services import classify_text
-
     with forbid_writes():
         classify_text(text=rows[0].message, k=k, with_knowledge=with_knowledge, method=method)  # warm up: load, train
         get_embedder().clear_cache()  # every row pays for its own embedding, as a new lead does
@@ -103,8 +97,9 @@ def evaluate(
 
     truth = [row.intent for row in rows]
     predicted = [p.intent for p in predictions]
-    confusion = [[sum(1 for t, p in zip(truth, predicted, strict=True) if t == a and p == b) for b in INTENTS]
-                 for a in INTENTS]  # fmt: skip
+    confusion = [
+        [sum(1 for t, p in zip(truth, predicted, strict=True) if t == a and p == b) for b in INTENTS] for a in INTENTS
+    ]
     per_class = {}
     for i, intent in enumerate(INTENTS):
         tp = confusion[i][i]
@@ -113,8 +108,12 @@ def evaluate(
         precision = tp / predicted_n if predicted_n else 0.0
         recall = tp / actual_n if actual_n else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_class[intent] = {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
-                             "support": actual_n}  # fmt: skip
+        per_class[intent] = {
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
+            "support": actual_n,
+        }
     correct = [t == p for t, p in zip(truth, predicted, strict=True)]
     return {
         "n": len(rows),
@@ -130,8 +129,14 @@ def evaluate(
         "p50_ms": round(percentile(latencies, 50), 2),
         "p95_ms": round(percentile(latencies, 95), 2),
         "errors": [
-            {"line": row.line, "message": row.message[:120], "intent": row.intent, "predicted": p.intent,
-             "confidence": p.confidence}
-            for row, p, ok in zip(rows, predictions, correct, strict=True) if not ok
+            {
+                "line": row.line,
+                "message": row.message[:120],
+                "intent": row.intent,
+                "predicted": p.intent,
+                "confidence": p.confidence,
+            }
+            for row, p, ok in zip(rows, predictions, correct, strict=True)
+            if not ok
         ],
-    }  # fmt: skip
+    }

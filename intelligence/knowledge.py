@@ -1,106 +1,148 @@
-"""Splitting knowledge documents into retrievable chunks: Markdown sections, then paragraphs and sentences, about
-200-400 tokens each, with one sentence of overlap between consecutive chunks of a section."""
+"""The knowledge base: documents (Markdown, text, FAQ CSV) loaded from files or edited in the admin, split into
+chunks and embedded locally. Unchanged chunks keep their vectors; search is in intelligence/retrieval.py."""
 
 from __future__ import annotations
 
 import csv
-import io
-import re
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-# MiniLM's tokenizer averages about 4 characters per token on English prose: ~1,000 characters is ~250 tokens, and
-# a chunk closes before it passes that (a single long paragraph is cut at sentences), staying in 200-400 tokens.
-TARGET_CHUNK_CHARS = 1000
-SUPPORTED_SUFFIXES = {".md", ".markdown", ".txt", ".csv"}
-_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+from django.conf import settings
+from django.db import transaction
+
+from bizpilot import jobs
+from intelligence.chunking import SUPPORTED_SUFFIXES, chunk_content, chunk_embedding_text, read_document
+from intelligence.model_calls import embed_logged
+from intelligence.models import KnowledgeChunk, KnowledgeDocument, text_hash
 
 
-@dataclass(frozen=True)
-class Chunk:
-    heading: str
-    text: str
+@dataclass
+class KnowledgeLoadReport:
+    loaded: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    chunks_embedded: int = 0
+    chunks_reused: int = 0
+    errors: list[str] = field(default_factory=list)
 
 
-def _pieces(paragraphs: list[str]) -> list[str]:
-    """Paragraphs, with any paragraph longer than a chunk broken into sentences."""
-    out: list[str] = []
-    for paragraph in paragraphs:
-        if len(paragraph) <= TARGET_CHUNK_CHARS:
-            out.append(paragraph)
+def knowledge_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+    return [path]
+
+
+def knowledge_load_path(
+    *, path: Path, kind: str | None = None, progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None
+) -> KnowledgeLoadReport:
+    """Load Markdown/text/FAQ-CSV files (a file or a folder) into the knowledge base, idempotently: unchanged
+    documents are skipped, unchanged chunks keep their vectors, removed chunks (and, for a folder, documents whose
+    file is gone) are deleted. An unreadable file is reported and skipped; the others still load."""
+    report = KnowledgeLoadReport()
+    files = knowledge_files(path)
+    seen: set[str] = set()
+    for file in progress(files) if progress else files:
+        source = str(file.resolve())
+        seen.add(source)
+        try:
+            title, content, chunks = read_document(file)
+        except (OSError, UnicodeDecodeError, ValueError, csv.Error) as exc:
+            reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+            report.errors.append(f"{file}: {reason}")
+            continue
+        doc_kind = kind or ("faq" if file.suffix.lower() == ".csv" else "doc")
+        status, embedded, reused = _knowledge_document_store(
+            source_path=source, title=title, kind=doc_kind, content=content, chunks=chunks
+        )
+        report.loaded += status == "loaded"
+        report.unchanged += status == "unchanged"
+        report.chunks_embedded += embedded
+        report.chunks_reused += reused
+    if path.is_dir():
+        prefix = str(path.resolve()).rstrip("/") + "/"
+        gone = KnowledgeDocument.objects.filter(source_path__startswith=prefix).exclude(source_path__in=seen)
+        report.deleted = gone.count()
+        gone.delete()
+    return report
+
+
+def knowledge_document_save(*, document_id: int | None, title: str, kind: str, content: str) -> KnowledgeDocument:
+    """Create or edit a document by hand (the admin); its chunks are re-embedded by a job once this commits."""
+    with transaction.atomic():
+        if document_id is None:
+            document = KnowledgeDocument.objects.create(
+                title=title, kind=kind, content=content, content_hash="", source_path=f"admin:{uuid.uuid4().hex}"
+            )
         else:
-            out.extend(s for s in _SENTENCE_END.split(paragraph) if s.strip())
-    return out
+            document = KnowledgeDocument.objects.select_for_update().get(pk=document_id)
+            document.title, document.kind, document.content = title, kind, content
+            document.save(update_fields=["title", "kind", "content", "updated_at"])
+        jobs.enqueue_on_commit(
+            "intelligence.tasks.embed_document", document.pk, task_name=f"embed_document-{document.pk}"
+        )
+    return document
 
 
-def _last_sentence(text: str) -> str:
-    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
-    return sentences[-1] if sentences and len(sentences[-1]) < TARGET_CHUNK_CHARS // 3 else ""
+def knowledge_document_embed(*, document_id: int) -> str:
+    """Re-chunk and re-embed a document from its stored content (after an edit in the admin)."""
+    document = KnowledgeDocument.objects.filter(pk=document_id).first()
+    if document is None:
+        return "deleted"
+    chunks = chunk_content(document.content, csv_faq=document.source_path.lower().endswith(".csv"))
+    status, _, _ = _knowledge_document_store(
+        source_path=document.source_path,
+        title=document.title,
+        kind=document.kind,
+        content=document.content,
+        chunks=chunks,
+        force=document.content_hash == "",
+    )
+    return status
 
 
-def chunk_markdown(content: str) -> list[Chunk]:
-    """Sections by heading; a long section is split on paragraph (then sentence) boundaries, and each chunk after
-    the first in a section starts with the previous chunk's last sentence. Each chunk keeps its section heading."""
-    sections: list[tuple[str, list[str]]] = [("", [])]
-    for line in content.splitlines():
-        match = _HEADING.match(line.strip())
-        if match:
-            sections.append((match.group(2).strip(), []))
-        else:
-            sections[-1][1].append(line)
-
-    chunks: list[Chunk] = []
-    for heading, lines in sections:
-        paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", "\n".join(lines)) if p.strip()]
-        current: list[str] = []
-        fresh = False  # whether `current` holds more than the overlap carried from the previous chunk
-        for piece in _pieces(paragraphs):
-            if fresh and len(" ".join(current)) + len(piece) > TARGET_CHUNK_CHARS:
-                text = "\n\n".join(current)
-                chunks.append(Chunk(heading, text))
-                overlap = _last_sentence(text)
-                current = [overlap] if overlap else []
-            current.append(piece)
-            fresh = True
-        if fresh:
-            chunks.append(Chunk(heading, "\n\n".join(current)))
-    return chunks
-
-
-def chunk_faq_csv(content: str) -> list[Chunk]:
-    reader = csv.DictReader(io.StringIO(content))
-    fields = {name.lower().strip(): name for name in reader.fieldnames or []}
-    if "question" not in fields or "answer" not in fields:
-        raise ValueError("an FAQ CSV needs the columns question,answer")
-    chunks = []
-    for row in reader:
-        question = (row[fields["question"]] or "").strip()
-        answer = (row[fields["answer"]] or "").strip()
-        if question and answer:
-            chunks.append(Chunk(question, answer))
-    return chunks
-
-
-def chunk_content(content: str, *, csv_faq: bool) -> list[Chunk]:
-    return chunk_faq_csv(content) if csv_faq else chunk_markdown(content)
-
-
-def read_document(path: Path) -> tuple[str, str, list[Chunk]]:
-    """(title, content, chunks) of a Markdown, text or FAQ CSV file. Raises OSError, UnicodeDecodeError, ValueError."""
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise ValueError(f"unsupported file type {path.suffix or '(none)'}; use .md, .txt or .csv")
-    content = path.read_text(encoding="utf-8-sig")
-    is_csv = path.suffix.lower() == ".csv"
-    chunks = chunk_content(content, csv_faq=is_csv)
-    # An FAQ's headings are its questions: name it after the file instead.
-    return document_title([] if is_csv else chunks, path.stem), content, chunks
-
-
-def document_title(chunks: list[Chunk], fallback: str) -> str:
-    first_heading = next((c.heading for c in chunks if c.heading), "")
-    return first_heading or fallback.replace("_", " ").replace("-", " ").title()
-
-
-def chunk_embedding_text(chunk: Chunk) -> str:
-    return f"{chunk.heading}\n{chunk.text}" if chunk.heading else chunk.text
+def _knowledge_document_store(
+    *, source_path: str, title: str, kind: str, content: str, chunks: list, force: bool = False
+) -> tuple[str, int, int]:
+    """Store a document's chunks, embedding only chunk texts that have no vector from the current model yet."""
+    model_name = settings.EMBEDDING_MODEL
+    digest = text_hash(f"{title}\x00{kind}\x00{content}")
+    current = KnowledgeDocument.objects.filter(source_path=source_path).first()
+    if (
+        not force
+        and current is not None
+        and current.content_hash == digest
+        and current.chunks.exists()
+        and not current.chunks.exclude(embedding_model=model_name).exists()
+    ):
+        return "unchanged", 0, 0
+    texts = [chunk_embedding_text(c) for c in chunks]
+    known = {}
+    if current is not None:
+        known = {
+            c.text_hash: c.embedding
+            for c in current.chunks.filter(embedding_model=model_name, text_hash__in=[text_hash(t) for t in texts])
+        }
+    missing = [t for t in dict.fromkeys(texts) if text_hash(t) not in known]
+    # Embedded before the transaction below opens.
+    vectors = dict(zip(missing, embed_logged(missing, operation="embed:knowledge"), strict=True)) if missing else {}
+    with transaction.atomic():
+        document, _ = KnowledgeDocument.objects.update_or_create(
+            source_path=source_path, defaults={"title": title, "kind": kind, "content": content, "content_hash": digest}
+        )
+        document.chunks.all().delete()
+        KnowledgeChunk.objects.bulk_create(
+            KnowledgeChunk(
+                document=document,
+                kind=kind,
+                ordinal=n,
+                heading=chunk.heading[:300],
+                text=chunk.text,
+                text_hash=text_hash(embed_text),
+                embedding=known.get(text_hash(embed_text), vectors.get(embed_text)),
+                embedding_model=model_name,
+            )
+            for n, (chunk, embed_text) in enumerate(zip(chunks, texts, strict=True))
+        )
+    return "loaded", len(missing), len(texts) - len(missing)

@@ -15,6 +15,8 @@ from typing import Any
 
 from django.conf import settings
 
+from intelligence.model_calls import model_call_record
+
 SUBMIT_REPLY_TOOL = {
     "name": "submit_reply",
     "description": "Submit the reply to send to the lead.",
@@ -95,15 +97,24 @@ class LlmClient(abc.ABC):
         self, *, system: str, prompt: str, lead_id: int | None, voice_examples: list[int] | None = None
     ) -> LlmReply:
         return self._call_tool(
-            operation="draft", system=system, prompt=prompt, tool=SUBMIT_REPLY_TOOL, lead_id=lead_id,
-            parse=_parse_tool_reply, voice_examples=voice_examples,
-        )  # fmt: skip
+            operation="draft",
+            system=system,
+            prompt=prompt,
+            tool=SUBMIT_REPLY_TOOL,
+            lead_id=lead_id,
+            parse=_parse_tool_reply,
+            voice_examples=voice_examples,
+        )
 
     def arbitrate_intent(self, *, system: str, prompt: str, lead_id: int | None) -> IntentOpinion:
         return self._call_tool(
-            operation="classify", system=system, prompt=prompt, tool=SUBMIT_INTENT_TOOL, lead_id=lead_id,
+            operation="classify",
+            system=system,
+            prompt=prompt,
+            tool=SUBMIT_INTENT_TOOL,
+            lead_id=lead_id,
             parse=_parse_intent,
-        )  # fmt: skip
+        )
 
     @abc.abstractmethod
     def _request(self, *, system: str, prompt: str, tool: dict) -> dict[str, Any]:
@@ -125,11 +136,15 @@ class LlmClient(abc.ABC):
         voice_examples: list[int] | None = None,
     ):
         """One call that must answer with `tool`'s arguments; every call, ok or not, writes a ModelCall."""
-        from intelligence.services import model_call_record
-
         request = self._request(system=system, prompt=prompt, tool=tool)
-        logged = dict(operation=operation, provider=self.provider, model=self.model, lead_id=lead_id, request=request,
-                      voice_examples=voice_examples)  # fmt: skip
+        logged = dict(
+            operation=operation,
+            provider=self.provider,
+            model=self.model,
+            lead_id=lead_id,
+            request=request,
+            voice_examples=voice_examples,
+        )
         started = time.perf_counter()
         try:
             exchange = self._send(request, tool)

@@ -165,9 +165,14 @@ class VoiceExample(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            HnswIndex(name="voice_example_hnsw", fields=["embedding"], m=16, ef_construction=64,
-                      opclasses=["vector_cosine_ops"]),
-        ]  # fmt: skip
+            HnswIndex(
+                name="voice_example_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"[{self.intent}/{self.channel}] {self.reply_text[:60]}"

@@ -7,6 +7,8 @@ configured or it fails) over: first_name, company, fact, business_name, sender_n
 
 from __future__ import annotations
 
+from bizpilot.actors import DEFAULT_TEMPLATES
+
 EMAIL_MAX_CHARS = 2000
 TEXT_MAX_CHARS = 480  # three SMS segments
 
@@ -111,8 +113,12 @@ def seed_prompt_templates(model) -> int:
     for (intent, kind), values in DEFAULTS.items():
         if not model.objects.filter(intent=intent, channel_kind=kind).exists():
             model.objects.create(
-                intent=intent, channel_kind=kind, version=1, created_by="system:defaults",
-                change_note="BizPilot's default", **values,
-            )  # fmt: skip
+                intent=intent,
+                channel_kind=kind,
+                version=1,
+                created_by=DEFAULT_TEMPLATES,
+                change_note="BizPilot's default",
+                **values,
+            )
             created += 1
     return created

@@ -6,11 +6,13 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from bizpilot.audit import actor_for_user
+from bizpilot.actors import user_actor
 from bizpilot.errors import ServiceError
+from leads.api_keys import api_key_revoke
+from leads.identity import leads_merge
+from leads.imports import lead_import_create, lead_imports_requeue
+from leads.lifecycle import lead_retry
 from leads.models import ApiKey, InboundMessage, Integration, Lead, LeadImport
-from leads.services import api_key_revoke, lead_import_create, lead_retry, leads_merge
-from leads.tasks import enqueue_lead_import
 
 
 class InboundMessageInline(admin.StackedInline):
@@ -77,7 +79,7 @@ class LeadAdmin(admin.ModelAdmin):
             keep_id = int(request.POST.get("keep", leads[0].pk))
             merge_id = next(lead.pk for lead in leads if lead.pk != keep_id)
             try:
-                kept = leads_merge(keep_id=keep_id, merge_id=merge_id, actor=actor_for_user(request.user))
+                kept = leads_merge(keep_id=keep_id, merge_id=merge_id, actor=user_actor(request.user))
             except ServiceError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
                 return None
@@ -91,7 +93,7 @@ class LeadAdmin(admin.ModelAdmin):
         done, skipped = 0, []
         for lead_id in queryset.values_list("pk", flat=True):
             try:
-                lead_retry(lead_id=lead_id, actor=actor_for_user(request.user))
+                lead_retry(lead_id=lead_id, actor=user_actor(request.user))
                 done += 1
             except ServiceError as exc:
                 skipped.append(f"#{lead_id}: {exc.message}")
@@ -112,7 +114,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected API keys")
     def revoke(self, request, queryset):
         for api_key in queryset:
-            api_key_revoke(api_key_id=api_key.pk, actor=actor_for_user(request.user))
+            api_key_revoke(api_key_id=api_key.pk, actor=user_actor(request.user))
         self.message_user(request, f"Revoked {queryset.count()} key(s).")
 
 
@@ -163,18 +165,28 @@ class LeadImportForm(forms.ModelForm):
         return value
 
 
+# An import's progress and counts, in the list and on its page.
+IMPORT_PROGRESS = ["original_name", "status", "progress", "rows", "created", "attached", "duplicates", "invalid"]
+
+
 @admin.register(LeadImport)
 class LeadImportAdmin(admin.ModelAdmin):
     """Upload a CSV here; a job imports it and this page follows its progress and shows the error report."""
 
     form = LeadImportForm
-    list_display = ["original_name", "status", "progress", "rows", "created", "attached", "duplicates", "invalid",
-                    "created_at"]  # fmt: skip
+    list_display = [*IMPORT_PROGRESS, "created_at"]
     list_filter = ["status"]
     actions = ["run_again"]
-    readonly_fields = ["original_name", "status", "progress", "rows", "created", "attached", "duplicates",
-                       "invalid", "encoding", "delimiter", "error", "errors", "created_by", "created_at",
-                       "finished_at"]  # fmt: skip
+    readonly_fields = [
+        *IMPORT_PROGRESS,
+        "encoding",
+        "delimiter",
+        "error",
+        "errors",
+        "created_by",
+        "created_at",
+        "finished_at",
+    ]
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -206,15 +218,12 @@ class LeadImportAdmin(admin.ModelAdmin):
             source=form.cleaned_data.get("source") or "csv",
             column_map=form.cleaned_data.get("column_map") or {},
             process=form.cleaned_data.get("process", False),
-            actor=actor_for_user(request.user),
+            actor=user_actor(request.user),
         )
         obj.pk = saved.pk
         obj.original_name = saved.original_name
 
     @admin.action(description="Queue the selected unfinished imports again (rows already imported are skipped)")
     def run_again(self, request, queryset):
-        pending = list(queryset.exclude(status=LeadImport.Status.DONE).values_list("pk", flat=True))
-        LeadImport.objects.filter(pk__in=pending).update(status=LeadImport.Status.QUEUED, error="")
-        for import_id in pending:
-            enqueue_lead_import(import_id)
-        self.message_user(request, f"Queued {len(pending)} import(s).")
+        queued = lead_imports_requeue(import_ids=queryset.values_list("pk", flat=True), actor=user_actor(request.user))
+        self.message_user(request, f"Queued {queued} import(s).")

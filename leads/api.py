@@ -8,10 +8,10 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bizpilot.actors import request_actor
 from bizpilot.errors import ValidationFailed
-from leads.auth import request_actor
+from leads.ingest import LeadInput, lead_accepted_body, lead_ingest, lead_ingest_idempotent
 from leads.serializers import LeadAcceptedOutput, LeadCreateInput
-from leads.services import LeadInput, lead_accepted_body, lead_ingest, lead_ingest_idempotent
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 

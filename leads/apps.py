@@ -6,6 +6,7 @@ from django.apps import AppConfig
 class LeadsConfig(AppConfig):
     name = "leads"
     verbose_name = "Leads"
+    operator_permissions = ["leads.view_lead", "leads.view_inboundmessage", "leads.view_leadimport"]
 
     def ready(self) -> None:
         from anymail.signals import inbound
@@ -17,7 +18,7 @@ def _on_inbound_email(sender, *, event, esp_name: str, **kwargs) -> None:
     import logging
 
     from bizpilot.errors import ServiceError
-    from leads.services import email_inbound_receive
+    from leads.ingest import email_inbound_receive
 
     try:
         email_inbound_receive(message=event.message, esp_name=esp_name)

@@ -159,8 +159,9 @@ def validate_row(line: int, values: dict[str, str], columns: dict[str, str]) -> 
         return None, errors
     identity = "\x1f".join([email.lower(), phone, data["subject"], data["message"], data["name"], data["company"]])
     row_id = "csv:" + hashlib.sha256(identity.encode()).hexdigest()[:40]
-    return ImportRow(line, data["name"], email, phone, data["company"], data["subject"], data["message"], metadata,
-                     row_id), []  # fmt: skip
+    return ImportRow(
+        line, data["name"], email, phone, data["company"], data["subject"], data["message"], metadata, row_id
+    ), []
 
 
 class _CountingReader(io.RawIOBase):

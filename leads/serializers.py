@@ -1,4 +1,4 @@
-"""Strict input serializers: wrong types and unknown fields are errors, not silently coerced or ignored."""
+"""The leads API's input and output (strict: wrong types and unknown fields are errors)."""
 
 from __future__ import annotations
 
@@ -7,48 +7,12 @@ import re
 
 from rest_framework import serializers
 
+from bizpilot.serializers import StrictCharField, StrictEmailField, StrictSerializer
 from leads.contacts import InvalidPhone, normalize_phone
 
 MAX_MESSAGE_CHARS = 10_000
 MAX_METADATA_BYTES = 10_000
 _PHONE = re.compile(r"^\+?[0-9 ().\-]{7,32}$")
-
-
-class StrictCharField(serializers.CharField):
-    default_error_messages = {"invalid": "Must be a string."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictEmailField(serializers.EmailField):
-    default_error_messages = {"invalid_type": "Must be a string.", "invalid": "Enter a valid email address."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid_type")
-        return super().to_internal_value(data)
-
-
-class StrictSerializer(serializers.Serializer):
-    """Unknown fields are errors, reported together with every other field's error."""
-
-    def to_internal_value(self, data):
-        errors: dict = {}
-        if isinstance(data, dict):
-            allowed = ", ".join(sorted(self.fields))
-            errors = {name: [f"Unknown field. Allowed: {allowed}."] for name in sorted(set(data) - set(self.fields))}
-        try:
-            value = super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            if not isinstance(exc.detail, dict):
-                raise
-            errors = {**exc.detail, **errors}
-        if errors:
-            raise serializers.ValidationError(errors)
-        return value
 
 
 class LeadCreateInput(StrictSerializer):

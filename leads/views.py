@@ -16,14 +16,11 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from bizpilot.api_errors import error_response
 from bizpilot.errors import ServiceError
+from leads.ingest import integration_ingest, lead_accepted_body
 from leads.mapping import map_fields, typeform_answers
 from leads.models import Integration
-from leads.services import integration_ingest, lead_accepted_body
-
-
-def error(status: int, code: str, message: str, fields: dict[str, list[str]] | None = None) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message, "fields": fields or {}}}, status=status)
 
 
 def _integration(slug: str, kinds: set[str]) -> Integration | None:
@@ -44,10 +41,11 @@ def json_signature_ok(secret: str, body: bytes, header: str) -> bool:
 
 def _ingest(integration: Integration, fields: dict[str, str], payload: dict[str, Any], provider_id: str):
     try:
-        lead = integration_ingest(integration=integration, fields=fields, raw_payload=payload,
-                                  provider_message_id=provider_id[:255])  # fmt: skip
+        lead = integration_ingest(
+            integration=integration, fields=fields, raw_payload=payload, provider_message_id=provider_id[:255]
+        )
     except ServiceError as exc:
-        return error(422 if exc.code == "invalid" else exc.http_status, exc.code, exc.message, exc.fields)
+        return error_response(422 if exc.code == "invalid" else exc.http_status, exc.code, exc.message, exc.fields)
     return JsonResponse(lead_accepted_body(lead), status=200)
 
 
@@ -64,12 +62,12 @@ def _json_body(request) -> dict[str, Any] | None:
 def typeform_webhook(request, slug: str):
     integration = _integration(slug, {Integration.Kind.TYPEFORM})
     if integration is None:
-        return error(404, "not_found", f"No active Typeform integration '{slug}'.")
+        return error_response(404, "not_found", f"No active Typeform integration '{slug}'.")
     if not typeform_signature_ok(integration.secret, request.body, request.headers.get("Typeform-Signature", "")):
-        return error(403, "forbidden", "Missing or invalid Typeform-Signature.")
+        return error_response(403, "forbidden", "Missing or invalid Typeform-Signature.")
     payload = _json_body(request)
     if payload is None or not isinstance(payload.get("form_response"), dict):
-        return error(400, "invalid", "Expected Typeform's JSON with a form_response object.")
+        return error_response(400, "invalid", "Expected Typeform's JSON with a form_response object.")
     response = payload["form_response"]
     flat, typed = typeform_answers(response)
     fields = {**typed, **map_fields(flat, integration.field_map)}
@@ -82,17 +80,17 @@ def typeform_webhook(request, slug: str):
 def forms_webhook(request, slug: str):
     integration = _integration(slug, {Integration.Kind.GOOGLE_FORMS, Integration.Kind.JSON})
     if integration is None:
-        return error(404, "not_found", f"No active form integration '{slug}'.")
+        return error_response(404, "not_found", f"No active form integration '{slug}'.")
     if integration.kind == Integration.Kind.GOOGLE_FORMS:
         presented = request.headers.get("X-BizPilot-Secret", "")
         authentic = bool(presented) and hmac.compare_digest(presented, integration.secret)
     else:
         authentic = json_signature_ok(integration.secret, request.body, request.headers.get("X-BizPilot-Signature", ""))
     if not authentic:
-        return error(403, "forbidden", "Missing or invalid signature.")
+        return error_response(403, "forbidden", "Missing or invalid signature.")
     payload = _json_body(request)
     if payload is None:
-        return error(400, "invalid", "Expected a JSON object.")
+        return error_response(400, "invalid", "Expected a JSON object.")
     flat = payload.get("answers") if isinstance(payload.get("answers"), dict) else payload
     fields = map_fields(flat, integration.field_map, nested=payload)
     provider_id = str(payload.get("responseId") or payload.get("id") or payload.get("event_id") or "")

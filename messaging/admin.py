@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -10,23 +10,16 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 
 from bizpilot.access import REVIEW
-from bizpilot.audit import actor_for_user
-from bizpilot.errors import ServiceError, ValidationFailed
-from intelligence.services import lead_correct_intent
+from bizpilot.actors import user_actor
+from bizpilot.errors import PermissionDenied, ServiceError, ValidationFailed
+from intelligence.corrections import lead_correct_intent
+from leads.lifecycle import lead_mark_outcome
 from leads.models import Intent
-from leads.services import lead_mark_outcome
+from messaging.autosend import AUTO_SEND_POLICY_FIELDS, auto_send_policy_save, auto_send_policy_validate
 from messaging.models import AutoSendPolicy, DeliveryEvent, Message, ReviewQueueItem, Suppression
+from messaging.review import message_approve, message_regenerate, message_reject, message_update_draft
 from messaging.selectors import message_review, review_queue, review_queue_counts
-from messaging.services import (
-    AUTO_SEND_POLICY_FIELDS,
-    auto_send_policy_save,
-    auto_send_policy_validate,
-    message_approve,
-    message_regenerate,
-    message_reject,
-    message_update_draft,
-    suppression_add,
-)
+from messaging.suppression import suppression_add
 
 
 class MessageReviewForm(forms.ModelForm):
@@ -72,14 +65,12 @@ class ConfidenceBandFilter(admin.SimpleListFilter):
         return queryset
 
 
-ACTIONS = {
-    "_approve": "approve",
-    "_reject": "reject",
-    "_regenerate": "regenerate",
-    "_intent": "intent",
-    "_converted": "converted",
-    "_lost": "lost",
-}
+REVIEW_BUTTONS = ["approve", "reject", "regenerate", "intent", "converted", "lost"]
+
+
+def pressed_button(request) -> str:
+    """Which button of the review screen was pressed (its name is `_<button>`); plain Save is `save`."""
+    return next((button for button in REVIEW_BUTTONS if f"_{button}" in request.POST), "save")
 
 
 @admin.register(Message)
@@ -112,9 +103,8 @@ class MessageAdmin(admin.ModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.base_fields.pop(
-            "subject", None
-        ) if obj and obj.channel != "email" and "subject" in form.base_fields else None
+        if obj is not None and obj.channel != "email":
+            form.base_fields.pop("subject", None)  # texts have no subject
         return form
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -133,42 +123,72 @@ class MessageAdmin(admin.ModelAdmin):
         return obj.lead.intent
 
     def save_model(self, request, obj, form, change):
-        """Every button is one service call; the services check the reviewer's permission themselves."""
-        actor, user, data = actor_for_user(request.user), request.user, form.cleaned_data
-        subject, body = data.get("subject"), data.get("body")
-        pressed = next((ACTIONS[key] for key in ACTIONS if key in request.POST), "save")
-        request._review_action = pressed
+        """Every button on the review screen is one service call; the services check the reviewer's permission."""
+        action = getattr(self, f"_review_{pressed_button(request)}")
         try:
-            if pressed == "approve":
-                message_approve(message_id=obj.pk, actor=actor, subject=subject, body=body, user=user)
-                self.message_user(request, "Approved: the reply is being sent.", messages.SUCCESS)
-            elif pressed == "reject":
-                message_reject(message_id=obj.pk, actor=actor, reason=data.get("reject_reason", ""), user=user)
-                self.message_user(request, "Rejected: the draft will not be sent.", messages.SUCCESS)
-            elif pressed == "regenerate":
-                message_regenerate(message_id=obj.pk, actor=actor, note=data.get("regenerate_note", ""), user=user)
-                self.message_user(request, "Drafted again; review the new text.", messages.SUCCESS)
-            elif pressed == "intent":
-                if not data.get("correct_intent"):
-                    raise ValidationFailed("Choose the intent.", fields={"correct_intent": ["Choose one."]})
-                lead_correct_intent(lead_id=obj.lead_id, intent=data["correct_intent"], actor=actor, user=user)
-                self.message_user(request, f"Intent set to {data['correct_intent']}; the classifier learned it.")
-            elif pressed in ("converted", "lost"):
-                lead_mark_outcome(lead_id=obj.lead_id, outcome=pressed, actor=actor, user=user)
-                self.message_user(request, f"Marked the lead {pressed}.", messages.SUCCESS)
-            elif obj.status == Message.Status.PENDING_REVIEW and (subject is not None or body is not None):
-                message_update_draft(message_id=obj.pk, actor=actor, subject=subject, body=body, user=user)
-                self.message_user(request, "Draft saved (not approved).")
+            note, level = action(request, obj, form.cleaned_data)
         except ServiceError as exc:
-            request._review_action = "error"
             fields = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items())
             self.message_user(request, f"{exc.message} {fields}".strip(), messages.ERROR)
+            return
+        if note:
+            self.message_user(request, note, level)
+
+    def _review_approve(self, request, obj, data):
+        message_approve(
+            message_id=obj.pk,
+            actor=user_actor(request.user),
+            subject=data.get("subject"),
+            body=data.get("body"),
+            user=request.user,
+        )
+        return "Approved: the reply is being sent.", messages.SUCCESS
+
+    def _review_reject(self, request, obj, data):
+        message_reject(
+            message_id=obj.pk, actor=user_actor(request.user), reason=data.get("reject_reason", ""), user=request.user
+        )
+        return "Rejected: the draft will not be sent.", messages.SUCCESS
+
+    def _review_regenerate(self, request, obj, data):
+        message_regenerate(
+            message_id=obj.pk, actor=user_actor(request.user), note=data.get("regenerate_note", ""), user=request.user
+        )
+        return "Drafted again; review the new text.", messages.SUCCESS
+
+    def _review_intent(self, request, obj, data):
+        if not data.get("correct_intent"):
+            raise ValidationFailed("Choose the intent.", fields={"correct_intent": ["Choose one."]})
+        lead_correct_intent(
+            lead_id=obj.lead_id, intent=data["correct_intent"], actor=user_actor(request.user), user=request.user
+        )
+        return f"Intent set to {data['correct_intent']}; the classifier learned it.", messages.INFO
+
+    def _review_converted(self, request, obj, data):
+        lead_mark_outcome(lead_id=obj.lead_id, outcome="converted", actor=user_actor(request.user), user=request.user)
+        return "Marked the lead converted.", messages.SUCCESS
+
+    def _review_lost(self, request, obj, data):
+        lead_mark_outcome(lead_id=obj.lead_id, outcome="lost", actor=user_actor(request.user), user=request.user)
+        return "Marked the lead lost.", messages.SUCCESS
+
+    def _review_save(self, request, obj, data):
+        subject, body = data.get("subject"), data.get("body")
+        if obj.status != Message.Status.PENDING_REVIEW or (subject is None and body is None):
+            return "", messages.INFO
+        message_update_draft(
+            message_id=obj.pk, actor=user_actor(request.user), subject=subject, body=body, user=request.user
+        )
+        return "Draft saved (not approved).", messages.INFO
 
     def log_change(self, request, obj, message):
         pass  # the services write the audit log
 
     def response_change(self, request, obj):
-        if getattr(request, "_review_action", "") in ("approve", "reject"):
+        # A draft decided by this request (approved or rejected: its status changed) sends the operator back to the
+        # queue; anything else, or a refused decision, stays on the review screen. `obj.status` is as loaded.
+        decided = Message.objects.filter(pk=obj.pk).exclude(status=obj.status).exists()
+        if pressed_button(request) in ("approve", "reject") and decided:
             return HttpResponseRedirect(reverse("admin:messaging_reviewqueueitem_changelist"))
         return HttpResponseRedirect(request.path)
 
@@ -177,18 +197,31 @@ class MessageAdmin(admin.ModelAdmin):
         """Shows exactly what will be sent, and sends only after the confirmation."""
         drafts = list(queryset.filter(status=Message.Status.PENDING_REVIEW).select_related("lead"))
         if not request.POST.get("confirm"):
-            context = {**self.admin_site.each_context(request), "drafts": drafts, "title": "Send these replies?",
-                       "skipped": queryset.count() - len(drafts), "action": "approve_selected",
-                       "opts": self.model._meta}  # fmt: skip
+            context = {
+                **self.admin_site.each_context(request),
+                "drafts": drafts,
+                "title": "Send these replies?",
+                "skipped": queryset.count() - len(drafts),
+                "action": "approve_selected",
+                "opts": self.model._meta,
+            }
             return TemplateResponse(request, "admin/messaging/message/approve_confirmation.html", context)
-        self._bulk(request, queryset, "Approved",
-                   lambda pk, actor: message_approve(message_id=pk, actor=actor, user=request.user))  # fmt: skip
+        self._bulk(
+            request,
+            queryset,
+            "Approved",
+            lambda pk, actor: message_approve(message_id=pk, actor=actor, user=request.user),
+        )
         return None
 
     @admin.action(description="Reject selected drafts", permissions=["review"])
     def reject_selected(self, request, queryset):
-        self._bulk(request, queryset, "Rejected",
-                   lambda pk, actor: message_reject(message_id=pk, actor=actor, user=request.user))  # fmt: skip
+        self._bulk(
+            request,
+            queryset,
+            "Rejected",
+            lambda pk, actor: message_reject(message_id=pk, actor=actor, user=request.user),
+        )
 
     @admin.action(description="Correct the lead's intent to hot (teaches the classifier)", permissions=["review"])
     def intent_hot(self, request, queryset):
@@ -204,13 +237,13 @@ class MessageAdmin(admin.ModelAdmin):
 
     def _correct_intent(self, request, queryset, intent: str) -> None:
         lead_ids = set(queryset.values_list("lead_id", flat=True))
-        actor = actor_for_user(request.user)
+        actor = user_actor(request.user)
         for lead_id in lead_ids:
             lead_correct_intent(lead_id=lead_id, intent=intent, actor=actor, user=request.user)
         self.message_user(request, f"Set {len(lead_ids)} lead(s) to {intent}; the classifier learned from them.")
 
     def _bulk(self, request, queryset, verb: str, action) -> None:
-        actor = actor_for_user(request.user)
+        actor = user_actor(request.user)
         done, failed = 0, []
         for pk in queryset.values_list("pk", flat=True):
             try:
@@ -227,8 +260,7 @@ class MessageAdmin(admin.ModelAdmin):
 class ReviewQueueAdmin(MessageAdmin):
     """The operator's daily list: drafts waiting for review, hot first, then oldest first, with counts per intent."""
 
-    list_display = ["review_link", "lead_name", "intent", "confidence", "channel", "source", "generated_by",
-                    "waiting"]  # fmt: skip
+    list_display = ["review_link", "lead_name", "intent", "confidence", "channel", "source", "generated_by", "waiting"]
     list_display_links = None
     list_filter = ["lead__intent", "channel", ConfidenceBandFilter, "lead__source", "generated_by"]
     search_fields = ["subject", "body", "lead__name", "lead__company", "lead__email", "lead__phone"]
@@ -315,9 +347,9 @@ class AutoSendPolicyAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         values = {f: form.cleaned_data[f] for f in AUTO_SEND_POLICY_FIELDS if f in form.cleaned_data}
         try:
-            saved = auto_send_policy_save(values=values, actor=actor_for_user(request.user), user=request.user)
-        except ServiceError as exc:
-            raise PermissionDenied(exc.message) from exc
+            saved = auto_send_policy_save(values=values, actor=user_actor(request.user), user=request.user)
+        except PermissionDenied as exc:  # the form already showed every validation error
+            raise DjangoPermissionDenied(exc.message) from exc
         obj.pk = saved.pk
 
     def log_change(self, request, obj, message):
@@ -341,6 +373,10 @@ class SuppressionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            saved = suppression_add(address=obj.address, reason=obj.reason or Suppression.Reason.MANUAL,
-                                    source="admin", actor=actor_for_user(request.user))  # fmt: skip
+            saved = suppression_add(
+                address=obj.address,
+                reason=obj.reason or Suppression.Reason.MANUAL,
+                source="admin",
+                actor=user_actor(request.user),
+            )
             obj.pk = saved.pk

@@ -5,12 +5,12 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bizpilot.actors import request_actor, request_user
 from bizpilot.errors import NotFound
-from leads.auth import request_actor, request_user
 from messaging.models import Message
+from messaging.review import message_approve, message_reject
 from messaging.selectors import lead_detail, message_list
 from messaging.serializers import LeadOutput, MessageListQuery, MessageOutput, MessageReviewInput
-from messaging.services import message_approve, message_reject
 
 
 class LeadDetailApi(APIView):

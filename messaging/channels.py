@@ -38,8 +38,13 @@ class SendResult:
 UNSUBSCRIBE_SALT = "bizpilot.unsubscribe"
 
 # Twilio error codes that mean "never write to this number again" (sending errors and status callbacks alike).
-TWILIO_SUPPRESS_CODES = {"21610": "stop", "21211": "bounced", "21614": "bounced", "30005": "bounced",
-                         "30006": "bounced"}  # fmt: skip
+TWILIO_SUPPRESS_CODES = {
+    "21610": "stop",
+    "21211": "bounced",
+    "21614": "bounced",
+    "30005": "bounced",
+    "30006": "bounced",
+}
 
 
 def unsubscribe_token(address: str) -> str:
@@ -136,8 +141,9 @@ class TwilioChannel:
                 return super().request(method, url, *args, **kwargs)
 
         self.channel = channel
-        self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN,
-                             http_client=HttpClient(timeout=30))  # fmt: skip
+        self.client = Client(
+            settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=HttpClient(timeout=30)
+        )
 
     def send(self, outbound: OutboundMessage) -> SendResult:
         import requests
@@ -149,9 +155,11 @@ class TwilioChannel:
             to, sender = outbound.to_address, settings.TWILIO_FROM_NUMBER
         try:
             message = self.client.messages.create(
-                to=to, from_=sender, body=outbound.body,
+                to=to,
+                from_=sender,
+                body=outbound.body,
                 status_callback=f"{settings.PUBLIC_BASE_URL.rstrip('/')}/webhooks/twilio/status/",
-            )  # fmt: skip
+            )
         except TwilioRestException as exc:
             reason = f"Twilio {exc.status} error {exc.code}: {exc.msg}"
             if exc.status == 429 or exc.status >= 500:

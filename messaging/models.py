@@ -5,12 +5,21 @@ import hashlib
 from django.db import models
 from django.db.models import Q
 
+from bizpilot.errors import NotFound
 from intelligence.models import Classification, ModelCall, PromptTemplate
 from leads.models import Channel, InboundMessage, Lead
 
 
 def body_hash(subject: str, body: str) -> str:
     return hashlib.sha256(f"{subject}\x00{body}".encode()).hexdigest()
+
+
+def lock_message(message_id: int) -> Message:
+    """The message row, locked for the rest of the caller's transaction (NotFound when it does not exist)."""
+    message = Message.objects.select_for_update().filter(pk=message_id).first()
+    if message is None:
+        raise NotFound(f"Message {message_id} does not exist.")
+    return message
 
 
 class Message(models.Model):
@@ -50,9 +59,13 @@ class Message(models.Model):
     generation_reason = models.TextField(blank=True)
     template_name = models.CharField(max_length=200, blank=True)
     prompt_template = models.ForeignKey(
-        PromptTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="messages",
+        PromptTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
         help_text="The prompt template version this draft was written from",
-    )  # fmt: skip
+    )
     draft_confidence = models.FloatField(null=True, blank=True)
     checks_failed = models.JSONField(default=list, blank=True, help_text="Why this draft may not go out unreviewed")
     injection_signals = models.JSONField(
@@ -81,7 +94,6 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        permissions = [("review_message", "Can review drafts: approve, edit, reject, regenerate, correct intent")]
         constraints = [
             # One draft per inbound message: a retried or concurrent pipeline run cannot draft twice.
             models.UniqueConstraint(
@@ -196,6 +208,9 @@ class AutoSendPolicy(models.Model):
 
         policy = cls.objects.order_by("pk").first()
         if policy is None:
-            policy = cls(enabled=settings.AUTO_SEND_ENABLED, threshold=settings.AUTO_SEND_THRESHOLD,
-                         time_zone=settings.BUSINESS_TIME_ZONE)  # fmt: skip
+            policy = cls(
+                enabled=settings.AUTO_SEND_ENABLED,
+                threshold=settings.AUTO_SEND_THRESHOLD,
+                time_zone=settings.BUSINESS_TIME_ZONE,
+            )
         return policy

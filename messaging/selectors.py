@@ -9,6 +9,7 @@ from django.db.models import Case, Count, Prefetch, QuerySet, When
 from bizpilot.errors import NotFound
 from leads.models import Lead
 from messaging.models import Message
+from messaging.suppression import is_suppressed
 
 
 def message_list(*, status: str | None = None) -> QuerySet[Message]:
@@ -79,23 +80,27 @@ def text_diff(before: str, after: str) -> list[tuple[str, str]]:
     import difflib
 
     kinds = {" ": "same", "-": "removed", "+": "added"}
-    return [(kinds[line[0]], line[2:]) for line in difflib.ndiff(before.splitlines(), after.splitlines())
-            if line[0] in kinds]  # fmt: skip
+    return [
+        (kinds[line[0]], line[2:])
+        for line in difflib.ndiff(before.splitlines(), after.splitlines())
+        if line[0] in kinds
+    ]
 
 
 def message_review(message: Message) -> dict[str, Any]:
     """Everything the review screen shows beside the draft: the lead, what they wrote, why the intent, and why the
     draft was not sent on its own."""
-    from messaging.services import is_suppressed
-
     lead = message.lead
     inbound = list(lead.inbound_messages.order_by("received_at", "id"))
     answered = message.in_reply_to
     messages = [
-        {"message": m, "answered": m.pk == message.in_reply_to_id,
-         "newer": bool(answered and m.received_at > answered.received_at)}
+        {
+            "message": m,
+            "answered": m.pk == message.in_reply_to_id,
+            "newer": bool(answered and m.received_at > answered.received_at),
+        }
         for m in inbound
-    ]  # fmt: skip
+    ]
     classification = message.classification
     explanation = (classification.explanation or {}) if classification else {}
     original = f"{message.original_subject}\n{message.original_body}".strip()

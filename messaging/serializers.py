@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from leads.serializers import StrictCharField, StrictSerializer
+from bizpilot.serializers import StrictCharField, StrictSerializer
 from messaging.models import Message
 
 
@@ -37,8 +37,9 @@ class MessageOutput(serializers.ModelSerializer):
     intent = serializers.CharField(source="lead.intent")
     lead_name = serializers.CharField(source="lead.name")
     edited = serializers.BooleanField(source="was_edited")
-    cost_usd = serializers.DecimalField(source="model_call.cost_usd", max_digits=12, decimal_places=6, allow_null=True,
-                                        read_only=True, default=None)  # fmt: skip
+    cost_usd = serializers.DecimalField(
+        source="model_call.cost_usd", max_digits=12, decimal_places=6, allow_null=True, read_only=True, default=None
+    )
     prompt_template = serializers.StringRelatedField(read_only=True)
 
     class Meta:

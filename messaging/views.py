@@ -11,10 +11,13 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from bizpilot.api_errors import error_response
 from bizpilot.errors import ServiceError
 from messaging.channels import unsubscribe_address
+from messaging.events import twilio_status_receive
+from messaging.inbound import inbound_text_receive
 from messaging.models import Suppression
-from messaging.services import inbound_text_receive, suppression_add, twilio_status_receive
+from messaging.suppression import suppression_add
 
 logger = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -39,7 +42,7 @@ def _forbidden() -> JsonResponse:
     message = (
         "Missing or invalid X-Twilio-Signature." if settings.TWILIO_AUTH_TOKEN else "TWILIO_AUTH_TOKEN is not set."
     )
-    return JsonResponse({"error": {"code": "forbidden", "message": message, "fields": {}}}, status=403)
+    return error_response(403, "forbidden", message)
 
 
 @csrf_exempt
@@ -84,8 +87,11 @@ def unsubscribe(request, token: str):
     context = {"address": address, "business_name": settings.BUSINESS_NAME}
     if request.method == "POST":
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
-        suppression_add(address=address, reason=Suppression.Reason.UNSUBSCRIBED,
-                        source="list-unsubscribe one-click" if one_click else "unsubscribe page",
-                        actor=f"recipient:{address}")  # fmt: skip
+        suppression_add(
+            address=address,
+            reason=Suppression.Reason.UNSUBSCRIBED,
+            source="list-unsubscribe one-click" if one_click else "unsubscribe page",
+            actor=f"recipient:{address}",
+        )
         context["done"] = True
     return render(request, "messaging/unsubscribe.html", context)

@@ -4,7 +4,8 @@ import pytest
 
 from leads.tests.factories import submit_lead
 from messaging.models import Message
-from messaging.services import lead_process, message_approve
+from messaging.pipeline import lead_process
+from messaging.review import message_approve
 
 pytestmark = pytest.mark.django_db
 
@@ -57,8 +58,13 @@ def test_analytics_page_needs_a_staff_login(client, db):
 def test_llm_cost_is_shown_per_draft_and_in_aggregate_by_model(api, admin_client, anthropic_stub, demo_knowledge):
     from intelligence.tests.anthropic_stub import StubResponse, error_body, tool_use_message
 
-    reply = {"subject": "Hi", "body": "Hi [FIRST_NAME],\n\nThanks.", "confidence": 0.7, "reasoning": "",
-             "facts_used": []}  # fmt: skip
+    reply = {
+        "subject": "Hi",
+        "body": "Hi [FIRST_NAME],\n\nThanks.",
+        "confidence": 0.7,
+        "reasoning": "",
+        "facts_used": [],
+    }
     anthropic_stub.queue(
         StubResponse(200, tool_use_message(reply, input_tokens=1000, output_tokens=100)),
         StubResponse(200, tool_use_message(reply, input_tokens=1200, output_tokens=300)),

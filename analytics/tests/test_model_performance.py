@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from intelligence.services import lead_correct_intent
+from intelligence.corrections import lead_correct_intent
 from leads.tests.factories import submit_lead
-from messaging.services import lead_process, message_approve, message_reject
+from messaging.pipeline import lead_process
+from messaging.review import message_approve, message_reject
 
 pytestmark = pytest.mark.django_db
 

@@ -91,7 +91,13 @@ def test_a_deprecated_model_is_warned_about_at_start_up():
     from django.conf import settings as django_settings
 
     env = {**os.environ, "LLM_MODEL": "claude-sonnet-4-5", "BIZPILOT_ENV": "development", "LOG_LEVEL": "WARNING"}
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=django_settings.BASE_DIR, env=env,
-                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "claude-sonnet-4-5 is deprecated" in result.stderr

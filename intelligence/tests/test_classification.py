@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from intelligence.classification import classify_text, lead_text
+from intelligence.examples import intent_examples_add
 from intelligence.models import IntentExample
-from intelligence.services import classify_text, intent_examples_add, lead_text
 
 pytestmark = pytest.mark.django_db
 
@@ -108,10 +109,11 @@ def test_the_full_pipeline_survives_a_10000_character_html_email(api, demo_knowl
     import json
 
     body = "<p>" + ("We are interested in a website redesign. " * 240)[:9990] + "</p>"
-    response = api.post("/api/leads/", json.dumps({"email": "long@x.example", "message": body}),
-                        content_type="application/json")  # fmt: skip
+    response = api.post(
+        "/api/leads/", json.dumps({"email": "long@x.example", "message": body}), content_type="application/json"
+    )
     assert response.status_code == 202
-    from messaging.services import lead_process
+    from messaging.pipeline import lead_process
 
     lead_process(lead_id=response.json()["id"])
     detail = api.get(f"/api/leads/{response.json()['id']}/").json()

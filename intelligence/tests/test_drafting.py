@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from intelligence.drafting import LeadFacts, draft_reply, top_fact
+from intelligence.drafting import draft_reply
 from intelligence.models import ModelCall, PromptTemplate
+from intelligence.prompts import LeadFacts, top_fact
 from intelligence.tests.anthropic_stub import StubResponse, error_body, tool_use_message
 
 pytestmark = pytest.mark.django_db
@@ -155,13 +156,25 @@ def test_malformed_tool_input_falls_back_to_the_template(anthropic_stub):
 def test_claude_arbitrates_an_unsure_classification_and_both_opinions_are_kept(
     anthropic_stub, demo_knowledge, settings
 ):
-    from intelligence.services import classification_arbitrate, classify_text
+    from intelligence.classification import classification_arbitrate, classify_text
 
     settings.CLASSIFIER_ARBITRATION_THRESHOLD = 1.01  # treat every classification as unsure
     anthropic_stub.queue(
-        StubResponse(200, {**tool_use_message({}), "content": [{"type": "tool_use", "id": "t1", "name": "submit_intent",
-                     "input": {"intent": "warm", "confidence": 0.8, "reasoning": "asks about price"}}]})
-    )  # fmt: skip
+        StubResponse(
+            200,
+            {
+                **tool_use_message({}),
+                "content": [
+                    {
+                        "type": "tool_use",
+                        "id": "t1",
+                        "name": "submit_intent",
+                        "input": {"intent": "warm", "confidence": 0.8, "reasoning": "asks about price"},
+                    }
+                ],
+            },
+        )
+    )
     text = "What would a site for my bakery cost, and could you start soon?"
     before = classify_text(text=text)
     result = classification_arbitrate(result=classify_text(text=text), text=text, lead_id=None)
@@ -175,7 +188,7 @@ def test_claude_arbitrates_an_unsure_classification_and_both_opinions_are_kept(
 
 
 def test_a_failed_arbitration_keeps_the_classifier_decision(anthropic_stub, demo_knowledge, settings):
-    from intelligence.services import classification_arbitrate, classify_text
+    from intelligence.classification import classification_arbitrate, classify_text
 
     settings.CLASSIFIER_ARBITRATION_THRESHOLD = 1.01
     settings.LLM_MAX_RETRIES = 0
@@ -188,7 +201,7 @@ def test_a_failed_arbitration_keeps_the_classifier_decision(anthropic_stub, demo
 
 
 def test_a_confident_classification_is_not_sent_to_the_llm(anthropic_stub, demo_knowledge, settings):
-    from intelligence.services import classification_arbitrate, classify_text
+    from intelligence.classification import classification_arbitrate, classify_text
 
     settings.CLASSIFIER_ARBITRATION_THRESHOLD = 0.0
     result = classification_arbitrate(result=classify_text(text="Need a website"), text="x", lead_id=None)
@@ -197,11 +210,19 @@ def test_a_confident_classification_is_not_sent_to_the_llm(anthropic_stub, demo_
 
 def test_no_raw_email_phone_or_name_leaves_the_machine_and_the_reply_gets_them_back(anthropic_stub):
     anthropic_stub.queue(
-        StubResponse(200, tool_use_message({
-            "subject": "Your booking", "body": "Hi [FIRST_NAME], we will call you on [PHONE_1] today.\n\nMaya",
-            "confidence": 0.9, "reasoning": "r", "facts_used": [],
-        }))
-    )  # fmt: skip
+        StubResponse(
+            200,
+            tool_use_message(
+                {
+                    "subject": "Your booking",
+                    "body": "Hi [FIRST_NAME], we will call you on [PHONE_1] today.\n\nMaya",
+                    "confidence": 0.9,
+                    "reasoning": "r",
+                    "facts_used": [],
+                }
+            ),
+        )
+    )
     secret_lead = lead(
         name="Priya Shah",
         company="Shah Physio",
@@ -211,8 +232,15 @@ def test_no_raw_email_phone_or_name_leaves_the_machine_and_the_reply_gets_them_b
     draft = draft_reply(lead=secret_lead, intent="hot", snippets=SNIPPETS)
 
     raw = anthropic_stub.requests[0].raw.decode()
-    for secret in ["priya.shah@shahphysio.example", "7700 900123", "4111 1111 1111 1111", "Priya", "Shah",
-                   "12 Market Street", "LS1 6DT"]:  # fmt: skip
+    for secret in [
+        "priya.shah@shahphysio.example",
+        "7700 900123",
+        "4111 1111 1111 1111",
+        "Priya",
+        "Shah",
+        "12 Market Street",
+        "LS1 6DT",
+    ]:
         assert secret not in raw, secret
     assert "[EMAIL_1]" in raw and "[PHONE_1]" in raw and "[NAME]" in raw
     assert draft.body.startswith("Hi Priya, we will call you on +44 7700 900123 today.")
@@ -222,19 +250,36 @@ def test_no_raw_email_phone_or_name_leaves_the_machine_and_the_reply_gets_them_b
 
 def test_redaction_can_be_switched_off(anthropic_stub, settings):
     settings.PII_REDACTION = False
-    anthropic_stub.queue(StubResponse(200, tool_use_message({"subject": "s", "body": "Hello", "confidence": 0.5,
-                                                             "reasoning": "", "facts_used": []})))  # fmt: skip
+    anthropic_stub.queue(
+        StubResponse(
+            200,
+            tool_use_message({"subject": "s", "body": "Hello", "confidence": 0.5, "reasoning": "", "facts_used": []}),
+        )
+    )
     draft_reply(lead=lead(message="mail me at a@b.example"), intent="warm", snippets=SNIPPETS)
     assert "a@b.example" in anthropic_stub.requests[0].raw.decode()
 
 
 def test_each_draft_shows_its_cost_and_local_model_calls_are_logged(anthropic_stub, demo_knowledge, api):
     from leads.tests.factories import submit_lead
-    from messaging.services import lead_process
+    from messaging.pipeline import lead_process
 
-    anthropic_stub.queue(StubResponse(200, tool_use_message(
-        {"subject": "Hi", "body": "Hi [FIRST_NAME],\n\nThanks.", "confidence": 0.7, "reasoning": "", "facts_used": []},
-        input_tokens=1000, output_tokens=100)))  # fmt: skip
+    anthropic_stub.queue(
+        StubResponse(
+            200,
+            tool_use_message(
+                {
+                    "subject": "Hi",
+                    "body": "Hi [FIRST_NAME],\n\nThanks.",
+                    "confidence": 0.7,
+                    "reasoning": "",
+                    "facts_used": [],
+                },
+                input_tokens=1000,
+                output_tokens=100,
+            ),
+        )
+    )
     message = lead_process(lead_id=submit_lead("Need a website soon", name="Al Bo").pk)
     shown = api.get(f"/api/messages/{message.pk}/").json()
     assert float(shown["cost_usd"]) == pytest.approx((1000 * 3 + 100 * 15) / 1_000_000)

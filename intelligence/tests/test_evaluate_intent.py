@@ -47,8 +47,9 @@ def test_evaluate_intent_prints_the_metrics_as_json_and_writes_nothing(demo_know
 def test_ablation_options_change_what_runs(demo_knowledge, tmp_path):
     path = write_csv(tmp_path, "message,intent\nNeed a quote for a website today,hot\n")
     out = io.StringIO()
-    call_command("evaluate_intent", "--csv", str(path), "--json", "--no-context", "--method", "knn", "--k", "1",
-                 stdout=out)  # fmt: skip
+    call_command(
+        "evaluate_intent", "--csv", str(path), "--json", "--no-context", "--method", "knn", "--k", "1", stdout=out
+    )
     report = json.loads(out.getvalue())
     assert report["knowledge_context"] is False
     assert report["method"].startswith("knn(k=1")

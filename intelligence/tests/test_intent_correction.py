@@ -4,8 +4,9 @@ import json
 
 import pytest
 
+from intelligence.classification import classify_text
+from intelligence.corrections import lead_correct_intent
 from intelligence.models import Classification, IntentExample
-from intelligence.services import classify_text, lead_correct_intent
 from leads.models import Lead
 from leads.tests.factories import submit_lead
 
@@ -25,8 +26,11 @@ def test_a_correction_teaches_the_classifier_for_the_next_similar_lead(demo_know
     lead = make_lead(ODD_LEAD)
     target = "warm" if before.intent == "hot" else "hot"
     # Three operator corrections of this kind of request.
-    for text in [ODD_LEAD, "Is the Saturday pottery wheel slot free for two of us? We'd take it.",
-                 "Is the Monday pottery wheel slot still free for my class of ten? We'll take it."]:  # fmt: skip
+    for text in [
+        ODD_LEAD,
+        "Is the Saturday pottery wheel slot free for two of us? We'd take it.",
+        "Is the Monday pottery wheel slot still free for my class of ten? We'll take it.",
+    ]:
         lead = make_lead(text)
         lead_correct_intent(lead_id=lead.pk, intent=target, actor="user:operator")
 
@@ -70,7 +74,7 @@ def test_the_api_corrects_an_intent_and_validates_it(api, demo_knowledge):
 
 def test_the_review_admin_corrects_intents(admin_client, demo_knowledge):
     from messaging.models import Message
-    from messaging.services import lead_process
+    from messaging.pipeline import lead_process
 
     lead = make_lead("Need a website for my dental clinic soon")
     lead_process(lead_id=lead.pk)

@@ -5,9 +5,11 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from intelligence.knowledge import chunk_markdown
+from intelligence.chunking import chunk_markdown
+from intelligence.knowledge import knowledge_load_path
 from intelligence.models import KnowledgeChunk, KnowledgeDocument
-from intelligence.services import embeddings_refresh, knowledge_load_path, knowledge_search
+from intelligence.reembedding import embeddings_refresh
+from intelligence.retrieval import knowledge_search
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +21,9 @@ def write(folder, name, text):
 
 
 def test_markdown_is_chunked_by_heading_and_paragraph_with_overlap():
-    long_section = "\n\n".join(f"Paragraph {i} opens here. " + "It has a lot to say about services. " * 8
-                               for i in range(6))  # fmt: skip
+    long_section = "\n\n".join(
+        f"Paragraph {i} opens here. " + "It has a lot to say about services. " * 8 for i in range(6)
+    )
     chunks = chunk_markdown(
         f"# Studio\n\nWe build sites.\n\n## Services\n\n{long_section}\n\n## Prices\n\nFrom £3,500."
     )
@@ -100,8 +103,8 @@ def test_editing_a_document_in_the_admin_re_embeds_it(admin_client, demo_knowled
 
 
 def test_a_new_embedding_model_re_embeds_everything_and_queries_never_mix_models(demo_knowledge, settings):
+    from intelligence.classification import classify_text
     from intelligence.models import IntentExample
-    from intelligence.services import classify_text
 
     # Pretend the stored vectors came from an older model.
     IntentExample.objects.update(embedding_model="old-model")

@@ -9,7 +9,7 @@ from intelligence.models import ModelCall
 from intelligence.tests.anthropic_stub import StubResponse, ollama_chat_response
 from intelligence.tests.test_drafting import SNIPPETS, lead
 from leads.tests.factories import submit_lead
-from messaging.services import lead_process
+from messaging.pipeline import lead_process
 
 pytestmark = pytest.mark.django_db
 
@@ -38,8 +38,12 @@ def test_ollama_drafts_with_a_json_schema_and_the_call_is_logged_at_no_cost(olla
 
     call = ModelCall.objects.get(pk=draft.model_call_id)
     assert (call.provider, call.model, call.status, call.input_tokens, call.output_tokens) == (
-        "ollama", "llama3.1:8b", "ok", 640, 180,
-    )  # fmt: skip
+        "ollama",
+        "llama3.1:8b",
+        "ok",
+        640,
+        180,
+    )
     assert call.cost_usd == 0
 
 

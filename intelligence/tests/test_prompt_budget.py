@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from intelligence.drafting import LeadFacts, build_prompt
+from intelligence.classification import classify_text, has_signal
 from intelligence.evaluation import read_labelled_csv
 from intelligence.models import VoiceExample
+from intelligence.prompt_templates import prompt_template_live
+from intelligence.prompts import LeadFacts, build_prompt
 from intelligence.redaction import Redactor
-from intelligence.services import classify_text, has_signal, prompt_template_live
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +24,9 @@ TYPICAL_REPLY = (
 
 
 def voice_examples(lead_text: str, reply_text: str) -> list[VoiceExample]:
-    return [VoiceExample(pk=i, intent="warm", channel="email", lead_text=lead_text, reply_text=reply_text)
-            for i in (1, 2)]  # fmt: skip
+    return [
+        VoiceExample(pk=i, intent="warm", channel="email", lead_text=lead_text, reply_text=reply_text) for i in (1, 2)
+    ]
 
 
 def long_voice_examples() -> list[VoiceExample]:
@@ -33,8 +35,9 @@ def long_voice_examples() -> list[VoiceExample]:
 
 
 def facts(text: str, **overrides) -> LeadFacts:
-    values = dict(lead_id=None, name="Ruth Okafor", company="Okafor Salon", channel="email", subject="Website",
-                  message=text)  # fmt: skip
+    values = dict(
+        lead_id=None, name="Ruth Okafor", company="Okafor Salon", channel="email", subject="Website", message=text
+    )
     return LeadFacts(**{**values, **overrides})
 
 
@@ -63,8 +66,12 @@ def test_every_held_out_prompt_fits_the_budget_at_k3_with_two_voice_examples(dem
 def test_an_over_long_message_is_cut_last_after_examples_and_lower_ranked_snippets(demo_knowledge):
     huge = "Please read all of this carefully. " * 400
     snippets = [vars(s) for s in classify_text(text="How much does an online shop cost?").snippets]
-    prompt = build_prompt(lead=facts(huge), template=prompt_template_live(intent="warm", channel="email"),
-                          snippets=snippets, examples=long_voice_examples())  # fmt: skip
+    prompt = build_prompt(
+        lead=facts(huge),
+        template=prompt_template_live(intent="warm", channel="email"),
+        snippets=snippets,
+        examples=long_voice_examples(),
+    )
     assert prompt.trimmed[:3] == ["a voice example", "a voice example", "a knowledge snippet"]
     assert prompt.trimmed[-1] == "the end of the lead's message"
     assert (prompt.examples, prompt.snippets) == ([], 1)

@@ -7,10 +7,10 @@ import pytest
 from bizpilot.errors import ValidationFailed
 from bizpilot.models import AuditEvent
 from intelligence.models import PromptTemplate
-from intelligence.services import prompt_template_save
+from intelligence.prompt_templates import prompt_template_save
 from intelligence.tests.anthropic_stub import StubResponse, tool_use_message
 from leads.tests.factories import submit_lead
-from messaging.services import lead_process
+from messaging.pipeline import lead_process
 
 pytestmark = pytest.mark.django_db
 
@@ -67,18 +67,29 @@ def test_a_broken_template_is_refused_with_the_field_named_and_nothing_saved(adm
 
 def test_the_service_rejects_a_fallback_longer_than_its_limit():
     with pytest.raises(ValidationFailed) as error:
-        prompt_template_save(intent="cold", channel_kind="text", instructions="Be brief.", max_chars=40,
-                             fallback_subject="", fallback_body="Hi {{ first_name }}, " + "thanks! " * 20,
-                             actor="user:test")  # fmt: skip
+        prompt_template_save(
+            intent="cold",
+            channel_kind="text",
+            instructions="Be brief.",
+            max_chars=40,
+            fallback_subject="",
+            fallback_body="Hi {{ first_name }}, " + "thanks! " * 20,
+            actor="user:test",
+        )
     assert "fallback_body" in error.value.fields
     assert live("cold", "text").version == 1
 
 
 def test_the_next_fallback_draft_uses_the_new_version_and_the_message_records_it(demo_knowledge):
-    prompt_template_save(intent="hot", channel_kind="email", instructions="Propose a call.", max_chars=2000,
-                         fallback_subject="Quick call, {{ first_name }}?",
-                         fallback_body="Hi {{ first_name }},\n\nCan we talk this week?\n\n{{ sender_name }}",
-                         actor="user:test")  # fmt: skip
+    prompt_template_save(
+        intent="hot",
+        channel_kind="email",
+        instructions="Propose a call.",
+        max_chars=2000,
+        fallback_subject="Quick call, {{ first_name }}?",
+        fallback_body="Hi {{ first_name }},\n\nCan we talk this week?\n\n{{ sender_name }}",
+        actor="user:test",
+    )
     message = lead_process(lead_id=submit_lead(HOT_LEAD, name="Ruth Okafor").pk)
     assert message.classification.intent == "hot"
     assert (message.prompt_template.version, message.template_name) == (2, "fallback:hot / Email v2")
@@ -89,12 +100,23 @@ def test_the_next_fallback_draft_uses_the_new_version_and_the_message_records_it
 
 
 def test_the_llm_prompt_carries_the_live_instructions(anthropic_stub, demo_knowledge):
-    reply = {"subject": "Hi", "body": "Hi [FIRST_NAME], yes.\n\nMaya", "confidence": 0.8, "reasoning": "r",
-             "facts_used": []}  # fmt: skip
+    reply = {
+        "subject": "Hi",
+        "body": "Hi [FIRST_NAME], yes.\n\nMaya",
+        "confidence": 0.8,
+        "reasoning": "r",
+        "facts_used": [],
+    }
     anthropic_stub.queue(StubResponse(200, tool_use_message(reply)))
-    prompt_template_save(intent="hot", channel_kind="email", instructions="Mention our spring opening hours.",
-                         max_chars=900, fallback_subject="Hi", fallback_body="Hi {{ first_name }}",
-                         actor="user:test")  # fmt: skip
+    prompt_template_save(
+        intent="hot",
+        channel_kind="email",
+        instructions="Mention our spring opening hours.",
+        max_chars=900,
+        fallback_subject="Hi",
+        fallback_body="Hi {{ first_name }}",
+        actor="user:test",
+    )
     message = lead_process(lead_id=submit_lead(HOT_LEAD, name="Ruth Okafor").pk)
     prompt = anthropic_stub.requests[-1].body["messages"][0]["content"]
     assert "Mention our spring opening hours." in prompt and "Stay under 900 characters." in prompt

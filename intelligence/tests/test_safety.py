@@ -42,8 +42,15 @@ def test_each_failed_check_is_a_reason():
     body = "Hello there,\n\nWe guarantee a 50% discount, only £999 until 3 March, see https://evil.example [EMAIL_2]"
     reasons = draft_checks(subject="", body=body, channel="email", first_name="Priya", knowledge=KNOWLEDGE)
     text = " | ".join(reasons)
-    expected = ["greet the lead by name", "no subject", "unfilled placeholder", "price not in the knowledge",
-                "date not in the knowledge", "link not in the knowledge", "promise not in the knowledge"]  # fmt: skip
+    expected = [
+        "greet the lead by name",
+        "no subject",
+        "unfilled placeholder",
+        "price not in the knowledge",
+        "date not in the knowledge",
+        "link not in the knowledge",
+        "promise not in the knowledge",
+    ]
     for fragment in expected:
         assert fragment in text, (fragment, reasons)
 

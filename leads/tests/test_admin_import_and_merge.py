@@ -6,8 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from bizpilot.models import AuditEvent
+from leads.ingest import LeadInput, lead_ingest
 from leads.models import InboundMessage, Lead, LeadImport
-from leads.services import LeadInput, lead_ingest
 
 pytestmark = pytest.mark.django_db
 
@@ -23,10 +23,14 @@ def test_an_uploaded_csv_is_imported_by_a_job_and_its_page_shows_the_result(
     admin_client, media, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):  # the job is queued on commit (and runs inline in tests)
-        response = admin_client.post("/admin/leads/leadimport/add/", {
-            "file": SimpleUploadedFile("expo.csv", CSV, content_type="text/csv"),
-            "source": "expo", "column_map": "{}",
-        })  # fmt: skip
+        response = admin_client.post(
+            "/admin/leads/leadimport/add/",
+            {
+                "file": SimpleUploadedFile("expo.csv", CSV, content_type="text/csv"),
+                "source": "expo",
+                "column_map": "{}",
+            },
+        )
     assert response.status_code == 302
     lead_import = LeadImport.objects.get()
     assert (lead_import.status, lead_import.rows, lead_import.created, lead_import.invalid) == ("done", 2, 1, 1)
@@ -37,26 +41,42 @@ def test_an_uploaded_csv_is_imported_by_a_job_and_its_page_shows_the_result(
 
 
 def test_only_csv_files_are_accepted(admin_client, media):
-    response = admin_client.post("/admin/leads/leadimport/add/", {
-        "file": SimpleUploadedFile("leads.xlsx", b"PK\x03\x04", content_type="application/zip"), "column_map": "{}",
-    })  # fmt: skip
+    response = admin_client.post(
+        "/admin/leads/leadimport/add/",
+        {
+            "file": SimpleUploadedFile("leads.xlsx", b"PK\x03\x04", content_type="application/zip"),
+            "column_map": "{}",
+        },
+    )
     assert response.status_code == 200 and "Upload a .csv file" in response.content.decode()
     assert not LeadImport.objects.exists()
 
 
 def test_merging_two_leads_keeps_every_message_and_is_audited(admin_client):
-    first = lead_ingest(data=LeadInput(email="ruth@okafor.example", name="Ruth", message="First"), channel="api",
-                        actor="t", raw_payload={})  # fmt: skip
-    second = lead_ingest(data=LeadInput(phone="07700 900123", company="Okafor Salon", message="Second"),
-                         channel="sms", actor="t", raw_payload={})  # fmt: skip
+    first = lead_ingest(
+        data=LeadInput(email="ruth@okafor.example", name="Ruth", message="First"),
+        channel="api",
+        actor="t",
+        raw_payload={},
+    )
+    second = lead_ingest(
+        data=LeadInput(phone="07700 900123", company="Okafor Salon", message="Second"),
+        channel="sms",
+        actor="t",
+        raw_payload={},
+    )
     selected = {"action": "merge_leads", "_selected_action": [first.pk, second.pk]}
     confirm_page = admin_client.post("/admin/leads/lead/", selected)
     assert "Merge two leads" in confirm_page.content.decode() and Lead.objects.count() == 2
 
     admin_client.post("/admin/leads/lead/", {**selected, "confirm": "Merge", "keep": first.pk})
     kept = Lead.objects.get()
-    assert (kept.pk, kept.email, kept.phone, kept.company) == (first.pk, "ruth@okafor.example", "+447700900123",
-                                                               "Okafor Salon")  # fmt: skip
+    assert (kept.pk, kept.email, kept.phone, kept.company) == (
+        first.pk,
+        "ruth@okafor.example",
+        "+447700900123",
+        "Okafor Salon",
+    )
     assert sorted(InboundMessage.objects.filter(lead=kept).values_list("body", flat=True)) == ["First", "Second"]
     event = AuditEvent.objects.get(action="lead.merge")
     assert event.after["merged_id"] == second.pk and event.before["merged_lead"]["phone"] == "+447700900123"

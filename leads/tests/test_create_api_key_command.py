@@ -5,8 +5,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from leads.api_keys import api_key_verify
 from leads.models import ApiKey
-from leads.services import api_key_verify
 
 pytestmark = pytest.mark.django_db
 

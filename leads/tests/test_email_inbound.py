@@ -20,11 +20,19 @@ def webhook_secret(settings):
     settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": AUTH}
 
 
-def inbound_parse(*, text="", html="", message_id="<CAF=abc123@mail.gmail.com>", sender="Ruth Okafor "
-                  "<Ruth@OkaforSalon.example>", subject="Website for my salon"):  # fmt: skip
+def inbound_parse(
+    *,
+    text="",
+    html="",
+    message_id="<CAF=abc123@mail.gmail.com>",
+    sender="Ruth Okafor <Ruth@OkaforSalon.example>",
+    subject="Website for my salon",
+):
     """The fields SendGrid Inbound Parse posts (its default, parsed format)."""
-    headers = (f"Received: by mx.sendgrid.net\nFrom: {sender}\nTo: leads@northwind.example\nSubject: {subject}\n"
-               f"Message-ID: {message_id}\nDate: Tue, 24 Nov 2026 10:00:00 +0000\nMIME-Version: 1.0\n")  # fmt: skip
+    headers = (
+        f"Received: by mx.sendgrid.net\nFrom: {sender}\nTo: leads@northwind.example\nSubject: {subject}\n"
+        f"Message-ID: {message_id}\nDate: Tue, 24 Nov 2026 10:00:00 +0000\nMIME-Version: 1.0\n"
+    )
     fields = {
         "headers": headers,
         "from": sender,
@@ -67,23 +75,30 @@ def test_an_email_becomes_a_lead_with_only_the_new_text(client):
     assert response.status_code == 200
     lead = Lead.objects.get()
     assert (lead.name, lead.email, lead.source, lead.preferred_channel) == (
-        "Ruth Okafor", "Ruth@okaforsalon.example", "email", "email",
-    )  # fmt: skip
+        "Ruth Okafor",
+        "Ruth@okaforsalon.example",
+        "email",
+        "email",
+    )
     inbound = lead.inbound_messages.get()
     assert (
         inbound.body
         == "Hi Maya,\n\nYes, Thursday at 10 works. Could you also quote for online booking?\n\nThanks,\nRuth"
     )
     assert (inbound.subject, inbound.channel, inbound.provider_message_id) == (
-        "Website for my salon", "email", "<CAF=abc123@mail.gmail.com>",
-    )  # fmt: skip
+        "Website for my salon",
+        "email",
+        "<CAF=abc123@mail.gmail.com>",
+    )
     assert "On Mon, 23 Nov" in inbound.raw_payload["text"]  # the raw email is kept whole
 
 
 def test_an_html_only_email_is_reduced_to_text(client):
-    html = ("<html><head><style>p{color:red}</style></head><body><div>Hello,</div><p>We need a <b>shop</b> "
-            "&amp; a blog.</p><div class='gmail_quote'>On Sun, Maya wrote:<blockquote>old</blockquote></div>"
-            "</body></html>")  # fmt: skip
+    html = (
+        "<html><head><style>p{color:red}</style></head><body><div>Hello,</div><p>We need a <b>shop</b> "
+        "&amp; a blog.</p><div class='gmail_quote'>On Sun, Maya wrote:<blockquote>old</blockquote></div>"
+        "</body></html>"
+    )
     post(client, inbound_parse(html=html))
     body = InboundMessage.objects.get().body
     assert body == "Hello,\n\nWe need a shop & a blog."

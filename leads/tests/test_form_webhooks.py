@@ -10,6 +10,7 @@ import json
 import pytest
 
 from leads.models import InboundMessage, Integration, Lead
+from leads.tests.factories import IntegrationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,13 +41,19 @@ def typeform_payload(token="tok_abc", email="ruth@okaforsalon.example"):
                 {"type": "text", "text": "Ruth Okafor", "field": {"id": "f1", "type": "short_text", "ref": "who"}},
                 {"type": "email", "email": email, "field": {"id": "f2", "type": "email", "ref": "mail"}},
                 {"type": "text", "text": "Okafor Salon", "field": {"id": "f3", "type": "short_text", "ref": "biz"}},
-                {"type": "text", "text": "A booking site before Christmas", "field": {"id": "f4", "ref": "need",
-                                                                                     "type": "long_text"}},
-                {"type": "choice", "choice": {"label": "£3-5k"}, "field": {"id": "f5", "ref": "budget",
-                                                                           "type": "multiple_choice"}},
+                {
+                    "type": "text",
+                    "text": "A booking site before Christmas",
+                    "field": {"id": "f4", "ref": "need", "type": "long_text"},
+                },
+                {
+                    "type": "choice",
+                    "choice": {"label": "£3-5k"},
+                    "field": {"id": "f5", "ref": "budget", "type": "multiple_choice"},
+                },
             ],
         },
-    }  # fmt: skip
+    }
 
 
 def typeform_signature(body: bytes, secret: str = SECRET) -> str:
@@ -56,8 +63,9 @@ def typeform_signature(body: bytes, secret: str = SECRET) -> str:
 
 @pytest.fixture
 def typeform(db):
-    return Integration.objects.create(name="Quote form", slug="quote", kind="typeform", secret=SECRET,
-                                      field_map={"name": "who", "message": "need"})  # fmt: skip
+    return IntegrationFactory(
+        name="Quote form", slug="quote", kind="typeform", secret=SECRET, field_map={"name": "who", "message": "need"}
+    )
 
 
 def post_typeform(client, payload, signature=None, slug="quote"):
@@ -71,8 +79,11 @@ def test_a_typeform_response_becomes_a_lead_with_mapped_fields(client, typeform)
     assert response.status_code == 200 and response.json()["outcome"] == "new"
     lead = Lead.objects.get()
     assert (lead.name, lead.email, lead.company, lead.source) == (
-        "Ruth Okafor", "ruth@okaforsalon.example", "Okafor Salon", "quote",
-    )  # fmt: skip
+        "Ruth Okafor",
+        "ruth@okaforsalon.example",
+        "Okafor Salon",
+        "quote",
+    )
     inbound = lead.inbound_messages.get()
     assert inbound.body == "A booking site before Christmas"
     assert (inbound.channel, inbound.provider_message_id) == ("typeform:quote", "tok_abc")
@@ -87,8 +98,9 @@ def test_typeform_retrying_the_same_response_creates_nothing(client, typeform):
     assert (Lead.objects.count(), InboundMessage.objects.count()) == (1, 1)
 
 
-@pytest.mark.parametrize("signature", ["", "sha256=AAAA", typeform_signature(b"{}"),
-                                       typeform_signature(b"x", secret="wrong")])  # fmt: skip
+@pytest.mark.parametrize(
+    "signature", ["", "sha256=AAAA", typeform_signature(b"{}"), typeform_signature(b"x", secret="wrong")]
+)
 def test_a_forged_or_missing_typeform_signature_is_refused_and_nothing_stored(client, typeform, signature):
     response = post_typeform(client, typeform_payload(), signature=signature)
     assert response.status_code == 403
@@ -112,15 +124,17 @@ def test_a_response_without_contact_details_is_refused_with_field_errors(client,
 
 
 def test_google_forms_posts_answers_by_question_title_with_its_secret_header(client, db):
-    Integration.objects.create(name="Contact", slug="contact-form", kind="google_forms", secret="gf-secret")
+    IntegrationFactory(name="Contact", slug="contact-form", kind="google_forms", secret="gf-secret")
     answers = {"Full name": "Tom Baker", "Mobile": "07700 900123", "How can we help?": "A menu site"}
     payload = {"responseId": "ACYDBNj", "timestamp": "2026-11-24T10:00:00Z", "answers": answers}
     body = json.dumps(payload)
-    forged = client.post("/webhooks/forms/contact-form/", body, content_type="application/json",
-                         HTTP_X_BIZPILOT_SECRET="guess")  # fmt: skip
+    forged = client.post(
+        "/webhooks/forms/contact-form/", body, content_type="application/json", HTTP_X_BIZPILOT_SECRET="guess"
+    )
     assert forged.status_code == 403 and Lead.objects.count() == 0
-    response = client.post("/webhooks/forms/contact-form/", body, content_type="application/json",
-                           HTTP_X_BIZPILOT_SECRET="gf-secret")  # fmt: skip
+    response = client.post(
+        "/webhooks/forms/contact-form/", body, content_type="application/json", HTTP_X_BIZPILOT_SECRET="gf-secret"
+    )
     assert response.status_code == 200
     lead = Lead.objects.get()
     assert (lead.name, lead.phone, lead.preferred_channel) == ("Tom Baker", "+447700900123", "sms")
@@ -128,27 +142,45 @@ def test_google_forms_posts_answers_by_question_title_with_its_secret_header(cli
 
 
 def test_a_generic_json_webhook_is_signed_with_hmac_and_mapped_by_dotted_paths(client, db):
-    Integration.objects.create(name="Site", slug="site", kind="json", secret="k3y",
-                               field_map={"email": "contact.email", "message": "form.text"})  # fmt: skip
-    body = json.dumps({"id": "evt_1", "contact": {"email": "jo@bakery.example", "name": "Jo"},
-                       "form": {"text": "Need online ordering"}}).encode()  # fmt: skip
+    IntegrationFactory(
+        name="Site",
+        slug="site",
+        kind="json",
+        secret="k3y",
+        field_map={"email": "contact.email", "message": "form.text"},
+    )
+    body = json.dumps(
+        {
+            "id": "evt_1",
+            "contact": {"email": "jo@bakery.example", "name": "Jo"},
+            "form": {"text": "Need online ordering"},
+        }
+    ).encode()
     good = "sha256=" + hmac.new(b"k3y", body, hashlib.sha256).hexdigest()
     bad = "sha256=" + hmac.new(b"k3y", body + b" ", hashlib.sha256).hexdigest()
-    assert client.post("/webhooks/forms/site/", body, content_type="application/json",
-                       HTTP_X_BIZPILOT_SIGNATURE=bad).status_code == 403  # fmt: skip
-    response = client.post("/webhooks/forms/site/", body, content_type="application/json",
-                           HTTP_X_BIZPILOT_SIGNATURE=good)  # fmt: skip
+    assert (
+        client.post(
+            "/webhooks/forms/site/", body, content_type="application/json", HTTP_X_BIZPILOT_SIGNATURE=bad
+        ).status_code
+        == 403
+    )
+    response = client.post(
+        "/webhooks/forms/site/", body, content_type="application/json", HTTP_X_BIZPILOT_SIGNATURE=good
+    )
     assert response.status_code == 200
     inbound = InboundMessage.objects.get()
     assert (inbound.lead.email, inbound.body, inbound.provider_message_id) == (
-        "jo@bakery.example", "Need online ordering", "evt_1",
-    )  # fmt: skip
+        "jo@bakery.example",
+        "Need online ordering",
+        "evt_1",
+    )
 
 
 def test_malformed_json_is_a_400_after_authentication(client, db):
-    Integration.objects.create(name="Site", slug="site", kind="json", secret="k3y")
+    IntegrationFactory(name="Site", slug="site", kind="json", secret="k3y")
     body = b"{not json"
     signature = "sha256=" + hmac.new(b"k3y", body, hashlib.sha256).hexdigest()
-    response = client.post("/webhooks/forms/site/", body, content_type="application/json",
-                           HTTP_X_BIZPILOT_SIGNATURE=signature)  # fmt: skip
+    response = client.post(
+        "/webhooks/forms/site/", body, content_type="application/json", HTTP_X_BIZPILOT_SIGNATURE=signature
+    )
     assert response.status_code == 400 and Lead.objects.count() == 0

@@ -14,8 +14,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from bizpilot.models import AuditEvent
+from leads.ingest import LeadInput, lead_ingest
 from leads.models import InboundMessage, Lead
-from leads.services import LeadInput, lead_ingest
 
 pytestmark = pytest.mark.django_db
 
@@ -48,12 +48,19 @@ def test_valid_rows_are_imported_and_broken_ones_reported_by_line(tmp_path):
     path = write(tmp_path, GOOD_AND_BAD)
     output = run(path, "--source", "expo")
     assert "6 rows: 3 new leads, 0 added to known leads, 0 already imported, 3 with errors" in output
-    assert sorted(Lead.objects.values_list("email", flat=True)) == ["ANN@shop.example", "multi@example.com",
-                                                                   "ruth@okafor.example"]  # fmt: skip
+    assert sorted(Lead.objects.values_list("email", flat=True)) == [
+        "ANN@shop.example",
+        "multi@example.com",
+        "ruth@okafor.example",
+    ]
     ruth = Lead.objects.get(email="ruth@okafor.example")
     assert (ruth.name, ruth.phone, ruth.company, ruth.source, ruth.metadata) == (
-        "Ruth Okafor", "+447700900123", "Okafor Salon", "expo", {"Budget": "3k"},
-    )  # fmt: skip
+        "Ruth Okafor",
+        "+447700900123",
+        "Okafor Salon",
+        "expo",
+        {"Budget": "3k"},
+    )
     assert ruth.inbound_messages.get().body == "Need a booking site"
     assert Lead.objects.get(email="multi@example.com").inbound_messages.get().body == "first line\nsecond line"
     report = (tmp_path / "leads.csv.errors.csv").read_text().splitlines()
@@ -75,8 +82,9 @@ def test_importing_the_same_file_again_adds_nothing(tmp_path):
 
 
 def test_a_known_person_gets_the_row_as_a_new_message(tmp_path):
-    known = lead_ingest(data=LeadInput(email="ann@SHOP.example", message="hello"), channel="api", actor="t",
-                        raw_payload={})  # fmt: skip
+    known = lead_ingest(
+        data=LeadInput(email="ann@SHOP.example", message="hello"), channel="api", actor="t", raw_payload={}
+    )
     run(write(tmp_path, GOOD_AND_BAD))
     assert Lead.objects.filter(pk=known.pk).get().inbound_messages.count() == 2
     assert Lead.objects.count() == 3
@@ -87,9 +95,12 @@ def test_a_known_person_gets_the_row_as_a_new_message(tmp_path):
     [("utf-8", ",", b""), ("utf-8", ";", b"\xef\xbb\xbf"), ("latin-1", "\t", b""), ("latin-1", ";", b"")],
 )
 def test_encodings_and_delimiters_are_detected(tmp_path, encoding, delimiter, prefix):
-    text = delimiter.join(["Nom", "Email", "Message"]) + "\n" + delimiter.join(
-        ["Zoë Müller", "zoe@cafe.example", '"Crème brûlée shop, à Paris"']
-    ) + "\n"  # fmt: skip
+    text = (
+        delimiter.join(["Nom", "Email", "Message"])
+        + "\n"
+        + delimiter.join(["Zoë Müller", "zoe@cafe.example", '"Crème brûlée shop, à Paris"'])
+        + "\n"
+    )
     path = tmp_path / "export.csv"
     path.write_bytes(prefix + text.encode(encoding))
     output = run(path)
@@ -133,7 +144,7 @@ def test_imported_leads_wait_unless_processing_is_asked_for(
     tmp_path, demo_knowledge, django_capture_on_commit_callbacks
 ):
     from messaging.models import Message
-    from messaging.services import leads_requeue_stalled
+    from messaging.pipeline import leads_requeue_stalled
 
     run(write(tmp_path, GOOD_AND_BAD, name="a.csv"))
     assert not Lead.objects.filter(auto_process=True).exists()
@@ -159,10 +170,21 @@ def _peak_rss_kib_of_import(path: Path) -> int:
     """Run the command in a child process against the test database; the child reports its own peak RSS."""
     parts = urlsplit(os.environ["DATABASE_URL"])
     database_url = urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
-    env = {**os.environ, "DATABASE_URL": database_url, "BIZPILOT_ENV": "test",
-           "DJANGO_SETTINGS_MODULE": "bizpilot.settings"}  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", MEASURE, str(path)], env=env, cwd=settings.BASE_DIR, check=True,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "BIZPILOT_ENV": "test",
+        "DJANGO_SETTINGS_MODULE": "bizpilot.settings",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(path)],
+        env=env,
+        cwd=settings.BASE_DIR,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return int(done.stdout.strip().splitlines()[-1])
 
 

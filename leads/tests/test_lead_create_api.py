@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from leads.api_keys import api_key_create, api_key_revoke
 from leads.models import IdempotencyKey, InboundMessage, Lead
-from leads.services import api_key_create, api_key_revoke
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.db import connection
 
 from bizpilot.errors import ValidationFailed
 from leads.contacts import normalize_phone
+from leads.ingest import LeadInput, lead_ingest
 from leads.models import InboundMessage, Lead
-from leads.services import LeadInput, lead_ingest
 from leads.signals import lead_received, lead_wrote_again
 
 pytestmark = pytest.mark.django_db
@@ -18,8 +18,9 @@ pytestmark = pytest.mark.django_db
 
 def ingest(channel="api", provider_id="", **fields) -> Lead:
     fields.setdefault("message", "Hello")
-    return lead_ingest(data=LeadInput(**fields), channel=channel, actor="test", raw_payload=fields,
-                       provider_message_id=provider_id)  # fmt: skip
+    return lead_ingest(
+        data=LeadInput(**fields), channel=channel, actor="test", raw_payload=fields, provider_message_id=provider_id
+    )
 
 
 @pytest.mark.parametrize(
@@ -83,8 +84,14 @@ def test_a_message_from_a_contacted_lead_is_a_reply(django_capture_on_commit_cal
         lead_wrote_again.disconnect(dispatch_uid="t2")
     assert reply.ingest_outcome == "reply"
     assert Lead.objects.get(pk=lead.pk).state == "replied"
-    assert replies == [{"lead_id": lead.pk, "inbound_id": lead.inbound_messages.last().pk, "is_reply": True,
-                        "signal": lead_wrote_again}]  # fmt: skip
+    assert replies == [
+        {
+            "lead_id": lead.pk,
+            "inbound_id": lead.inbound_messages.last().pk,
+            "is_reply": True,
+            "signal": lead_wrote_again,
+        }
+    ]
 
 
 def test_an_impossible_phone_number_is_refused_with_the_field_named():

@@ -6,7 +6,7 @@ from django.core import mail
 from bizpilot.models import AuditEvent
 from leads.tests.factories import submit_lead
 from messaging.models import Message
-from messaging.services import lead_process
+from messaging.pipeline import lead_process
 
 pytestmark = pytest.mark.django_db
 
@@ -109,8 +109,9 @@ def test_a_message_the_lead_sent_after_the_draft_shows_on_the_review_screen(admi
 def test_an_operator_can_suppress_an_address_by_hand(admin_client, db):
     from messaging.models import Suppression
 
-    response = admin_client.post("/admin/messaging/suppression/add/", {"address": "Spam@Trap.example",
-                                                                       "reason": "manual"})  # fmt: skip
+    response = admin_client.post(
+        "/admin/messaging/suppression/add/", {"address": "Spam@Trap.example", "reason": "manual"}
+    )
     assert response.status_code == 302
     assert Suppression.objects.get().address == "spam@trap.example"
     assert AuditEvent.objects.filter(action="suppression.add", actor="user:admin").exists()

@@ -7,7 +7,8 @@ from django.core import mail
 
 from leads.tests.factories import submit_lead
 from messaging.models import Message
-from messaging.services import lead_process, message_send
+from messaging.pipeline import lead_process
+from messaging.sending import message_send
 
 pytestmark = pytest.mark.django_db
 

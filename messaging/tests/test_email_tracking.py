@@ -12,7 +12,9 @@ import pytest
 from intelligence.tests.anthropic_stub import AnthropicStub, StubResponse
 from leads.tests.factories import submit_lead
 from messaging.models import DeliveryEvent, Message, Suppression
-from messaging.services import lead_process, message_approve, message_send
+from messaging.pipeline import lead_process
+from messaging.review import message_approve
+from messaging.sending import message_send
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +26,11 @@ def sendgrid(settings):
     stub = AnthropicStub().start()
     stub.queue(StubResponse(202, None, headers={"X-Message-Id": "sg-batch-1"}))
     settings.EMAIL_BACKEND = "anymail.backends.sendgrid.EmailBackend"
-    settings.ANYMAIL = {"SENDGRID_API_KEY": "SG.test-key", "SENDGRID_API_URL": f"{stub.base_url}/v3/",
-                        "WEBHOOK_SECRET": AUTH}  # fmt: skip
+    settings.ANYMAIL = {
+        "SENDGRID_API_KEY": "SG.test-key",
+        "SENDGRID_API_URL": f"{stub.base_url}/v3/",
+        "WEBHOOK_SECRET": AUTH,
+    }
     settings.PUBLIC_BASE_URL = "https://bizpilot.example.com"
     yield stub
     stub.stop()
@@ -41,18 +46,23 @@ def sent(sendgrid, demo_knowledge) -> Message:
 
 def events(client, *items, auth=AUTH):
     headers = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(auth.encode()).decode()} if auth else {}
-    return client.post("/anymail/sendgrid/tracking/", json.dumps(list(items)), content_type="application/json",
-                       **headers)  # fmt: skip
+    return client.post(
+        "/anymail/sendgrid/tracking/", json.dumps(list(items)), content_type="application/json", **headers
+    )
 
 
 def sg_event(message: Message, event: str, seconds_after_send: float, event_id: str, **extra) -> dict:
     """One event as SendGrid's Event Webhook posts it; custom_args (anymail_id, our message id) come back in it."""
     return {
-        "email": message.to_address, "event": event, "sg_event_id": event_id,
-        "sg_message_id": "sg-batch-1.filter0001", "anymail_id": message.provider_message_id,
+        "email": message.to_address,
+        "event": event,
+        "sg_event_id": event_id,
+        "sg_message_id": "sg-batch-1.filter0001",
+        "anymail_id": message.provider_message_id,
         "bizpilot_message_id": str(message.pk),
-        "timestamp": int((message.sent_at + timedelta(seconds=seconds_after_send)).timestamp()), **extra,
-    }  # fmt: skip
+        "timestamp": int((message.sent_at + timedelta(seconds=seconds_after_send)).timestamp()),
+        **extra,
+    }
 
 
 def test_the_email_goes_out_through_sendgrids_api_with_one_click_unsubscribe(sent, sendgrid):
@@ -84,8 +94,17 @@ def test_people_and_machines_are_told_apart(client, sent):
     )
     assert response.status_code == 200
     flagged = dict(DeliveryEvent.objects.exclude(event_type="sent").values_list("provider_event_id", "is_machine"))
-    assert flagged == {"ev-1": False, "ev-2": True, "ev-3": True, "ev-4": True, "ev-5": False,
-                       "ev-6": True, "ev-7": True, "ev-8": True, "ev-9": False}  # fmt: skip
+    assert flagged == {
+        "ev-1": False,
+        "ev-2": True,
+        "ev-3": True,
+        "ev-4": True,
+        "ev-5": False,
+        "ev-6": True,
+        "ev-7": True,
+        "ev-8": True,
+        "ev-9": False,
+    }
     reasons = dict(DeliveryEvent.objects.values_list("provider_event_id", "machine_reason"))
     assert "machine open" in reasons["ev-2"] and "after delivery" in reasons["ev-3"]
     assert "user agent" in reasons["ev-4"] and "links clicked at once" in reasons["ev-7"]
@@ -93,8 +112,7 @@ def test_people_and_machines_are_told_apart(client, sent):
 
 
 def test_engagement_rates_count_people_only(client, sent, api):
-    events(client, sg_event(sent, "delivered", 1, "ev-1"),
-           sg_event(sent, "open", 2, "ev-2", sg_machine_open=True))  # fmt: skip
+    events(client, sg_event(sent, "delivered", 1, "ev-1"), sg_event(sent, "open", 2, "ev-2", sg_machine_open=True))
     metrics = api.get("/api/dashboard/metrics/").json()
     assert (metrics["emails_sent"], metrics["open_rate"], metrics["machine_events"]) == (1, 0.0, 1)
     events(client, sg_event(sent, "open", 900, "ev-3", useragent="Mozilla/5.0"))
@@ -107,8 +125,9 @@ def test_a_replayed_event_is_recorded_once(client, sent):
     assert DeliveryEvent.objects.filter(event_type="delivered").count() == 1
 
 
-@pytest.mark.parametrize("event, reason", [("bounce", "bounced"), ("spamreport", "complained"),
-                                           ("unsubscribe", "unsubscribed")])  # fmt: skip
+@pytest.mark.parametrize(
+    "event, reason", [("bounce", "bounced"), ("spamreport", "complained"), ("unsubscribe", "unsubscribed")]
+)
 def test_bounces_complaints_and_unsubscribes_suppress_the_address(client, sent, event, reason):
     events(client, sg_event(sent, event, 5, "ev-x", reason="550 5.1.1 user unknown", type="bounce"))
     assert Suppression.objects.get(address="ruth@okaforsalon.example").reason == reason

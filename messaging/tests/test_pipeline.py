@@ -11,7 +11,7 @@ from bizpilot.models import AuditEvent
 from intelligence.models import Classification
 from leads.models import Lead
 from messaging.models import DeliveryEvent, Message
-from messaging.services import lead_process
+from messaging.pipeline import lead_process
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +99,7 @@ def test_a_failed_step_records_its_error_and_a_retry_from_the_admin_completes_th
     assert "No labelled intent examples" in lead.last_error
     assert api.get(f"/api/leads/{lead.pk}/").json()["last_error"] == lead.last_error
 
-    from intelligence.services import intent_examples_add
+    from intelligence.examples import intent_examples_add
 
     intent_examples_add(
         examples=[
@@ -122,12 +122,12 @@ def test_a_failed_step_records_its_error_and_a_retry_from_the_admin_completes_th
 def test_a_lead_classified_before_the_draft_failed_resumes_at_drafting(api, demo_knowledge, monkeypatch):
     lead_id = api.post("/api/leads/", json.dumps(HOT_LEAD), content_type="application/json").json()["id"]
 
-    import messaging.services as services
+    import messaging.pipeline as pipeline
 
     def broken_draft(**kwargs):
         raise ConnectionError("template store unavailable")
 
-    monkeypatch.setattr(services, "draft_reply", broken_draft)
+    monkeypatch.setattr(pipeline, "reply_draft", broken_draft)
     with pytest.raises(ConnectionError):
         lead_process(lead_id=lead_id)
     lead = Lead.objects.get(pk=lead_id)
@@ -142,7 +142,7 @@ def test_a_lead_classified_before_the_draft_failed_resumes_at_drafting(api, demo
 
 def test_a_drafted_lead_cannot_be_retried(api, demo_knowledge, django_capture_on_commit_callbacks):
     from bizpilot.errors import InvalidTransition
-    from leads.services import lead_retry
+    from leads.lifecycle import lead_retry
 
     with django_capture_on_commit_callbacks(execute=True):
         lead_id = api.post("/api/leads/", json.dumps(HOT_LEAD), content_type="application/json").json()["id"]

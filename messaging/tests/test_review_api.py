@@ -7,7 +7,7 @@ from django.core import mail
 
 from leads.tests.factories import submit_lead
 from messaging.models import Message
-from messaging.services import lead_process
+from messaging.pipeline import lead_process
 
 pytestmark = pytest.mark.django_db
 

@@ -5,23 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.utils import timezone
 
-from bizpilot.access import OPERATORS_GROUP
 from bizpilot.errors import PermissionDenied
 from bizpilot.models import AuditEvent
+from bizpilot.tests.factories import UserFactory
 from intelligence.tests.anthropic_stub import StubResponse, tool_use_message
 from leads.models import Lead
 from leads.tests.factories import submit_lead
 from messaging.models import AutoSendPolicy, Message
-from messaging.services import (
-    lead_process,
-    message_approve,
-    message_regenerate,
-    message_update_draft,
-)
+from messaging.pipeline import lead_process
+from messaging.review import message_approve, message_regenerate, message_update_draft
+from messaging.tests.factories import AutoSendPolicyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,9 +27,7 @@ COLD = "Just browsing, nice site."
 
 @pytest.fixture
 def operator(db):
-    user = User.objects.create_user("olivia", password="pw-olivia-123", is_staff=True)
-    user.groups.add(Group.objects.get(name=OPERATORS_GROUP))
-    return user
+    return UserFactory(username="olivia", operator=True)
 
 
 @pytest.fixture
@@ -70,14 +64,24 @@ def test_an_operator_reviews_and_sends_but_cannot_change_settings_or_delete(
 ):
     message = draft(HOT, name="Ann Lee")
     with django_capture_on_commit_callbacks(execute=True):
-        response = operator_client.post(f"/admin/messaging/message/{message.pk}/change/", {
-            "subject": message.subject, "body": message.body + "\n\nP.S. See you soon.", "_approve": "1",
-            "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
-        })  # fmt: skip
+        response = operator_client.post(
+            f"/admin/messaging/message/{message.pk}/change/",
+            {
+                "subject": message.subject,
+                "body": message.body + "\n\nP.S. See you soon.",
+                "_approve": "1",
+                "events-TOTAL_FORMS": "0",
+                "events-INITIAL_FORMS": "0",
+            },
+        )
     assert response.status_code == 302 and response["Location"] == "/admin/messaging/reviewqueueitem/"
     assert Message.objects.get(pk=message.pk).status == "sent" and len(mail.outbox) == 1
-    for forbidden in ["/admin/messaging/autosendpolicy/add/", "/admin/leads/integration/add/",
-                      f"/admin/leads/lead/{message.lead_id}/delete/", "/admin/auth/user/"]:  # fmt: skip
+    for forbidden in [
+        "/admin/messaging/autosendpolicy/add/",
+        "/admin/leads/integration/add/",
+        f"/admin/leads/lead/{message.lead_id}/delete/",
+        "/admin/auth/user/",
+    ]:
         assert operator_client.get(forbidden).status_code == 403, forbidden
     template = operator_client.post("/admin/intelligence/prompttemplate/1/change/", {"instructions": "x"})
     assert template.status_code == 403  # operators may read the prompt templates, not change them
@@ -85,7 +89,7 @@ def test_an_operator_reviews_and_sends_but_cannot_change_settings_or_delete(
 
 def test_the_services_refuse_a_user_without_the_review_permission(demo_knowledge):
     message = draft(HOT)
-    clerk = User.objects.create_user("clerk", is_staff=True)  # staff, but not an operator
+    clerk = UserFactory(username="clerk")  # staff, but not an operator
     with pytest.raises(PermissionDenied):
         message_approve(message_id=message.pk, actor="user:clerk", user=clerk)
     with pytest.raises(PermissionDenied):
@@ -110,14 +114,35 @@ def test_regenerating_with_a_note_redrafts_and_keeps_the_old_text_in_the_audit(
     anthropic_stub, demo_knowledge, operator
 ):
     anthropic_stub.queue(
-        StubResponse(200, tool_use_message({"subject": "First", "body": "Hi [FIRST_NAME], first try.\n\nMaya",
-                                            "confidence": 0.8, "reasoning": "r", "facts_used": []})),
-        StubResponse(200, tool_use_message({"subject": "Second", "body": "Hi [FIRST_NAME], spring offer!\n\nMaya",
-                                            "confidence": 0.8, "reasoning": "r", "facts_used": []})),
-    )  # fmt: skip
+        StubResponse(
+            200,
+            tool_use_message(
+                {
+                    "subject": "First",
+                    "body": "Hi [FIRST_NAME], first try.\n\nMaya",
+                    "confidence": 0.8,
+                    "reasoning": "r",
+                    "facts_used": [],
+                }
+            ),
+        ),
+        StubResponse(
+            200,
+            tool_use_message(
+                {
+                    "subject": "Second",
+                    "body": "Hi [FIRST_NAME], spring offer!\n\nMaya",
+                    "confidence": 0.8,
+                    "reasoning": "r",
+                    "facts_used": [],
+                }
+            ),
+        ),
+    )
     message = draft(HOT, name="Ann Lee")
-    regenerated = message_regenerate(message_id=message.pk, actor="user:olivia", note="Mention the spring offer",
-                                     user=operator)  # fmt: skip
+    regenerated = message_regenerate(
+        message_id=message.pk, actor="user:olivia", note="Mention the spring offer", user=operator
+    )
     assert "Mention the spring offer" in anthropic_stub.requests[-1].body["messages"][0]["content"]
     assert (regenerated.subject, regenerated.body) == ("Second", "Hi Ann, spring offer!\n\nMaya")
     assert regenerated.original_body == regenerated.body and regenerated.status == "pending_review"
@@ -126,7 +151,7 @@ def test_regenerating_with_a_note_redrafts_and_keeps_the_old_text_in_the_audit(
 
 
 def test_an_approval_is_void_once_the_text_changes_elsewhere(demo_knowledge, operator):
-    from messaging.services import message_send
+    from messaging.sending import message_send
 
     message = draft(HOT, name="Ann Lee")
     message_approve(message_id=message.pk, actor="user:olivia", user=operator)
@@ -136,10 +161,10 @@ def test_an_approval_is_void_once_the_text_changes_elsewhere(demo_knowledge, ope
 
 def test_correcting_the_intent_and_marking_outcomes_from_the_review_screen(operator_client, demo_knowledge):
     message = draft(COLD, name="Ann Lee")
-    base = {"subject": message.subject, "body": message.body, "events-TOTAL_FORMS": "0",
-            "events-INITIAL_FORMS": "0"}  # fmt: skip
-    operator_client.post(f"/admin/messaging/message/{message.pk}/change/",
-                         {**base, "correct_intent": "warm", "_intent": "1"})  # fmt: skip
+    base = {"subject": message.subject, "body": message.body, "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"}
+    operator_client.post(
+        f"/admin/messaging/message/{message.pk}/change/", {**base, "correct_intent": "warm", "_intent": "1"}
+    )
     assert Lead.objects.get(pk=message.lead_id).intent == "warm"
     operator_client.post(f"/admin/messaging/message/{message.pk}/change/", {**base, "_lost": "1"})
     assert Lead.objects.get(pk=message.lead_id).state == "lost"
@@ -157,7 +182,7 @@ def test_correcting_the_intent_and_marking_outcomes_from_the_review_screen(opera
     ],
 )
 def test_each_policy_setting_holds_a_draft_and_says_why(demo_knowledge, change, reason):
-    AutoSendPolicy.objects.create(**{"enabled": True, "threshold": 0.5, **change})
+    AutoSendPolicyFactory(**{"enabled": True, "threshold": 0.5, **change})
     message = draft(HOT, name="Priya Shah")
     assert message.status == "pending_review" and reason in message.auto_send_decision
 
@@ -165,8 +190,9 @@ def test_each_policy_setting_holds_a_draft_and_says_why(demo_knowledge, change, 
 def test_quiet_hours_hold_texts_in_the_business_time_zone(demo_knowledge):
     now = timezone.now().astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
     start, end = (now - timedelta(hours=1)).time(), (now + timedelta(hours=1)).time()
-    AutoSendPolicy.objects.create(enabled=True, threshold=0.0, time_zone="Asia/Tokyo", quiet_hours_start=start,
-                                  quiet_hours_end=end)  # fmt: skip
+    AutoSendPolicyFactory(
+        enabled=True, threshold=0.0, time_zone="Asia/Tokyo", quiet_hours_start=start, quiet_hours_end=end
+    )
     text = draft(HOT, name="Tom Baker", phone="+447700900123")
     assert text.channel == "sms" and "quiet hours for texts" in text.auto_send_decision
     email = draft(HOT.replace("salon", "gym"), name="Ann Lee")
@@ -179,8 +205,12 @@ def test_only_admins_change_the_policy_and_each_change_is_audited(admin_client, 
     assert admin_client.post("/admin/messaging/autosendpolicy/add/", form).status_code == 302
     policy = AutoSendPolicy.current()
     assert (policy.enabled, policy.threshold, policy.sms, policy.cold, policy.updated_by) == (
-        True, 0.9, False, False, "user:admin",
-    )  # fmt: skip
+        True,
+        0.9,
+        False,
+        False,
+        "user:admin",
+    )
     assert AuditEvent.objects.get(action="auto_send_policy.change").after["threshold"] == "0.9"
     assert admin_client.get("/admin/messaging/autosendpolicy/").status_code == 302  # one policy: straight to it
     bad = admin_client.post(f"/admin/messaging/autosendpolicy/{policy.pk}/change/", {**form, "time_zone": "Mars/Base"})

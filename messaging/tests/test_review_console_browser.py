@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.db import connections
 
-from bizpilot.access import OPERATORS_GROUP
+from bizpilot.tests.factories import UserFactory
 from leads.models import Lead
 from leads.tests.factories import submit_lead
 from messaging.models import Message
-from messaging.services import lead_process
+from messaging.pipeline import lead_process
 
 CHROMIUM = os.environ.get("BIZPILOT_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
@@ -52,15 +51,17 @@ def browser_page():
 
 @pytest.fixture
 def drafts(transactional_db, demo_knowledge):
-    operator = User.objects.create_user("olivia", password=PASSWORD, is_staff=True)
-    operator.groups.add(Group.objects.get(name=OPERATORS_GROUP))
+    UserFactory(username="olivia", password=PASSWORD, operator=True)
     made = {}
     for key, text, name in [
-        ("hot", "We need a new website for our salon next month, budget approved, can we start this week?",
-         "Ruth Okafor"),
+        (
+            "hot",
+            "We need a new website for our salon next month, budget approved, can we start this week?",
+            "Ruth Okafor",
+        ),
         ("cold", "Just browsing, nice site. <script>alert('x')</script>", "Sam Hill"),
         ("warm", "What would a website for a small bakery cost, roughly?", "Jo Park"),
-    ]:  # fmt: skip
+    ]:
         lead = submit_lead(text, name=name)  # committed at once here, so its job has drafted it already
         lead_process(lead_id=lead.pk)  # (a no-op then; it drafts if the job did not)
         made[key] = Message.objects.get(lead=lead)

@@ -10,7 +10,9 @@ from django_q.models import Schedule
 from leads.models import Lead
 from leads.tests.factories import submit_lead
 from messaging.models import DeliveryEvent, Message
-from messaging.services import lead_process, message_approve, message_send
+from messaging.pipeline import lead_process
+from messaging.review import message_approve
+from messaging.sending import message_send
 from messaging.tasks import send_message
 
 
@@ -20,7 +22,7 @@ def approved_message(demo_knowledge, monkeypatch) -> Message:
     lead_process(lead_id=lead.pk)  # (in transactional tests the on-commit job has already done it)
     message = Message.objects.get(lead=lead)
     with monkeypatch.context() as patch:  # approve without enqueueing the send, so each test sends by hand
-        patch.setattr("messaging.tasks.enqueue_send_message", lambda message_id: None)
+        patch.setattr("bizpilot.jobs.enqueue", lambda *args, **kwargs: None)
         message_approve(message_id=message.pk, actor="user:reviewer")
     message.refresh_from_db()
     assert message.status == "approved" and mail.outbox == []

@@ -13,7 +13,9 @@ from twilio.request_validator import RequestValidator
 from intelligence.tests.anthropic_stub import AnthropicStub, StubResponse
 from leads.models import InboundMessage, Lead
 from messaging.models import DeliveryEvent, Message, Suppression
-from messaging.services import lead_process, message_approve, message_send
+from messaging.pipeline import lead_process
+from messaging.review import message_approve
+from messaging.sending import message_send
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +38,16 @@ def twilio(settings):
 
 
 def inbound_params(body="Hi, do you build restaurant websites?", sender="+447700900123", sid="SM0001", **extra):
-    return {"MessageSid": sid, "SmsSid": sid, "AccountSid": SID, "From": sender, "To": "+441134960000",
-            "Body": body, "NumMedia": "0", **extra}  # fmt: skip
+    return {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": SID,
+        "From": sender,
+        "To": "+441134960000",
+        "Body": body,
+        "NumMedia": "0",
+        **extra,
+    }
 
 
 def post_signed(client, path, params, *, url=None, token=TOKEN):
@@ -77,16 +87,18 @@ def test_forged_twilio_requests_are_refused_and_nothing_is_stored(client, twilio
         signature = RequestValidator(TOKEN).compute_signature(
             "https://bizpilot.example.com/webhooks/twilio/messages/", params
         )
-        response = client.post("/webhooks/twilio/messages/", {**params, "Body": "changed"},
-                               HTTP_X_TWILIO_SIGNATURE=signature)  # fmt: skip
+        response = client.post(
+            "/webhooks/twilio/messages/", {**params, "Body": "changed"}, HTTP_X_TWILIO_SIGNATURE=signature
+        )
     assert response.status_code == 403
     assert Lead.objects.count() == 0 and InboundMessage.objects.count() == 0
 
 
 def test_the_url_django_sees_also_validates_when_no_proxy_rewrites_it(client, twilio, settings):
     settings.PUBLIC_BASE_URL = "http://localhost:8000"  # not what Twilio called: the request's own URL is tried
-    response = post_signed(client, "/webhooks/twilio/messages/", inbound_params(), url="http://testserver"
-                           "/webhooks/twilio/messages/")  # fmt: skip
+    response = post_signed(
+        client, "/webhooks/twilio/messages/", inbound_params(), url="http://testserver/webhooks/twilio/messages/"
+    )
     assert response.status_code == 200 and Lead.objects.count() == 1
 
 
@@ -98,8 +110,19 @@ def test_twilio_retrying_a_message_stores_it_once(client, twilio):
 
 def sent_sms(twilio_stub, lead_phone="+447700900123") -> Message:
     """A drafted, approved SMS to a lead who texted in, sent through the stubbed Twilio API."""
-    twilio_stub.queue(StubResponse(201, {"sid": "SMout1", "status": "queued", "account_sid": SID,
-                                         "to": lead_phone, "from": "+441134960000", "body": "..."}))  # fmt: skip
+    twilio_stub.queue(
+        StubResponse(
+            201,
+            {
+                "sid": "SMout1",
+                "status": "queued",
+                "account_sid": SID,
+                "to": lead_phone,
+                "from": "+441134960000",
+                "body": "...",
+            },
+        )
+    )
     lead = Lead.objects.get(phone=lead_phone)
     message = lead_process(lead_id=lead.pk)
     message_approve(message_id=message.pk, actor="user:op")
@@ -144,8 +167,12 @@ def test_stop_unsubscribes_and_a_later_reply_is_suppressed_start_lifts_it(client
 
 def test_a_permanent_twilio_error_fails_the_message_with_the_reason_and_suppresses(client, twilio, demo_knowledge):
     post_signed(client, "/webhooks/twilio/messages/", inbound_params())
-    error = {"code": 21610, "message": "Attempt to send to unsubscribed recipient",
-             "more_info": "https://www.twilio.com/docs/errors/21610", "status": 400}  # fmt: skip
+    error = {
+        "code": 21610,
+        "message": "Attempt to send to unsubscribed recipient",
+        "more_info": "https://www.twilio.com/docs/errors/21610",
+        "status": 400,
+    }
     twilio.queue(StubResponse(400, error))
     message = lead_process(lead_id=Lead.objects.get().pk)
     message_approve(message_id=message.pk, actor="user:op")

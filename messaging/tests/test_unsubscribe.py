@@ -9,7 +9,9 @@ from leads.models import Lead
 from leads.tests.factories import submit_lead
 from messaging.channels import unsubscribe_url
 from messaging.models import Suppression
-from messaging.services import lead_process, message_approve, message_send
+from messaging.pipeline import lead_process
+from messaging.review import message_approve
+from messaging.sending import message_send
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +33,10 @@ def test_opening_the_link_only_asks_and_the_one_click_post_unsubscribes(client, 
     assert done.status_code == 200 and b"You are unsubscribed" in done.content
     suppression = Suppression.objects.get()
     assert (suppression.address, suppression.reason, suppression.source) == (
-        "ann@shop.example", "unsubscribed", "list-unsubscribe one-click",
-    )  # fmt: skip
+        "ann@shop.example",
+        "unsubscribed",
+        "list-unsubscribe one-click",
+    )
     assert Lead.objects.get(pk=lead.pk).state == "unsubscribed"
     assert client.post(url).status_code == 200 and Suppression.objects.count() == 1  # twice is harmless
 

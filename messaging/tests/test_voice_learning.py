@@ -9,7 +9,7 @@ import pytest
 from intelligence.models import ModelCall, VoiceExample
 from intelligence.tests.anthropic_stub import StubResponse, tool_use_message
 from leads.tests.factories import submit_lead
-from messaging.services import lead_process
+from messaging.pipeline import lead_process
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +19,19 @@ EDIT = "Hiya Jo! Lovely to hear from a fellow baker. Online ordering is our favo
 @pytest.fixture
 def claude(anthropic_stub, demo_knowledge):
     anthropic_stub.queue(
-        StubResponse(200, tool_use_message({"subject": "Your website", "body": "Hi [FIRST_NAME], thanks!\\n\\nMaya",
-                                            "confidence": 0.8, "reasoning": "r", "facts_used": []}))
-    )  # fmt: skip
+        StubResponse(
+            200,
+            tool_use_message(
+                {
+                    "subject": "Your website",
+                    "body": "Hi [FIRST_NAME], thanks!\\n\\nMaya",
+                    "confidence": 0.8,
+                    "reasoning": "r",
+                    "facts_used": [],
+                }
+            ),
+        )
+    )
     return anthropic_stub
 
 
@@ -35,8 +45,11 @@ def test_an_edit_changes_what_the_next_similar_drafts_prompt_contains(claude, ap
 
     first = lead_process(lead_id=submit_lead("My bakery needs a website with online ordering.", name="Jo Park").pk)
     with django_capture_on_commit_callbacks(execute=True):
-        response = api.post(f"/api/messages/{first.pk}/review/",
-                            json.dumps({"action": "edit", "body": EDIT}), content_type="application/json")  # fmt: skip
+        response = api.post(
+            f"/api/messages/{first.pk}/review/",
+            json.dumps({"action": "edit", "body": EDIT}),
+            content_type="application/json",
+        )
     assert response.status_code == 200
     example = VoiceExample.objects.get(message_id=first.pk)
     assert example.edited and "Jo" not in example.reply_text and "[FIRST_NAME]" in example.reply_text

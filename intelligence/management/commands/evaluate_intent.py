@@ -20,8 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the full report as JSON")
         parser.add_argument("--k", type=int, default=None, help=f"neighbours (default {settings.CLASSIFIER_K})")
         parser.add_argument("--no-context", action="store_true", help="skip knowledge retrieval")
-        parser.add_argument("--method", choices=["svm", "logreg", "knn"], default=None,
-                            help=f"classifier (default {settings.CLASSIFIER_METHOD})")  # fmt: skip
+        parser.add_argument(
+            "--method",
+            choices=["svm", "logreg", "knn"],
+            default=None,
+            help=f"classifier (default {settings.CLASSIFIER_METHOD})",
+        )
 
     def handle(self, *args, **options):
         if options["k"] is not None and options["k"] < 1:

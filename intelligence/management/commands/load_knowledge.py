@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from intelligence.services import knowledge_load_path
+from intelligence.knowledge import knowledge_load_path
 
 
 class Command(BaseCommand):

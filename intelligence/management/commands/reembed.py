@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from intelligence.models import IntentExample, KnowledgeChunk
-from intelligence.services import embeddings_refresh
+from intelligence.reembedding import embeddings_refresh
 
 
 class Command(BaseCommand):

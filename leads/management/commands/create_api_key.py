@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from bizpilot.errors import ValidationFailed
-from leads.services import api_key_create
+from leads.api_keys import api_key_create
 
 
 class Command(BaseCommand):

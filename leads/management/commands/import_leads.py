@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from leads.importer import IMPORT_FIELDS, CsvImportError, import_csv
-from leads.services import leads_import_batch
+from leads.imports import leads_import_batch
 
 
 class Command(BaseCommand):
@@ -34,8 +34,18 @@ class Command(BaseCommand):
         parser.add_argument("--errors", type=Path, help="Where to write the error report (default: FILE.errors.csv)")
         parser.add_argument("--batch-size", type=int, default=1000)
 
-    def handle(self, *args, file: Path, dry_run: bool, source: str, map: list[str], process: bool,
-               errors: Path | None, batch_size: int, **options):  # fmt: skip
+    def handle(
+        self,
+        *args,
+        file: Path,
+        dry_run: bool,
+        source: str,
+        map: list[str],
+        process: bool,
+        errors: Path | None,
+        batch_size: int,
+        **options,
+    ):
         if not file.is_file():
             raise CommandError(f"No such file: {file}")
         overrides = {}
@@ -56,9 +66,13 @@ class Command(BaseCommand):
         try:
             with open(errors_path, "w", encoding="utf-8", newline="") as report_file:
                 report = import_csv(
-                    file, write_batch=write, column_overrides=overrides, batch_size=batch_size,
-                    errors_out=report_file, on_bytes=progress.update if progress else None,
-                )  # fmt: skip
+                    file,
+                    write_batch=write,
+                    column_overrides=overrides,
+                    batch_size=batch_size,
+                    errors_out=report_file,
+                    on_bytes=progress.update if progress else None,
+                )
         except CsvImportError as exc:
             errors_path.unlink(missing_ok=True)
             raise CommandError(str(exc)) from exc

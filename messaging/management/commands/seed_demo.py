@@ -12,9 +12,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from bizpilot import embedded_db
-from intelligence.services import intent_examples_add, knowledge_load_path
+from bizpilot.actors import SEED_DEMO
+from intelligence.examples import intent_examples_add
+from intelligence.knowledge import knowledge_load_path
+from leads.api_keys import api_key_create, api_key_revoke, api_key_verify
 from leads.models import ApiKey
-from leads.services import api_key_create, api_key_revoke
 
 DATA = settings.BASE_DIR / "intelligence" / "data"
 DEMO_KEY_NAME = "demo"
@@ -51,8 +53,10 @@ class Command(BaseCommand):
         saved["api_key"] = key
         _write(credentials_file, saved)
 
-        for username, secret, role in [(ADMIN_USERNAME, password, "Admin"),
-                                       (OPERATOR_USERNAME, operator_password, "Operator")]:  # fmt: skip
+        for username, secret, role in [
+            (ADMIN_USERNAME, password, "Admin"),
+            (OPERATOR_USERNAME, operator_password, "Operator"),
+        ]:
             if secret:
                 self.stdout.write(f"{role} login: {username} / {secret}")
             else:
@@ -85,15 +89,13 @@ class Command(BaseCommand):
     def _ensure_api_key(self, saved_key: str | None) -> str:
         """One active demo key. Its secret is only in .data/ (stored hashed in the database); if that copy is lost,
         the old key is revoked and a new one made."""
-        from leads.services import api_key_verify
-
         if saved_key:
             api_key = api_key_verify(key=saved_key)
             if api_key is not None and api_key.name == DEMO_KEY_NAME:
                 return saved_key
         with transaction.atomic():
             for old in ApiKey.objects.filter(name=DEMO_KEY_NAME, revoked_at__isnull=True):
-                api_key_revoke(api_key_id=old.pk, actor="system:seed_demo")
+                api_key_revoke(api_key_id=old.pk, actor=SEED_DEMO)
             _, key = api_key_create(name=DEMO_KEY_NAME)
         return key
 

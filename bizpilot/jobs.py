@@ -1,0 +1,45 @@
+"""Background jobs by name. Services enqueue through here, naming the task's dotted path, so no service imports a
+tasks module and tasks (which import services) never form a cycle with them."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue(func: str, *args: object, task_name: str, group: str | None = None) -> bool:
+    """Queue `func` (a dotted path to a task) with `args`; False when the queue is unreachable.
+
+    Callers enqueue after their data committed, so a failure here loses nothing: it is logged loudly and a scheduled
+    sweep or an operator's retry picks the object up. The request that committed the data does not fail for it."""
+    from django_q.tasks import async_task
+
+    try:
+        async_task(func, *args, task_name=task_name, group=group or func.rsplit(".", 1)[-1])
+    except Exception:
+        logger.exception("could not enqueue %s%r", func, args)
+        return False
+    return True
+
+
+def enqueue_on_commit(func: str, *args: object, task_name: str, group: str | None = None) -> None:
+    """`enqueue` once the current transaction commits (at once outside a transaction); nothing if it rolls back."""
+    transaction.on_commit(lambda: enqueue(func, *args, task_name=task_name, group=group))
+
+
+def schedule_once(func: str, *args: object, name: str, run_at: datetime) -> None:
+    """Run `func(*args)` once at `run_at` (a django-q2 schedule, written in the caller's transaction)."""
+    from django_q.models import Schedule
+
+    Schedule.objects.create(
+        name=name,
+        func=func,
+        args=repr(args),
+        schedule_type=Schedule.ONCE,
+        repeats=1,
+        next_run=run_at,
+    )

@@ -1,0 +1,102 @@
+"""Vector retrieval (pgvector, HNSW): the labelled examples nearest a lead's text (the classification's evidence)
+and the knowledge chunks nearest it (the facts a reply may use). Reads only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from pgvector.django import CosineDistance
+
+from intelligence.models import KnowledgeChunk
+
+
+@dataclass
+class Neighbour:
+    text: str
+    intent: str
+    similarity: float
+    origin: str
+
+
+@dataclass
+class Snippet:
+    document: str
+    heading: str
+    text: str
+    similarity: float
+
+
+_RETRIEVE_SQL = """
+(SELECT 'example', e.text, e.intent, e.origin, '', '', e.embedding <=> %(v)s::vector AS distance
+   FROM intelligence_intentexample e
+  WHERE e.embedding_model = %(model)s
+  ORDER BY e.embedding <=> %(v)s::vector LIMIT %(examples)s)
+UNION ALL
+(SELECT 'chunk', c.text, '', '', d.title, c.heading, c.embedding <=> %(v)s::vector AS distance
+   FROM intelligence_knowledgechunk c JOIN intelligence_knowledgedocument d ON d.id = c.document_id
+  WHERE c.embedding_model = %(model)s
+  ORDER BY c.embedding <=> %(v)s::vector LIMIT %(chunks)s)
+"""
+
+
+def retrieve(
+    *, vector: list[float], examples: int, chunks: int, model_name: str
+) -> tuple[list[Neighbour], list[Snippet]]:
+    """The nearest labelled examples and knowledge chunks in one round trip (each part ordered by the HNSW index)."""
+    literal = "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
+    with connection.cursor() as cursor:
+        cursor.execute(_RETRIEVE_SQL, {"v": literal, "model": model_name, "examples": examples, "chunks": chunks})
+        rows = cursor.fetchall()
+    neighbours = [
+        Neighbour(text, intent, round(1 - float(distance), 4), origin)
+        for kind, text, intent, origin, _, _, distance in rows
+        if kind == "example"
+    ]
+    snippets = [
+        Snippet(title, heading, text, round(1 - float(distance), 4))
+        for kind, text, _, _, title, heading, distance in rows
+        if kind == "chunk"
+    ]
+    return neighbours, snippets
+
+
+# A kind filter this selective (or a kind this small) is searched exactly: pgvector 0.6 filters after the HNSW scan,
+# which can return fewer than k rows for a rare kind (bench/vector_search.py measures it).
+EXACT_FILTER_SHARE = 0.1
+EXACT_FILTER_ROWS = 20_000
+
+
+def knowledge_search(*, vector: list[float], limit: int, kind: str | None = None) -> list[Snippet]:
+    """The `limit` nearest knowledge chunks (optionally of one document kind), always `limit` rows when there are."""
+    chunks = KnowledgeChunk.objects.filter(embedding_model=settings.EMBEDDING_MODEL)
+    if kind is None:
+        return _snippets(chunks.annotate(distance=CosineDistance("embedding", vector)).order_by("distance")[:limit])
+    of_kind = chunks.filter(kind=kind)
+    matching = of_kind.count()
+    share = matching / max(1, chunks.count())
+    if matching <= EXACT_FILTER_ROWS or share < EXACT_FILTER_SHARE:
+        return _exact(of_kind, vector, limit)
+    # Common kind: over-fetch through the index (enough candidates to hold `limit` of this kind twice over).
+    fetch = min(1000, int(limit / share * 2) + 1)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL hnsw.ef_search = %s", [max(settings.HNSW_EF_SEARCH, fetch)])
+        nearest = chunks.annotate(distance=CosineDistance("embedding", vector)).order_by("distance")[:fetch]
+        snippets = _snippets(
+            KnowledgeChunk.objects.filter(pk__in=[c.pk for c in nearest], kind=kind)
+            .annotate(distance=CosineDistance("embedding", vector))
+            .order_by("distance")[:limit]
+        )
+    return snippets if len(snippets) == min(limit, matching) else _exact(of_kind, vector, limit)
+
+
+def _exact(queryset, vector: list[float], limit: int) -> list[Snippet]:
+    # `+ 0` makes the sort key an expression the HNSW index cannot serve: an exact scan of the filtered rows.
+    return _snippets(queryset.annotate(distance=CosineDistance("embedding", vector) + 0).order_by("distance")[:limit])
+
+
+def _snippets(queryset) -> list[Snippet]:
+    rows = queryset.values("document__title", "heading", "text", "distance")
+    return [Snippet(r["document__title"], r["heading"], r["text"], round(1 - float(r["distance"]), 4)) for r in rows]

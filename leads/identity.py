@@ -1,0 +1,76 @@
+"""One person, one lead: identities are compared case-insensitively (email) or in E.164 (phone), locked while a
+delivery decides whether the person is new, and two leads of one person can be merged."""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.forms.models import model_to_dict
+
+from bizpilot.audit import audit_record
+from bizpilot.errors import NotFound, ValidationFailed
+from leads.models import Lead
+
+# Single deliveries share this lock (they only exclude each other per identity); a CSV batch takes it alone.
+INGEST_LOCK = "leads:ingest"
+
+
+def lock_identities(email: str, phone: str) -> None:
+    keys = sorted(k for k in (f"email:{email.lower()}" if email else "", f"phone:{phone}" if phone else "") if k)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(hashtextextended(%s, 0))", [INGEST_LOCK])
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+
+
+def known_lead(email: str, phone: str) -> Lead | None:
+    """The person's most recent lead: by email first, then by phone."""
+    for lookup in ({"email__iexact": email} if email else None, {"phone": phone} if phone else None):
+        if lookup:
+            lead = Lead.objects.select_for_update().filter(**lookup).order_by("-created_at", "-id").first()
+            if lead is not None:
+                return lead
+    return None
+
+
+def fill_blanks(lead: Lead, **values: str) -> None:
+    """What a known person tells us now fills what we did not know; it never overwrites what we had."""
+    changed = [field for field, value in values.items() if value and not getattr(lead, field)]
+    for field in changed:
+        setattr(lead, field, values[field])
+    if changed:
+        lead.save(update_fields=[*changed, "updated_at"])
+
+
+def leads_merge(*, keep_id: int, merge_id: int, actor: str) -> Lead:
+    """Merge a duplicate lead into another: every row pointing at it (inbound messages, replies and their events,
+    classifications, model calls, ...) moves to the kept lead, blank contact details are filled from it, and it is
+    deleted. The audit log keeps a copy of the merged lead."""
+    if keep_id == merge_id:
+        raise ValidationFailed("Choose two different leads to merge.", fields={"merge_id": ["Same lead as keep_id."]})
+    with transaction.atomic():
+        leads = {lead.pk: lead for lead in Lead.objects.select_for_update().filter(pk__in=[keep_id, merge_id])}
+        if len(leads) != 2:
+            raise NotFound("One of the leads to merge does not exist.")
+        keep, merged = leads[keep_id], leads[merge_id]
+        snapshot = model_to_dict(merged)
+        moved: dict[str, int] = {}
+        for relation in Lead._meta.related_objects:  # every app's foreign keys to Lead, without importing them
+            if relation.one_to_many or relation.one_to_one:
+                count = relation.related_model._base_manager.filter(**{relation.field.name: merged}).update(
+                    **{relation.field.name: keep}
+                )
+                if count:
+                    moved[relation.related_model._meta.label] = count
+        fill_blanks(keep, name=merged.name, email=merged.email, phone=merged.phone, company=merged.company)
+        if merged.metadata:
+            keep.metadata = {**merged.metadata, **keep.metadata}
+            keep.save(update_fields=["metadata", "updated_at"])
+        merged.delete()
+        audit_record(
+            actor=actor,
+            action="lead.merge",
+            obj=keep,
+            before={"merged_lead": {k: str(v) for k, v in snapshot.items()}},
+            after={"moved": moved, "merged_id": merge_id},
+        )
+    return keep

@@ -1,0 +1,238 @@
+"""Taking leads in from every channel (API, webhooks, inbound email, texts): stored durably, deduplicated by person
+and by the provider's delivery id, and announced with `lead_received` / `lead_wrote_again` once committed."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bizpilot.audit import audit_record
+from bizpilot.errors import IdempotencyConflict, ValidationFailed
+from leads.contacts import InvalidPhone, normalize_email, normalize_phone
+from leads.identity import fill_blanks, known_lead, lock_identities
+from leads.lifecycle import lead_transition
+from leads.models import Channel, IdempotencyKey, InboundMessage, Integration, Lead
+from leads.signals import lead_received, lead_wrote_again
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LeadInput:
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    company: str = ""
+    subject: str = ""
+    message: str = ""
+    source: str = "api"
+    metadata: dict[str, Any] | None = None
+
+
+def lead_ingest(
+    *, data: LeadInput, channel: str, actor: str, raw_payload: dict[str, Any], provider_message_id: str = ""
+) -> Lead:
+    """Store an inbound message, durably, from any source.
+
+    A new person becomes a new lead, processed once the transaction commits. A known person (the same email,
+    compared case-insensitively, or the same phone number in E.164) gets the message attached to their lead and
+    `lead_wrote_again` is sent; if we had already contacted them it is a reply and the lead becomes `replied`. A
+    provider's retry with an id already stored creates nothing. The returned lead carries `ingest_outcome`: new,
+    attached, reply or duplicate.
+    """
+    email = normalize_email(data.email)
+    try:
+        phone = normalize_phone(data.phone)
+    except InvalidPhone as exc:
+        raise ValidationFailed("Invalid phone number.", fields={"phone": [str(exc)]}) from exc
+    if not email and not phone:
+        msg = "Provide an email address or a phone number."
+        raise ValidationFailed(msg, fields={"email": [msg], "phone": [msg]})
+    duplicate = _known_delivery(channel, provider_message_id)
+    if duplicate is not None:
+        return duplicate
+    try:
+        with transaction.atomic():
+            lock_identities(email, phone)  # two deliveries from one new person cannot both create a lead
+            lead = known_lead(email, phone)
+            if lead is None:
+                lead = Lead.objects.create(
+                    name=data.name.strip(),
+                    email=email,
+                    phone=phone,
+                    company=data.company.strip(),
+                    source=data.source or "api",
+                    preferred_channel=Channel.EMAIL
+                    if email
+                    else (Channel.WHATSAPP if channel == "whatsapp" else Channel.SMS),
+                    metadata=data.metadata or {},
+                    created_by=actor,
+                )
+                outcome = "new"
+            else:
+                fill_blanks(lead, name=data.name.strip(), email=email, phone=phone, company=data.company.strip())
+                outcome = "reply" if lead.state in {Lead.State.CONTACTED, Lead.State.REPLIED} else "attached"
+            inbound = InboundMessage.objects.create(
+                lead=lead,
+                channel=channel,
+                subject=data.subject.strip(),
+                body=data.message,
+                raw_payload=raw_payload,
+                provider_message_id=provider_message_id,
+            )
+            after = {"source": data.source or "api", "channel": channel, "inbound_id": inbound.pk, "outcome": outcome}
+            audit_record(actor=actor, action="lead.ingest", obj=lead, after=after)
+            if outcome == "new":
+                transaction.on_commit(
+                    lambda: lead_received.send(sender=Lead, lead_id=lead.pk, inbound_id=inbound.pk), robust=True
+                )
+            else:
+                if outcome == "reply" and lead.state == Lead.State.CONTACTED:
+                    lead_transition(lead=lead, to_state=Lead.State.REPLIED, actor=actor)
+                transaction.on_commit(
+                    lambda: lead_wrote_again.send(
+                        sender=Lead, lead_id=lead.pk, inbound_id=inbound.pk, is_reply=outcome == "reply"
+                    ),
+                    robust=True,
+                )
+    except IntegrityError:
+        # The same provider delivery raced in on another connection and won: it is stored once.
+        duplicate = _known_delivery(channel, provider_message_id)
+        if duplicate is None:
+            raise
+        return duplicate
+    lead.ingest_outcome = outcome
+    return lead
+
+
+def _known_delivery(channel: str, provider_message_id: str) -> Lead | None:
+    if not provider_message_id:
+        return None
+    inbound = (
+        InboundMessage.objects.select_related("lead").filter(channel=channel, provider_message_id=provider_message_id)
+    ).first()
+    if inbound is None:
+        return None
+    inbound.lead.ingest_outcome = "duplicate"
+    return inbound.lead
+
+
+def integration_ingest(
+    *, integration: Integration, fields: dict[str, str], raw_payload: dict[str, Any], provider_message_id: str
+) -> Lead:
+    """A lead (or a known person's new message) from a webhook integration, with the source's own id for dedupe."""
+    lead = lead_ingest(
+        data=LeadInput(
+            **fields, source=integration.source or integration.slug, metadata={"integration": integration.slug}
+        ),
+        channel=f"{integration.kind}:{integration.slug}",
+        actor=f"integration:{integration.slug}",
+        raw_payload=raw_payload,
+        provider_message_id=provider_message_id,
+    )
+    Integration.objects.filter(pk=integration.pk).update(last_received_at=timezone.now())
+    return lead
+
+
+def email_inbound_receive(*, message: Any, esp_name: str) -> Lead | None:
+    """An email from anymail's inbound webhook (an AnymailInboundMessage): the sender becomes a lead, or the message
+    joins their lead (a reply when we had written to them). The Message-ID dedupes the ESP's retries."""
+    from leads.email_text import new_text
+
+    sender = message.from_email
+    if sender is None or not sender.addr_spec:
+        logger.warning("inbound email without a sender address ignored (%s)", esp_name)
+        return None
+    provider_id = (message.get("Message-ID") or "").strip()
+    if not provider_id:
+        fingerprint = f"{sender.addr_spec}\n{message.get('Date', '')}\n{message.subject}\n{message.text}"
+        provider_id = "sha256:" + hashlib.sha256(fingerprint.encode()).hexdigest()
+    raw = {
+        "esp": esp_name,
+        "from": str(sender),
+        "to": [str(a) for a in message.to],
+        "subject": message.subject or "",
+        "text": message.text or "",
+        "html": message.html or "",
+        "headers": {k: str(v) for k, v in message.items()},
+        "spam_score": message.spam_score,
+    }
+    return lead_ingest(
+        data=LeadInput(
+            name=sender.display_name or "",
+            email=sender.addr_spec,
+            subject=message.subject or "",
+            message=new_text(text=message.text or "", html_body=message.html or ""),
+            source="email",
+        ),
+        channel=Channel.EMAIL,
+        actor=f"email:{esp_name.lower()}",
+        raw_payload=raw,
+        provider_message_id=provider_id[:255],
+    )
+
+
+@dataclass(frozen=True)
+class IdempotentResult:
+    status: int
+    body: dict[str, Any]
+    replayed: bool
+
+
+def lead_ingest_idempotent(
+    *,
+    data: LeadInput,
+    channel: str,
+    actor: str,
+    raw_payload: dict[str, Any],
+    idempotency_key: str,
+    fingerprint: str,
+) -> IdempotentResult:
+    """lead_ingest behind an Idempotency-Key: the first response is kept and replayed; another body is a 422."""
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+
+    existing = IdempotencyKey.objects.filter(owner=actor, key=idempotency_key).first()
+    if existing is not None:
+        return _replay(existing, fingerprint)
+    try:
+        with transaction.atomic():
+            lead = lead_ingest(data=data, channel=channel, actor=actor, raw_payload=raw_payload)
+            body = lead_accepted_body(lead)
+            IdempotencyKey.objects.create(
+                owner=actor,
+                key=idempotency_key,
+                request_fingerprint=fingerprint,
+                response_status=202,
+                response_body=body,
+                lead=lead,
+            )
+    except IntegrityError:
+        # A concurrent request with the same key committed first: answer as it did.
+        existing = IdempotencyKey.objects.filter(owner=actor, key=idempotency_key).first()
+        if existing is None:
+            raise
+        return _replay(existing, fingerprint)
+    return IdempotentResult(status=202, body=body, replayed=False)
+
+
+def _replay(existing: IdempotencyKey, fingerprint: str) -> IdempotentResult:
+    if not hmac.compare_digest(existing.request_fingerprint, fingerprint):
+        raise IdempotencyConflict(
+            "This Idempotency-Key was already used with a different request body.",
+            fields={"Idempotency-Key": ["Already used with a different request body."]},
+        )
+    return IdempotentResult(status=existing.response_status, body=existing.response_body, replayed=True)
+
+
+def lead_accepted_body(lead: Lead) -> dict[str, Any]:
+    outcome = getattr(lead, "ingest_outcome", "new")
+    return {"id": lead.pk, "state": lead.state, "outcome": outcome, "url": f"/api/leads/{lead.pk}/"}

@@ -1,0 +1,171 @@
+"""The auto-send policy: whether a fresh draft goes out without review (admins set it; every decision is recorded
+with its reasons), and holding automatic sends when the lead writes again."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from bizpilot.access import require_permission
+from bizpilot.actors import AUTO_SEND
+from bizpilot.audit import audit_record
+from bizpilot.errors import ValidationFailed
+from leads.models import Channel
+from messaging.models import AutoSendPolicy, Message, lock_message
+from messaging.review import message_approve
+
+
+def message_apply_send_policy(*, message_id: int) -> Message:
+    """Decide once whether a fresh draft goes out without review (the AutoSendPolicy), record why, and approve it
+    if so."""
+    policy = AutoSendPolicy.current()
+    with transaction.atomic():
+        message = lock_message(message_id)
+        if message.status != Message.Status.PENDING_REVIEW or message.auto_send_decision:
+            return message
+        reasons = auto_send_withheld_because(message, policy)
+        send = not reasons
+        message.auto_send_decision = (
+            f"auto-sent: confidence {message.draft_confidence:.2f} >= {policy.threshold:.2f}, every check passed"
+            if send
+            else "held for review: " + "; ".join(reasons)
+        )
+        message.save(update_fields=["auto_send_decision", "updated_at"])
+        audit_record(
+            actor=AUTO_SEND,
+            action="message.auto_send_decision",
+            obj=message,
+            after={"decision": message.auto_send_decision},
+        )
+    if send:
+        return message_approve(message_id=message_id, actor=AUTO_SEND)
+    return message
+
+
+AUTO_SEND_POLICY_FIELDS = [
+    "enabled",
+    "threshold",
+    "email",
+    "sms",
+    "whatsapp",
+    "hot",
+    "warm",
+    "cold",
+    "quiet_hours_start",
+    "quiet_hours_end",
+    "time_zone",
+    "daily_cap",
+]
+
+
+def auto_send_policy_save(*, values: dict, actor: str, user=None) -> AutoSendPolicy:
+    """Change the auto-send policy (admins only); the change is audited with before and after."""
+    require_permission(user, "messaging.change_autosendpolicy", "change the auto-send policy")
+    errors = auto_send_policy_validate(values)
+    if errors:
+        raise ValidationFailed("The auto-send policy is not valid.", fields=errors)
+    return _auto_send_policy_write(values, actor)
+
+
+def auto_send_policy_validate(values: dict) -> dict[str, list[str]]:
+    """Field errors for a policy change (empty when it is valid)."""
+    errors: dict[str, list[str]] = {}
+    threshold = values.get("threshold", 0.85)
+    if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        errors["threshold"] = ["Must be a number from 0 to 1."]
+    try:
+        ZoneInfo(values.get("time_zone") or "")
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["time_zone"] = ["Not a time zone name (e.g. Europe/London, America/New_York)."]
+    if bool(values.get("quiet_hours_start")) != bool(values.get("quiet_hours_end")):
+        errors["quiet_hours_end"] = ["Give both the start and the end of the quiet hours, or neither."]
+    return errors
+
+
+def _auto_send_policy_write(values: dict, actor: str) -> AutoSendPolicy:
+    with transaction.atomic():
+        policy = AutoSendPolicy.objects.select_for_update().order_by("pk").first() or AutoSendPolicy.current()
+        before = {f: str(getattr(policy, f)) for f in AUTO_SEND_POLICY_FIELDS} if policy.pk else None
+        for field_name in AUTO_SEND_POLICY_FIELDS:
+            if field_name in values:
+                setattr(policy, field_name, values[field_name])
+        policy.updated_by = actor
+        policy.save()
+        audit_record(
+            actor=actor,
+            action="auto_send_policy.change",
+            obj=policy,
+            before=before,
+            after={f: str(getattr(policy, f)) for f in AUTO_SEND_POLICY_FIELDS},
+        )
+    return policy
+
+
+def auto_send_withheld_because(message: Message, policy: AutoSendPolicy) -> list[str]:
+    """Every reason the policy keeps this draft for a person (empty: it may go out on its own)."""
+    reasons = []
+    if not policy.enabled:
+        reasons.append("auto-send is off")
+    if message.draft_confidence is None or message.draft_confidence < policy.threshold:
+        reasons.append(f"confidence {message.draft_confidence or 0:.2f} < {policy.threshold:.2f}")
+    if not getattr(policy, message.channel, False):
+        reasons.append(f"auto-send is off for {message.get_channel_display()}")
+    intent = message.classification.intent if message.classification else message.lead.intent
+    if intent and not getattr(policy, intent, False):
+        reasons.append(f"auto-send is off for {intent} leads")
+    zone = ZoneInfo(policy.time_zone or settings.BUSINESS_TIME_ZONE)
+    now = timezone.now().astimezone(zone)
+    start, end = policy.quiet_hours_start, policy.quiet_hours_end
+    if message.channel != Channel.EMAIL and start and end and start != end:
+        quiet = start <= now.time() < end if start < end else (now.time() >= start or now.time() < end)
+        if quiet:
+            reasons.append(f"quiet hours for texts ({start:%H:%M}-{end:%H:%M} {zone.key})")
+    if policy.daily_cap is not None:
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        sent_today = Message.objects.filter(approved_by=AUTO_SEND, approved_at__gte=midnight).count()
+        if sent_today >= policy.daily_cap:
+            reasons.append(f"today's cap of {policy.daily_cap} automatic sends is reached")
+    reasons += [f"check failed: {reason}" for reason in message.checks_failed]
+    reasons += [f"possible prompt injection: {signal}" for signal in message.injection_signals]
+    return reasons
+
+
+def lead_wrote_again_hold_auto_sends(*, lead_id: int, inbound_id: int) -> int:
+    """The lead wrote again: replies we were about to send automatically go back to review, because they answer a
+    conversation that has moved on. Returns how many were held."""
+    held = 0
+    with transaction.atomic():
+        pending = Message.objects.select_for_update().filter(
+            lead_id=lead_id, status=Message.Status.APPROVED, approved_by=AUTO_SEND
+        )
+        for message in pending:
+            message.status = Message.Status.PENDING_REVIEW
+            message.approved_hash = ""
+            message.approved_by = ""
+            message.approved_at = None
+            message.auto_send_decision = (
+                f"{message.auto_send_decision}; cancelled: the lead wrote again (#{inbound_id})"
+            )
+            message.save(
+                update_fields=[
+                    "status",
+                    "approved_hash",
+                    "approved_by",
+                    "approved_at",
+                    "auto_send_decision",
+                    "updated_at",
+                ]
+            )
+            after = {"status": message.status, "reason": "the lead wrote again", "inbound_id": inbound_id}
+            audit_record(
+                actor=AUTO_SEND,
+                action="message.auto_send_cancelled",
+                obj=message,
+                before={"status": Message.Status.APPROVED},
+                after=after,
+            )
+            held += 1
+    return held

@@ -1,0 +1,99 @@
+"""The pipeline: a lead in, a draft reply stored, the send policy applied. It orchestrates: leads claims the lead,
+intelligence classifies and drafts (plain results), this module stores the Message and hands it to the auto-send
+policy. Every model call happens before the short transaction that writes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+
+from bizpilot import jobs
+from bizpilot.actors import PIPELINE
+from bizpilot.audit import audit_record
+from intelligence.classification import lead_classify
+from intelligence.drafting import ReplyDraft, reply_draft
+from leads.lifecycle import lead_claim_for_processing, lead_mark_drafted, lead_record_failure
+from leads.models import Channel, Lead
+from leads.selectors import latest_inbound, leads_left_behind
+from messaging.autosend import message_apply_send_policy
+from messaging.models import Message
+
+
+def lead_process(*, lead_id: int) -> Message | None:
+    """Classify a lead's latest inbound message and draft a reply. Idempotent: a lead already drafted (or held by a
+    concurrent run) is left alone; a failure records its error on the lead, which stays retryable, and re-raises."""
+    lead = lead_claim_for_processing(lead_id=lead_id)
+    if lead is None:
+        return None
+    try:
+        inbound = latest_inbound(lead_id=lead.pk)
+        if inbound is None:
+            raise RuntimeError("the lead has no inbound message to answer")
+        classified = lead_classify(
+            lead_id=lead.pk, inbound_id=inbound.pk, reuse_latest=lead.resume_state == Lead.State.CLASSIFIED
+        )
+        draft = reply_draft(
+            lead_id=lead.pk,
+            inbound_id=inbound.pk,
+            classification_id=classified.classification_id,
+            channel=lead.preferred_channel,
+        )
+        message = message_store_draft(lead_id=lead.pk, draft=draft)
+    except Exception as exc:
+        lead_record_failure(lead_id=lead_id, error=f"{type(exc).__name__}: {exc}")
+        raise
+    if message.status == Message.Status.PENDING_REVIEW and not message.auto_send_decision:
+        message = message_apply_send_policy(message_id=message.pk)
+    return message
+
+
+def message_store_draft(*, lead_id: int, draft: ReplyDraft) -> Message:
+    """Store a draft as the reply to its inbound message and move the lead to `drafted`, in one transaction. One
+    draft per inbound message: when another run stored one first, that one is returned."""
+    try:
+        with transaction.atomic():
+            lead = lead_mark_drafted(lead_id=lead_id, actor=PIPELINE)
+            # The recipient and channel come from the lead in the database, never from the model's output.
+            to_address = lead.email if lead.preferred_channel == Channel.EMAIL else lead.phone
+            message = Message.objects.create(
+                lead_id=lead.pk,
+                in_reply_to_id=draft.inbound_id,
+                classification_id=draft.classification_id,
+                channel=lead.preferred_channel,
+                to_address=to_address,
+                original_subject=draft.subject,
+                original_body=draft.body,
+                subject=draft.subject,
+                body=draft.body,
+                generated_by=draft.generated_by,
+                generation_reason=draft.reason,
+                template_name=draft.template_name,
+                prompt_template_id=draft.prompt_template_id,
+                draft_confidence=draft.confidence,
+                checks_failed=draft.checks_failed,
+                injection_signals=draft.injection_signals,
+                model_call_id=draft.model_call_id,
+            )
+            audit_record(
+                actor=PIPELINE,
+                action="message.draft",
+                obj=message,
+                after={"status": message.status, "generated_by": message.generated_by, "reason": draft.reason},
+            )
+    except IntegrityError:
+        # Another run drafted this inbound message first; one draft per inbound message.
+        return Message.objects.get(in_reply_to_id=draft.inbound_id)
+    return message
+
+
+def leads_requeue_stalled(*, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Safety net run on a schedule: enqueue leads whose job was never run or died (nothing accepted is lost)."""
+    stalled = leads_left_behind(older_than=older_than)
+    for lead_id in stalled:
+        enqueue_process_lead(lead_id)
+    return len(stalled)
+
+
+def enqueue_process_lead(lead_id: int) -> None:
+    jobs.enqueue("messaging.tasks.process_lead", lead_id, task_name=f"process_lead-{lead_id}")

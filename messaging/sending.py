@@ -1,0 +1,178 @@
+"""Sending an approved message exactly once, by email (Django's email API / anymail) or text (Twilio): claim it in
+its own short transaction, send outside any transaction, record the outcome, retry transient errors with backoff."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from bizpilot import jobs
+from bizpilot.actors import PIPELINE
+from bizpilot.audit import audit_record
+from leads.lifecycle import lead_mark_contacted
+from leads.models import Channel, InboundMessage
+from messaging.channels import OutboundMessage, PermanentSendError, TransientSendError, get_channel
+from messaging.models import DeliveryEvent, Message, body_hash, lock_message
+from messaging.suppression import is_suppressed, suppression_add
+
+SEND_MAX_ATTEMPTS = 4
+
+
+SEND_RETRY_BASE_SECONDS = 30
+
+
+WHATSAPP_WINDOW = timedelta(hours=24)
+
+
+def message_send(*, message_id: int) -> Message:
+    """Send an approved message exactly once.
+
+    The message is moved to `sending` in its own transaction before the provider is called, so a second run (a
+    retried job, a second worker) finds it no longer `approved` and sends nothing. If the process dies mid-send the
+    message stays in `sending` for an operator to check rather than risk a duplicate. Right before sending, the
+    suppression list is checked (auto-sends included) and a WhatsApp reply outside the 24-hour window is held.
+    A transient provider error puts the message back to `approved` with a retry scheduled (with backoff); a
+    permanent one marks it `failed` with the provider's reason.
+    """
+    with transaction.atomic():
+        message = lock_message(message_id)
+        if message.status != Message.Status.APPROVED:
+            return message  # already sending/sent, or not approved: nothing to do
+        if message.approved_hash != body_hash(message.subject, message.body):
+            return _back_to_review(
+                message,
+                "The text changed after it was approved; it needs a new approval.",
+                action="message.approval_invalidated",
+            )
+        suppression = is_suppressed(message.to_address)
+        if suppression is not None:
+            message.status = Message.Status.SUPPRESSED
+            message.last_error = f"Not sent: {message.to_address} is on the suppression list ({suppression.reason})."
+            message.save(update_fields=["status", "last_error", "updated_at"])
+            audit_record(
+                actor=PIPELINE,
+                action="message.suppressed",
+                obj=message,
+                before={"status": Message.Status.APPROVED},
+                after={"status": message.status, "reason": suppression.reason},
+            )
+            return message
+        if message.channel == Channel.WHATSAPP and not _whatsapp_window_open(message.lead_id):
+            return _back_to_review(
+                message,
+                "Held: the lead has not written on WhatsApp in the last 24 hours, and "
+                "outside that window WhatsApp only allows approved templates.",
+                action="message.held_whatsapp_window",
+            )
+        message.status = Message.Status.SENDING
+        message.sending_started_at = timezone.now()
+        message.send_attempts += 1
+        message.save(update_fields=["status", "sending_started_at", "send_attempts", "updated_at"])
+        outbound = OutboundMessage(
+            message_id=message.pk,
+            channel=message.channel,
+            to_address=message.to_address,
+            subject=message.subject,
+            body=message.body,
+        )
+
+    try:
+        result = get_channel(outbound.channel).send(outbound)
+    except TransientSendError as exc:
+        if _retry_later(message_id=message_id, error=str(exc)):
+            return Message.objects.get(pk=message_id)
+        _record_send_failure(
+            message_id=message_id, error=f"gave up after {SEND_MAX_ATTEMPTS} tries: {exc}", permanent=False
+        )
+        return Message.objects.get(pk=message_id)
+    except PermanentSendError as exc:
+        _record_send_failure(message_id=message_id, error=str(exc), permanent=True)
+        if exc.suppress:
+            suppression_add(
+                address=outbound.to_address, reason=exc.suppress, source=f"send:{message_id}", actor=PIPELINE
+            )
+        return Message.objects.get(pk=message_id)
+    except Exception as exc:
+        _record_send_failure(message_id=message_id, error=f"{type(exc).__name__}: {exc}", permanent=False)
+        raise
+
+    with transaction.atomic():
+        message = lock_message(message_id)
+        message.status = Message.Status.SENT
+        message.sent_at = timezone.now()
+        message.provider_message_id = result.provider_message_id
+        message.last_error = ""
+        message.save(update_fields=["status", "sent_at", "provider_message_id", "last_error", "updated_at"])
+        DeliveryEvent.objects.create(
+            message=message,
+            event_type="sent",
+            provider=result.provider,
+            occurred_at=message.sent_at,
+            payload={"provider_message_id": result.provider_message_id},
+        )
+        lead_mark_contacted(lead_id=message.lead_id, actor=PIPELINE)
+        audit_record(
+            actor=PIPELINE,
+            action="message.sent",
+            obj=message,
+            before={"status": Message.Status.SENDING},
+            after={"status": message.status, "provider_message_id": message.provider_message_id},
+        )
+    return message
+
+
+def _back_to_review(message: Message, reason: str, *, action: str) -> Message:
+    message.status = Message.Status.PENDING_REVIEW
+    message.approved_hash = ""
+    message.last_error = reason
+    message.save(update_fields=["status", "approved_hash", "last_error", "updated_at"])
+    audit_record(actor=PIPELINE, action=action, obj=message, after={"status": message.status, "reason": reason})
+    return message
+
+
+def _whatsapp_window_open(lead_id: int) -> bool:
+    since = timezone.now() - WHATSAPP_WINDOW
+    return InboundMessage.objects.filter(lead_id=lead_id, channel=Channel.WHATSAPP, received_at__gte=since).exists()
+
+
+def _retry_later(*, message_id: int, error: str) -> bool:
+    """Back to `approved`, with a send scheduled after a growing delay; False once the attempts are used up."""
+    with transaction.atomic():
+        message = lock_message(message_id)
+        if message.status != Message.Status.SENDING or message.send_attempts >= SEND_MAX_ATTEMPTS:
+            return False
+        delay = SEND_RETRY_BASE_SECONDS * 2 ** (message.send_attempts - 1)
+        message.status = Message.Status.APPROVED
+        message.last_error = f"{error} (retry {message.send_attempts} of {SEND_MAX_ATTEMPTS - 1} in {delay} s)"
+        message.save(update_fields=["status", "last_error", "updated_at"])
+        jobs.schedule_once(
+            "messaging.tasks.send_message",
+            message_id,
+            name=f"send_message-{message_id}-retry-{message.send_attempts}",
+            run_at=timezone.now() + timedelta(seconds=delay),
+        )
+        audit_record(
+            actor=PIPELINE,
+            action="message.send_retry_scheduled",
+            obj=message,
+            after={"error": error[:500], "delay_seconds": delay},
+        )
+    return True
+
+
+def _record_send_failure(*, message_id: int, error: str, permanent: bool) -> None:
+    with transaction.atomic():
+        message = lock_message(message_id)
+        message.last_error = error[:5000]
+        # A failed call that raised before the provider accepted anything is safe to mark failed; the operator
+        # sees the reason and can send again by approving a new draft.
+        message.status = Message.Status.FAILED
+        message.save(update_fields=["status", "last_error", "updated_at"])
+        audit_record(
+            actor=PIPELINE,
+            action="message.failed",
+            obj=message,
+            after={"status": message.status, "error": message.last_error[:500], "permanent": permanent},
+        )
