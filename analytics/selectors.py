@@ -7,7 +7,7 @@ from datetime import timedelta
 from statistics import median
 from typing import Any
 
-from django.db.models import Avg, Count, F, Min, Q, Sum
+from django.db.models import Avg, Count, F, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from bizpilot.actors import AUTO_SEND
@@ -46,7 +46,7 @@ def dashboard_metrics(*, days: int = 30) -> DashboardMetrics:
     leads = Lead.objects.filter(created_at__gte=since)
     messages = Message.objects.filter(created_at__gte=since)
 
-    def counts(queryset, field: str) -> dict[str, int]:
+    def counts(queryset: QuerySet[Any], field: str) -> dict[str, int]:
         return {row[field] or "unclassified": row["n"] for row in queryset.values(field).annotate(n=Count("id"))}
 
     reviewed = messages.filter(status__in=["approved", "sending", "sent", "delivered"])
@@ -147,12 +147,12 @@ def model_performance(*, days: int = 30) -> ModelPerformance:
         .values("lead_id", "intent", "confidence", "latency_ms")
     )
     for row in pipeline.iterator(chunk_size=2000):
-        first.setdefault(row["lead_id"], row)
+        first.setdefault(row["lead_id"], dict(row))
     final: dict[int, str] = {}
     operator = Classification.objects.filter(created_at__gte=since, method="operator").order_by("created_at", "id")
-    for row in operator.values("lead_id", "intent"):
-        if row["lead_id"] in first:
-            final[row["lead_id"]] = row["intent"]  # the operator's last word
+    for correction in operator.values("lead_id", "intent"):
+        if correction["lead_id"] in first:
+            final[correction["lead_id"]] = correction["intent"]  # the operator's last word
     wrong = {lead for lead, intent in final.items() if intent != first[lead]["intent"]}
     corrections: dict[str, int] = {}
     for lead in wrong:

@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -93,7 +94,7 @@ def main() -> None:
     def knn(k):
         return lambda xa, ya, xb: knn_logits(xb @ xa.T, ya, k)
 
-    results = {"n_examples": len(y)}
+    results: dict[str, Any] = {"n_examples": len(y)}
     for c in [1.0, 2.0, 4.0, 8.0]:
         results[f"svm C={c}"] = evaluate(svm(c))
     for c in [1.0, 2.0, 4.0, 8.0]:

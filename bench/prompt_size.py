@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -53,7 +54,7 @@ def main() -> None:
         for channel in ("email", "sms"):
             sizes, untrimmed_over, trimmed, wordpiece = [], 0, 0, []
             for row, result in classified:
-                kwargs = dict(
+                kwargs: dict[str, Any] = dict(
                     lead=LeadFacts(None, "Ruth Okafor", "Okafor Salon", channel, "Website", row.message),
                     template=prompt_template_live(intent=row.intent, channel=channel),
                     snippets=[vars(s) for s in result.snippets],

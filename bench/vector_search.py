@@ -22,6 +22,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -75,7 +76,16 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
-def build(conn: psycopg.Connection, n: int, rng: np.random.Generator, centres: np.ndarray) -> dict:
+def one(conn: psycopg.Connection, sql: str) -> Any:
+    """The single value a query returns."""
+    row = conn.execute(sql).fetchone()
+    assert row is not None, sql
+    return row[0]
+
+
+def build(
+    conn: psycopg.Connection, n: int, rng: np.random.Generator, centres: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> dict:
     conn.execute("DROP TABLE IF EXISTS chunks")
     conn.execute("CREATE TABLE chunks (id bigint PRIMARY KEY, kind text NOT NULL, embedding vector(384) NOT NULL)")
     started = time.perf_counter()
@@ -98,7 +108,7 @@ def build(conn: psycopg.Connection, n: int, rng: np.random.Generator, centres: n
     )
     build_s = time.perf_counter() - started
     conn.execute("ANALYZE chunks")
-    size = conn.execute("SELECT pg_size_pretty(pg_relation_size('chunks_hnsw'))").fetchone()[0]
+    size = one(conn, "SELECT pg_size_pretty(pg_relation_size('chunks_hnsw'))")
     return {"load_s": round(load_s, 1), "index_build_s": round(build_s, 1), "index_size": size}
 
 
@@ -212,7 +222,7 @@ def main() -> None:
     bench_url = with_database(url, "bizpilot_bench")
     with psycopg.connect(bench_url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-        version = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()[0]
+        version = one(conn, "SELECT extversion FROM pg_extension WHERE extname = 'vector'")
     print(
         json.dumps({"pgvector": version, "dims": DIMS, "k": K, "queries": args.queries, "spread": args.spread}),
         flush=True,

@@ -116,7 +116,9 @@ def main() -> int:
         while not stopping:
             for process in processes:
                 if process.poll() is not None:
-                    log(f"{' '.join(process.args[2:3])} exited with code {process.returncode}; stopping")
+                    args = process.args if isinstance(process.args, list) else [process.args]
+                    name = " ".join(str(arg) for arg in args[2:3])
+                    log(f"{name} exited with code {process.returncode}; stopping")
                     stopping = True
             time.sleep(0.5)
         return 0

@@ -29,12 +29,15 @@ class IntentExampleAdmin(admin.ModelAdmin):
         return False  # examples are embedded on creation: use the seed data or correct a lead's intent
 
 
+CHUNK_FIELDS = ("ordinal", "kind", "heading", "text", "embedding_model")
+
+
 class KnowledgeChunkInline(admin.TabularInline):
     model = KnowledgeChunk
     extra = 0
     can_delete = False
-    fields = ["ordinal", "kind", "heading", "text", "embedding_model"]
-    readonly_fields = fields
+    fields = CHUNK_FIELDS
+    readonly_fields = CHUNK_FIELDS
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -148,7 +151,7 @@ class PromptTemplateForm(forms.ModelForm):
         }
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         errors = prompt_template_validate(
             fallback_subject=data.get("fallback_subject", ""),
             fallback_body=data.get("fallback_body", ""),

@@ -8,6 +8,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 # MiniLM's tokenizer averages about 4 characters per token on English prose: ~1,000 characters is ~250 tokens, and
 # a chunk closes before it passes that (a single long paragraph is cut at sentences), staying in 200-400 tokens.
@@ -102,5 +103,11 @@ def document_title(chunks: list[Chunk], fallback: str) -> str:
     return first_heading or fallback.replace("_", " ").replace("-", " ").title()
 
 
-def chunk_embedding_text(chunk: Chunk) -> str:
+class HasHeadingAndText(Protocol):
+    heading: str
+    text: str
+
+
+def chunk_embedding_text(chunk: HasHeadingAndText) -> str:
+    """What is embedded for a chunk (a Chunk being loaded, or a stored KnowledgeChunk): its heading and text."""
     return f"{chunk.heading}\n{chunk.text}" if chunk.heading else chunk.text

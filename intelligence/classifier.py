@@ -71,7 +71,7 @@ class IntentModel:
     temperature: float
     estimator: Any = None
 
-    def probabilities(self, vector: np.ndarray) -> np.ndarray:
+    def probabilities(self, vector: np.ndarray | list[float]) -> np.ndarray:
         vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         if self.estimator is not None:
             logits = self.estimator.decision_function(vector)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import transaction
 
@@ -18,7 +20,7 @@ from leads.models import Lead
 from leads.selectors import latest_inbound
 
 
-def lead_correct_intent(*, lead_id: int, intent: str, actor: str, user=None) -> Classification:
+def lead_correct_intent(*, lead_id: int, intent: str, actor: str, user: Any = None) -> Classification:
     """An operator says what the lead's intent really is. The correction takes effect on the lead, is kept as a
     Classification, and the lead's text becomes a labelled example (origin `operator`) that the next similar lead is
     classified with."""

@@ -7,8 +7,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 # Never reach for the Hugging Face hub: the model ships inside a Python package.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -33,7 +37,7 @@ class Embedder:
         self.model_name = model_name
         self.cache_size = cache_size
         self.batch_size = batch_size
-        self._model = None
+        self._model: SentenceTransformer | None = None
         self._load_lock = threading.Lock()
         self._cache: OrderedDict[str, list[float]] = OrderedDict()
         self._cache_lock = threading.Lock()

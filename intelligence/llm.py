@@ -137,7 +137,7 @@ class LlmClient(abc.ABC):
     ):
         """One call that must answer with `tool`'s arguments; every call, ok or not, writes a ModelCall."""
         request = self._request(system=system, prompt=prompt, tool=tool)
-        logged = dict(
+        logged: dict[str, Any] = dict(
             operation=operation,
             provider=self.provider,
             model=self.model,
@@ -153,7 +153,8 @@ class LlmClient(abc.ABC):
             call = model_call_record(**logged, latency_ms=latency_ms, status="error", error=exc.reason)
             raise LlmError(exc.reason, model_call_id=call.pk) from exc
         latency_ms = (time.perf_counter() - started) * 1000
-        call = model_call_record(**logged, latency_ms=latency_ms, response=exchange.response, **exchange.usage)
+        usage: dict[str, Any] = dict(exchange.usage)
+        call = model_call_record(**logged, latency_ms=latency_ms, response=exchange.response, **usage)
         try:
             if exchange.tool_input is None:
                 raise LlmError(exchange.problem, model_call_id=call.pk)
@@ -332,7 +333,7 @@ def _parse_tool_reply(data: dict, *, model_call_id: int) -> LlmReply:
 
 
 _client: LlmClient | None = None
-_client_key: tuple | None = None
+_client_key: tuple[object, ...] | None = None
 _client_lock = threading.Lock()
 
 
@@ -347,6 +348,7 @@ def get_llm_client() -> LlmClient | None:
     if not llm_configured():
         return None
     common = (settings.LLM_TIMEOUT_SECONDS, settings.LLM_MAX_RETRIES, settings.LLM_MAX_OUTPUT_TOKENS)
+    key: tuple[object, ...]
     if settings.LLM_PROVIDER == "ollama":
         key = ("ollama", settings.OLLAMA_BASE_URL, settings.OLLAMA_MODEL, *common)
     else:
@@ -355,14 +357,22 @@ def get_llm_client() -> LlmClient | None:
         key += common
     with _client_lock:
         if _client is None or _client_key != key:
-            options = dict(
-                timeout=settings.LLM_TIMEOUT_SECONDS,
-                max_retries=settings.LLM_MAX_RETRIES,
-                max_tokens=settings.LLM_MAX_OUTPUT_TOKENS,
-            )
+            timeout, max_retries, max_tokens = common
             if settings.LLM_PROVIDER == "ollama":
-                _client = OllamaClient(base_url=settings.OLLAMA_BASE_URL, model=settings.OLLAMA_MODEL, **options)
+                _client = OllamaClient(
+                    base_url=settings.OLLAMA_BASE_URL,
+                    model=settings.OLLAMA_MODEL,
+                    timeout=timeout,
+                    max_retries=max_retries,
+                    max_tokens=max_tokens,
+                )
             else:
-                _client = AnthropicClient(api_key=settings.ANTHROPIC_API_KEY, model=settings.LLM_MODEL, **options)
+                _client = AnthropicClient(
+                    api_key=settings.ANTHROPIC_API_KEY,
+                    model=settings.LLM_MODEL,
+                    timeout=timeout,
+                    max_retries=max_retries,
+                    max_tokens=max_tokens,
+                )
             _client_key = key
     return _client

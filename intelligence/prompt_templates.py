@@ -100,4 +100,6 @@ def prompt_template_live(*, intent: str, channel: str) -> PromptTemplate:
     if template is None:
         seed_prompt_templates(PromptTemplate)
         template = PromptTemplate.objects.filter(intent=intent, channel_kind=kind).order_by("-version").first()
+    if template is None:
+        raise LookupError(f"no prompt template for {intent} on {kind}, even after seeding the defaults")
     return template

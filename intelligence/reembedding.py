@@ -36,20 +36,20 @@ def embeddings_refresh(*, batch_size: int = 256, progress: Callable[[int], None]
         if progress:
             progress(len(batch))
     while True:
-        batch = list(
+        chunks = list(
             KnowledgeChunk.objects.exclude(embedding_model=model_name)
             .select_related("document")
             .order_by("pk")[:batch_size]
         )
-        if not batch:
+        if not chunks:
             break
-        vectors = get_embedder().embed([chunk_embedding_text(c) for c in batch])
+        vectors = get_embedder().embed([chunk_embedding_text(c) for c in chunks])
         with transaction.atomic():
-            for chunk, vector in zip(batch, vectors, strict=True):
+            for chunk, vector in zip(chunks, vectors, strict=True):
                 chunk.embedding, chunk.embedding_model = vector, model_name
-            KnowledgeChunk.objects.bulk_update(batch, ["embedding", "embedding_model"])
-            counts["chunks"] += len(batch)
+            KnowledgeChunk.objects.bulk_update(chunks, ["embedding", "embedding_model"])
+            counts["chunks"] += len(chunks)
         if progress:
-            progress(len(batch))
+            progress(len(chunks))
     examples_changed()
     return counts

@@ -4,9 +4,11 @@ and the knowledge chunks nearest it (the facts a reply may use). Reads only."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from pgvector.django import CosineDistance
 
 from intelligence.models import KnowledgeChunk
@@ -92,11 +94,11 @@ def knowledge_search(*, vector: list[float], limit: int, kind: str | None = None
     return snippets if len(snippets) == min(limit, matching) else _exact(of_kind, vector, limit)
 
 
-def _exact(queryset, vector: list[float], limit: int) -> list[Snippet]:
+def _exact(queryset: QuerySet[KnowledgeChunk], vector: list[float], limit: int) -> list[Snippet]:
     # `+ 0` makes the sort key an expression the HNSW index cannot serve: an exact scan of the filtered rows.
     return _snippets(queryset.annotate(distance=CosineDistance("embedding", vector) + 0).order_by("distance")[:limit])
 
 
-def _snippets(queryset) -> list[Snippet]:
+def _snippets(queryset: QuerySet[Any]) -> list[Snippet]:
     rows = queryset.values("document__title", "heading", "text", "distance")
     return [Snippet(r["document__title"], r["heading"], r["text"], round(1 - float(r["distance"]), 4)) for r in rows]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from pgvector.django import CosineDistance
 
@@ -38,7 +40,7 @@ def voice_examples_for(*, text: str, intent: str, channel: str, limit: int) -> l
     if limit <= 0 or not text.strip():
         return []
     vector = get_embedder().embed_one(text)
-    candidates = list(
+    candidates: list[Any] = list(  # VoiceExamples annotated with their distance
         VoiceExample.objects.filter(intent=intent, channel=channel, embedding_model=settings.EMBEDDING_MODEL)
         .annotate(distance=CosineDistance("embedding", vector))
         .order_by("distance")[: limit * 3]

@@ -14,16 +14,32 @@ from leads.imports import lead_import_create, lead_imports_requeue
 from leads.lifecycle import lead_retry
 from leads.models import ApiKey, InboundMessage, Integration, Lead, LeadImport
 
+INBOUND_FIELDS = ("received_at", "channel", "subject", "body", "provider_message_id", "raw_payload")
+
 
 class InboundMessageInline(admin.StackedInline):
     model = InboundMessage
     extra = 0
     can_delete = False
-    fields = ["received_at", "channel", "subject", "body", "provider_message_id", "raw_payload"]
-    readonly_fields = fields
+    fields = INBOUND_FIELDS
+    readonly_fields = INBOUND_FIELDS
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+PIPELINE_FIELDS = (
+    "state",
+    "intent",
+    "intent_confidence",
+    "processing_attempts",
+    "processing_started_at",
+    "last_error",
+    "last_error_at",
+    "created_by",
+    "created_at",
+    "updated_at",
+)
 
 
 @admin.register(Lead)
@@ -45,21 +61,10 @@ class LeadAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [InboundMessageInline]
     actions = ["retry_processing", "merge_leads"]
-    readonly_fields = [
-        "state",
-        "intent",
-        "intent_confidence",
-        "processing_attempts",
-        "processing_started_at",
-        "last_error",
-        "last_error_at",
-        "created_by",
-        "created_at",
-        "updated_at",
-    ]
+    readonly_fields = PIPELINE_FIELDS
     fieldsets = [
         (None, {"fields": ["name", "email", "phone", "company", "source", "preferred_channel", "metadata"]}),
-        ("Pipeline", {"fields": readonly_fields}),
+        ("Pipeline", {"fields": PIPELINE_FIELDS}),
     ]
 
     @admin.display(description="Confidence", ordering="intent_confidence")
@@ -135,14 +140,15 @@ class IntegrationAdmin(admin.ModelAdmin):
 
     @admin.display(description="How to connect it")
     def setup(self, obj: Integration) -> str:
-        return {
+        how: dict[str, str] = {
             Integration.Kind.TYPEFORM: "Typeform: Connect > Webhooks > Add a webhook with the URL above, then "
             "Edit > Secret with this integration's secret.",
             Integration.Kind.GOOGLE_FORMS: "Google Forms: paste the Apps Script from docs/integrations.md into "
             "the form's script editor with the URL above and this secret, and add an 'On form submit' trigger.",
             Integration.Kind.JSON: "POST a JSON object to the URL above with the header X-BizPilot-Signature: "
             "sha256=<hex HMAC-SHA256 of the raw body with this secret>.",
-        }.get(obj.kind, "")
+        }
+        return how.get(obj.kind, "")
 
 
 class LeadImportForm(forms.ModelForm):

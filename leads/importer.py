@@ -19,15 +19,23 @@ from typing import TextIO
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import models
 
 from leads.contacts import InvalidPhone, normalize_email, normalize_phone
 from leads.mapping import LEAD_FIELDS, field_for, normalize_key
 from leads.models import InboundMessage, Lead
 from leads.serializers import MAX_MESSAGE_CHARS
 
+
+def _max_length(model: type[Lead] | type[InboundMessage], name: str) -> int:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.CharField) and field.max_length is not None
+    return field.max_length
+
+
 MAX_LENGTHS = {
-    **{f: Lead._meta.get_field(f).max_length for f in ("name", "email", "phone", "company")},
-    "subject": InboundMessage._meta.get_field("subject").max_length,
+    **{f: _max_length(Lead, f) for f in ("name", "email", "phone", "company")},
+    "subject": _max_length(InboundMessage, "subject"),
     "message": MAX_MESSAGE_CHARS,  # the same limit as the API's
 }
 IMPORT_FIELDS = (*LEAD_FIELDS, "first_name", "last_name")

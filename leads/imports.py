@@ -6,6 +6,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from django.core.files.base import File
 from django.db import connection, transaction
@@ -17,12 +18,12 @@ from bizpilot import jobs
 from bizpilot.audit import audit_record
 from bizpilot.models import AuditEvent
 from leads.identity import INGEST_LOCK
-from leads.importer import CsvImportError, import_csv
+from leads.importer import CsvImportError, ImportReport, ImportRow, import_csv
 from leads.models import Channel, InboundMessage, Lead, LeadImport
 from leads.signals import lead_received
 
 
-def leads_import_batch(*, rows: list, source: str, actor: str, process: bool) -> tuple[int, int, int]:
+def leads_import_batch(*, rows: list[ImportRow], source: str, actor: str, process: bool) -> tuple[int, int, int]:
     """Write one batch of validated CSV rows (leads.importer.ImportRow) in one transaction: a new person becomes a
     lead, a known one (same email in any case, or same phone) gets the row as a message, and a row imported before
     is skipped. Returns (created, attached, duplicates). New leads are processed only with `process`."""
@@ -43,13 +44,13 @@ def leads_import_batch(*, rows: list, source: str, actor: str, process: bool) ->
             .filter(Q(email_upper__in=emails) | Q(phone__in=phones))
             .order_by("created_at", "id")
         )
-        for lead in known:  # the most recent lead of each person wins, as in lead_ingest
-            if lead.email:
-                by_email[lead.email.upper()] = lead
-            if lead.phone:
-                by_phone[lead.phone] = lead
+        for person in known:  # the most recent lead of each person wins, as in lead_ingest
+            if person.email:
+                by_email[person.email.upper()] = person
+            if person.phone:
+                by_phone[person.phone] = person
         new_leads: list[Lead] = []
-        pending: list[tuple[object, Lead, str]] = []
+        pending: list[tuple[ImportRow, Lead, str]] = []
         duplicates = 0
         for row in rows:
             if row.row_id in seen:
@@ -112,7 +113,7 @@ def leads_import_batch(*, rows: list, source: str, actor: str, process: bool) ->
             batch_size=1000,
         )
         if process and new_leads:
-            first_inbound = {}
+            first_inbound: dict[int, int] = {}
             for message in inbound:
                 first_inbound.setdefault(message.lead_id, message.pk)
             transaction.on_commit(
@@ -127,7 +128,9 @@ def leads_import_batch(*, rows: list, source: str, actor: str, process: bool) ->
 ERROR_REPORT_MAX_CHARS = 2_000_000
 
 
-def lead_import_create(*, upload, source: str, column_map: dict[str, str], process: bool, actor: str) -> LeadImport:
+def lead_import_create(
+    *, upload: Any, source: str, column_map: dict[str, str], process: bool, actor: str
+) -> LeadImport:
     """Keep an uploaded CSV and queue the job that imports it (the admin page shows its progress)."""
     with transaction.atomic():
         lead_import = LeadImport(
@@ -164,7 +167,7 @@ def lead_import_run(*, import_id: int) -> LeadImport:
     def count_bytes(n: int) -> None:
         done["bytes"] += n
 
-    def save_progress(report) -> None:
+    def save_progress(report: ImportReport) -> None:
         LeadImport.objects.filter(pk=import_id).update(
             bytes_done=done["bytes"],
             rows=report.rows,

@@ -89,7 +89,7 @@ def lead_transition(*, lead: Lead, to_state: str, actor: str) -> Lead:
     return lead
 
 
-def lead_mark_outcome(*, lead_id: int, outcome: str, actor: str, user=None) -> Lead:
+def lead_mark_outcome(*, lead_id: int, outcome: str, actor: str, user: Any = None) -> Lead:
     """An operator records how a lead ended: `converted` (a customer) or `lost`."""
     require_permission(user, REVIEW, "mark leads converted or lost")
     if outcome not in (Lead.State.CONVERTED, Lead.State.LOST):

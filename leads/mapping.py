@@ -105,11 +105,11 @@ def map_fields(flat: dict[str, Any], field_map: dict[str, str] | None = None, *,
             result[field] = as_text(lookup(nested if nested is not None else flat, path))
     parts: dict[str, str] = {}
     for key, value in flat.items():
-        field = field_for(key)
-        if field in ("first_name", "last_name"):
-            parts.setdefault(field, as_text(value))
-        elif field and field not in result and as_text(value):
-            result[field] = as_text(value)
+        known = field_for(key)
+        if known in ("first_name", "last_name"):
+            parts.setdefault(known, as_text(value))
+        elif known and known not in result and as_text(value):
+            result[known] = as_text(value)
     if "name" not in result and parts:
         result["name"] = " ".join(p for p in (parts.get("first_name"), parts.get("last_name")) if p)
     return {field: value for field, value in result.items() if value}

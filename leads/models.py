@@ -45,6 +45,12 @@ class Lead(models.Model):
     }
     EXITS = {State.LOST, State.UNSUBSCRIBED}
 
+    # Not stored; set on the instance a service returns. `lead_ingest`: what the delivery was (new, attached, reply,
+    # duplicate). `lead_claim_for_processing`: the state the claimed lead was in, which says where the pipeline
+    # continues (a lead claimed in `classified` is not classified again).
+    ingest_outcome: str = "new"
+    resume_state: str = ""
+
     name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(max_length=254, blank=True, db_index=True)
     phone = models.CharField(max_length=32, blank=True, db_index=True)

@@ -24,7 +24,8 @@ class LeadCreateInput(StrictSerializer):
     message = StrictCharField(
         max_length=MAX_MESSAGE_CHARS, required=False, allow_blank=True, default="", trim_whitespace=False
     )
-    source = StrictCharField(max_length=50, required=False, allow_blank=False, default="api")
+    # A field named `source` shadows DRF's Field.source in the stubs; at run time DRF reads it as a field.
+    source = StrictCharField(max_length=50, required=False, allow_blank=False, default="api")  # type: ignore[assignment]
     metadata = serializers.DictField(required=False, default=dict)
 
     def validate_phone(self, value: str) -> str:

@@ -91,7 +91,8 @@ def forms_webhook(request, slug: str):
     payload = _json_body(request)
     if payload is None:
         return error_response(400, "invalid", "Expected a JSON object.")
-    flat = payload.get("answers") if isinstance(payload.get("answers"), dict) else payload
+    answers = payload.get("answers")
+    flat = answers if isinstance(answers, dict) else payload
     fields = map_fields(flat, integration.field_map, nested=payload)
     provider_id = str(payload.get("responseId") or payload.get("id") or payload.get("event_id") or "")
     return _ingest(integration, fields, payload, provider_id)

@@ -39,12 +39,15 @@ class MessageReviewForm(forms.ModelForm):
         widgets = {"body": forms.Textarea(attrs={"rows": 16, "cols": 80})}
 
 
+EVENT_FIELDS = ("occurred_at", "event_type", "provider", "is_machine", "machine_reason", "provider_event_id")
+
+
 class DeliveryEventInline(admin.TabularInline):
     model = DeliveryEvent
     extra = 0
     can_delete = False
-    fields = ["occurred_at", "event_type", "provider", "is_machine", "machine_reason", "provider_event_id"]
-    readonly_fields = fields
+    fields = EVENT_FIELDS
+    readonly_fields = EVENT_FIELDS
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -59,8 +62,9 @@ class ConfidenceBandFilter(admin.SimpleListFilter):
         return [("high", "High (≥ 0.85)"), ("medium", "Medium (0.5 to 0.85)"), ("low", "Low (< 0.5)")]
 
     def queryset(self, request, queryset):
-        if self.value() in self.BANDS:
-            low, high = self.BANDS[self.value()]
+        band = self.BANDS.get(self.value() or "")
+        if band is not None:
+            low, high = band
             return queryset.filter(draft_confidence__gte=low, draft_confidence__lt=high)
         return queryset
 
@@ -307,7 +311,7 @@ class AutoSendPolicyForm(forms.ModelForm):
         fields = AUTO_SEND_POLICY_FIELDS
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         for field_name, problems in auto_send_policy_validate(data).items():
             for problem in problems:
                 self.add_error(field_name, problem)

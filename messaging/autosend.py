@@ -3,6 +3,7 @@ with its reasons), and holding automatic sends when the lead writes again."""
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -61,7 +62,7 @@ AUTO_SEND_POLICY_FIELDS = [
 ]
 
 
-def auto_send_policy_save(*, values: dict, actor: str, user=None) -> AutoSendPolicy:
+def auto_send_policy_save(*, values: dict[str, Any], actor: str, user: Any = None) -> AutoSendPolicy:
     """Change the auto-send policy (admins only); the change is audited with before and after."""
     require_permission(user, "messaging.change_autosendpolicy", "change the auto-send policy")
     errors = auto_send_policy_validate(values)
@@ -70,7 +71,7 @@ def auto_send_policy_save(*, values: dict, actor: str, user=None) -> AutoSendPol
     return _auto_send_policy_write(values, actor)
 
 
-def auto_send_policy_validate(values: dict) -> dict[str, list[str]]:
+def auto_send_policy_validate(values: dict[str, Any]) -> dict[str, list[str]]:
     """Field errors for a policy change (empty when it is valid)."""
     errors: dict[str, list[str]] = {}
     threshold = values.get("threshold", 0.85)
@@ -85,7 +86,7 @@ def auto_send_policy_validate(values: dict) -> dict[str, list[str]]:
     return errors
 
 
-def _auto_send_policy_write(values: dict, actor: str) -> AutoSendPolicy:
+def _auto_send_policy_write(values: dict[str, Any], actor: str) -> AutoSendPolicy:
     with transaction.atomic():
         policy = AutoSendPolicy.objects.select_for_update().order_by("pk").first() or AutoSendPolicy.current()
         before = {f: str(getattr(policy, f)) for f in AUTO_SEND_POLICY_FIELDS} if policy.pk else None

@@ -92,8 +92,8 @@ class EmailChannel:
             },
         )
         # anymail ESPs carry metadata through to their tracking webhooks; other backends ignore the attributes.
-        email.metadata = {"bizpilot_message_id": str(outbound.message_id)}
-        email.tags = ["bizpilot-reply"]
+        email.metadata = {"bizpilot_message_id": str(outbound.message_id)}  # type: ignore[attr-defined]
+        email.tags = ["bizpilot-reply"]  # type: ignore[attr-defined]
         try:
             sent = email.send(fail_silently=False)
         except Exception as exc:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,8 +22,8 @@ def delivery_event_record(
     event_type: str,
     provider: str,
     provider_event_id: str,
-    occurred_at,
-    payload: dict,
+    occurred_at: datetime | None,
+    payload: dict[str, Any],
     is_machine: bool = False,
     machine_reason: str = "",
 ) -> DeliveryEvent | None:
@@ -108,7 +109,7 @@ EMAIL_EVENT_SUPPRESSES = {
 }
 
 
-def email_event_receive(*, event, esp_name: str) -> DeliveryEvent | None:
+def email_event_receive(*, event: Any, esp_name: str) -> DeliveryEvent | None:
     """An anymail tracking event (delivered, opened, clicked, bounced, ...) on the message it belongs to."""
     message = _message_for_email_event(event)
     if message is None:
@@ -156,7 +157,7 @@ def email_event_receive(*, event, esp_name: str) -> DeliveryEvent | None:
     return recorded
 
 
-def _message_for_email_event(event) -> Message | None:
+def _message_for_email_event(event: Any) -> Message | None:
     ours = (event.metadata or {}).get("bizpilot_message_id")
     if ours and str(ours).isdigit():
         message = Message.objects.filter(pk=int(ours)).first()
@@ -167,7 +168,7 @@ def _message_for_email_event(event) -> Message | None:
     return None
 
 
-def _machine_engagement(message: Message, event_type: str, event, occurred_at) -> tuple[bool, str]:
+def _machine_engagement(message: Message, event_type: str, event: Any, occurred_at: datetime) -> tuple[bool, str]:
     raw = event.esp_event if isinstance(event.esp_event, dict) else {}
     agent = event.user_agent or ""
     if event_type == "opened":

@@ -206,9 +206,9 @@ class AutoSendPolicy(models.Model):
     def current(cls) -> AutoSendPolicy:
         from django.conf import settings
 
-        policy = cls.objects.order_by("pk").first()
+        policy: AutoSendPolicy | None = AutoSendPolicy.objects.order_by("pk").first()
         if policy is None:
-            policy = cls(
+            policy = AutoSendPolicy(
                 enabled=settings.AUTO_SEND_ENABLED,
                 threshold=settings.AUTO_SEND_THRESHOLD,
                 time_zone=settings.BUSINESS_TIME_ZONE,

@@ -49,7 +49,7 @@ def _validate_text(subject: str | None, body: str | None, channel: str) -> None:
 
 
 def message_update_draft(
-    *, message_id: int, actor: str, subject: str | None = None, body: str | None = None, user=None
+    *, message_id: int, actor: str, subject: str | None = None, body: str | None = None, user: Any = None
 ) -> Message:
     """Edit a draft that is still waiting for review; the original text is kept alongside, and how many characters
     changed (the edit size) is stored."""
@@ -82,7 +82,7 @@ def message_update_draft(
 
 
 def message_approve(
-    *, message_id: int, actor: str, subject: str | None = None, body: str | None = None, user=None
+    *, message_id: int, actor: str, subject: str | None = None, body: str | None = None, user: Any = None
 ) -> Message:
     """Approve a draft (optionally with edited text) and enqueue its sending once the transaction commits.
 
@@ -190,7 +190,7 @@ def message_regenerate(*, message_id: int, actor: str, note: str = "", user: Any
     return message
 
 
-def message_reject(*, message_id: int, actor: str, reason: str = "", user=None) -> Message:
+def message_reject(*, message_id: int, actor: str, reason: str = "", user: Any = None) -> Message:
     require_permission(user, REVIEW, "reject drafts")
     with transaction.atomic():
         message = lock_message(message_id)

@@ -57,7 +57,7 @@ def lead_detail(*, lead_id: int) -> dict[str, Any]:
 INTENT_RANK = Case(When(lead__intent="hot", then=0), When(lead__intent="warm", then=1), default=2)
 
 
-def review_queue():
+def review_queue() -> QuerySet[Message]:
     """Drafts waiting for a person: hot first, then the oldest first."""
     return (
         Message.objects.filter(status=Message.Status.PENDING_REVIEW)

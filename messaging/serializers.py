@@ -20,7 +20,7 @@ class LeadOutput(serializers.Serializer):
     email = serializers.CharField()
     phone = serializers.CharField()
     company = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # DRF's Field.source in the stubs
     state = serializers.CharField()
     intent = serializers.CharField(allow_null=True)
     confidence = serializers.FloatField(allow_null=True)
@@ -40,7 +40,7 @@ class MessageOutput(serializers.ModelSerializer):
     cost_usd = serializers.DecimalField(
         source="model_call.cost_usd", max_digits=12, decimal_places=6, allow_null=True, read_only=True, default=None
     )
-    prompt_template = serializers.StringRelatedField(read_only=True)
+    prompt_template: serializers.StringRelatedField = serializers.StringRelatedField(read_only=True)
 
     class Meta:
         model = Message

@@ -84,7 +84,7 @@ def unsubscribe(request, token: str):
         address = unsubscribe_address(token)
     except signing.BadSignature:
         return render(request, "messaging/unsubscribe.html", {"invalid": True}, status=400)
-    context = {"address": address, "business_name": settings.BUSINESS_NAME}
+    context: dict[str, object] = {"address": address, "business_name": settings.BUSINESS_NAME}
     if request.method == "POST":
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
         suppression_add(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import factory
 from django.contrib.auth.models import Group, User
@@ -25,4 +25,4 @@ class UserFactory(DjangoModelFactory):
     @factory.post_generation
     def operator(self, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create and extracted:
-            self.groups.add(Group.objects.get(name=OPERATORS_GROUP))
+            cast(User, self).groups.add(Group.objects.get(name=OPERATORS_GROUP))

@@ -18,7 +18,9 @@ HOT_LEAD = "We need a new website for our salon next month, can you quote? Ready
 
 
 def live(intent: str, kind: str) -> PromptTemplate:
-    return PromptTemplate.objects.filter(intent=intent, channel_kind=kind).order_by("-version").first()
+    template = PromptTemplate.objects.filter(intent=intent, channel_kind=kind).order_by("-version").first()
+    assert template is not None
+    return template
 
 
 def form(template: PromptTemplate, **changes) -> dict:

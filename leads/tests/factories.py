@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import factory
 from factory.django import DjangoModelFactory
@@ -34,7 +34,7 @@ class LeadFactory(factory.Factory):
 
 def submit_lead(message: str = "We need a new website, can you quote?", **fields: str) -> Lead:
     """A new lead that wrote `message` (shorthand for LeadFactory)."""
-    return LeadFactory(message=message, **fields)
+    return cast(Lead, LeadFactory(message=message, **fields))
 
 
 class IntegrationFactory(DjangoModelFactory):

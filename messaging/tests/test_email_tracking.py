@@ -40,6 +40,7 @@ def sendgrid(settings):
 def sent(sendgrid, demo_knowledge) -> Message:
     lead = submit_lead("We need a website for our salon", name="Ruth Okafor", email="ruth@okaforsalon.example")
     message = lead_process(lead_id=lead.pk)
+    assert message is not None
     message_approve(message_id=message.pk, actor="user:op")
     return message_send(message_id=message.pk)
 
@@ -53,6 +54,7 @@ def events(client, *items, auth=AUTH):
 
 def sg_event(message: Message, event: str, seconds_after_send: float, event_id: str, **extra) -> dict:
     """One event as SendGrid's Event Webhook posts it; custom_args (anymail_id, our message id) come back in it."""
+    assert message.sent_at is not None
     return {
         "email": message.to_address,
         "event": event,

@@ -37,7 +37,9 @@ def operator_client(client, operator):
 
 
 def draft(text: str, **fields) -> Message:
-    return lead_process(lead_id=submit_lead(text, **fields).pk)
+    message = lead_process(lead_id=submit_lead(text, **fields).pk)
+    assert message is not None
+    return message
 
 
 def test_the_queue_puts_hot_first_then_the_oldest_and_counts_each_intent(operator_client, demo_knowledge):

@@ -125,6 +125,7 @@ def sent_sms(twilio_stub, lead_phone="+447700900123") -> Message:
     )
     lead = Lead.objects.get(phone=lead_phone)
     message = lead_process(lead_id=lead.pk)
+    assert message is not None
     message_approve(message_id=message.pk, actor="user:op")
     return message_send(message_id=message.pk)
 

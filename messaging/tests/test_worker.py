@@ -27,7 +27,7 @@ def test_database_url() -> str:
     return f"postgresql://{auth}@{host}{port}/{db['NAME']}"
 
 
-test_database_url.__test__ = False  # a helper, not a test
+test_database_url.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
 @pytest.mark.django_db(transaction=True)
