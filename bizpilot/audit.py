@@ -25,3 +25,13 @@ def audit_record(
         before=before or {},
         after=after or {},
     )
+
+
+def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Write many audit events in one statement (a CSV batch); build each with `audit_event`."""
+    return AuditEvent.objects.bulk_create(events, batch_size=1000)
+
+
+def audit_event(*, actor: str, action: str, obj: models.Model, after: dict[str, Any] | None = None) -> AuditEvent:
+    """An unsaved audit event, for `audit_record_many`."""
+    return AuditEvent(actor=actor, action=action, object_type=obj._meta.label, object_id=str(obj.pk), after=after or {})

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -19,6 +21,10 @@ class IntelligenceConfig(AppConfig):
     def ready(self) -> None:
         import logging
 
+        from leads.signals import lead_merging
+
+        lead_merging.connect(_on_lead_merging, dispatch_uid="intelligence.lead_merging")
+
         from django.conf import settings
 
         from bizpilot.health import llm_model_deprecation
@@ -30,3 +36,10 @@ class IntelligenceConfig(AppConfig):
                 settings.LLM_MODEL,
                 end_of_life,
             )
+
+
+def _on_lead_merging(sender: Any, *, keep_id: int, merge_id: int, **kwargs: Any) -> dict[str, int]:
+    from bizpilot.relations import references_move
+    from leads.models import Lead
+
+    return references_move(model=Lead, source_id=merge_id, target_id=keep_id, app_label="intelligence")

@@ -8,7 +8,9 @@ from django.forms.models import model_to_dict
 
 from bizpilot.audit import audit_record
 from bizpilot.errors import NotFound, ValidationFailed
+from bizpilot.relations import references_left, references_move
 from leads.models import Lead
+from leads.signals import lead_merging
 
 # Single deliveries share this lock (they only exclude each other per identity); a CSV batch takes it alone.
 INGEST_LOCK = "leads:ingest"
@@ -42,9 +44,10 @@ def fill_blanks(lead: Lead, **values: str) -> None:
 
 
 def leads_merge(*, keep_id: int, merge_id: int, actor: str) -> Lead:
-    """Merge a duplicate lead into another: every row pointing at it (inbound messages, replies and their events,
-    classifications, model calls, ...) moves to the kept lead, blank contact details are filled from it, and it is
-    deleted. The audit log keeps a copy of the merged lead."""
+    """Merge a duplicate lead into another: every row pointing at it (inbound messages here; replies,
+    classifications, model calls and the like through `lead_merging`, each app moving its own) moves to the kept
+    lead, blank contact details are filled from it, and it is deleted. The audit log keeps a copy of the merged
+    lead."""
     if keep_id == merge_id:
         raise ValidationFailed("Choose two different leads to merge.", fields={"merge_id": ["Same lead as keep_id."]})
     with transaction.atomic():
@@ -53,14 +56,15 @@ def leads_merge(*, keep_id: int, merge_id: int, actor: str) -> Lead:
             raise NotFound("One of the leads to merge does not exist.")
         keep, merged = leads[keep_id], leads[merge_id]
         snapshot = model_to_dict(merged)
-        moved: dict[str, int] = {}
-        for relation in Lead._meta.related_objects:  # every app's foreign keys to Lead, without importing them
-            if relation.one_to_many or relation.one_to_one:
-                count = relation.related_model._base_manager.filter(**{relation.field.name: merged}).update(
-                    **{relation.field.name: keep}
-                )
-                if count:
-                    moved[relation.related_model._meta.label] = count
+        # Each app moves its own rows (leads here, the others through the signal), then nothing may point at the
+        # merged lead any more: deleting it would otherwise cascade to rows an app forgot to move.
+        moved = references_move(model=Lead, source_id=merge_id, target_id=keep_id, app_label=Lead._meta.app_label)
+        for _, moved_by_app in lead_merging.send(sender=Lead, keep_id=keep_id, merge_id=merge_id):
+            if isinstance(moved_by_app, dict):
+                moved.update(moved_by_app)
+        left = references_left(model=Lead, source_id=merge_id)
+        if left:
+            raise RuntimeError(f"lead {merge_id} is still referenced after the merge: {left}")
         fill_blanks(keep, name=merged.name, email=merged.email, phone=merged.phone, company=merged.company)
         if merged.metadata:
             keep.metadata = {**merged.metadata, **keep.metadata}

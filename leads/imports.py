@@ -15,8 +15,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 
 from bizpilot import jobs
-from bizpilot.audit import audit_record
-from bizpilot.models import AuditEvent
+from bizpilot.audit import audit_event, audit_record, audit_record_many
 from leads.identity import INGEST_LOCK
 from leads.importer import CsvImportError, ImportReport, ImportRow, import_csv
 from leads.models import Channel, InboundMessage, Lead, LeadImport
@@ -93,13 +92,12 @@ def leads_import_batch(*, rows: list[ImportRow], source: str, actor: str, proces
             ],
             batch_size=1000,
         )
-        AuditEvent.objects.bulk_create(
+        audit_record_many(
             [
-                AuditEvent(
+                audit_event(
                     actor=actor,
                     action="lead.ingest",
-                    object_type=Lead._meta.label,
-                    object_id=str(lead.pk),
+                    obj=lead,
                     after={
                         "source": source,
                         "channel": "csv",
@@ -109,8 +107,7 @@ def leads_import_batch(*, rows: list[ImportRow], source: str, actor: str, proces
                     },
                 )
                 for (row, lead, outcome), message in zip(pending, inbound, strict=True)
-            ],
-            batch_size=1000,
+            ]
         )
         if process and new_leads:
             first_inbound: dict[int, int] = {}

@@ -21,11 +21,12 @@ class MessagingConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import tracking
 
-        from leads.signals import lead_received, lead_wrote_again
+        from leads.signals import lead_merging, lead_received, lead_wrote_again
 
         lead_received.connect(_on_lead_received, dispatch_uid="messaging.process_lead")
         lead_wrote_again.connect(_on_lead_wrote_again, dispatch_uid="messaging.lead_wrote_again")
         tracking.connect(_on_email_tracking, dispatch_uid="messaging.email_tracking")
+        lead_merging.connect(_on_lead_merging, dispatch_uid="messaging.lead_merging")
 
 
 def _on_lead_received(sender: Any, *, lead_id: int, **kwargs: Any) -> None:
@@ -44,3 +45,10 @@ def _on_email_tracking(sender: Any, *, event: Any, esp_name: str, **kwargs: Any)
     from messaging.events import email_event_receive
 
     email_event_receive(event=event, esp_name=esp_name)
+
+
+def _on_lead_merging(sender: Any, *, keep_id: int, merge_id: int, **kwargs: Any) -> dict[str, int]:
+    from bizpilot.relations import references_move
+    from leads.models import Lead
+
+    return references_move(model=Lead, source_id=merge_id, target_id=keep_id, app_label="messaging")
