@@ -1,5 +1,5 @@
 # BizPilot production image: slim Python, CPU-only PyTorch, gunicorn, non-root. The same image runs the web
-# server (default command), the worker (`python manage.py qcluster`) and migrations (see compose.yaml).
+# server (default command), the worker (`python manage.py run_worker`) and migrations (see compose.yaml).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

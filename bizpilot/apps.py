@@ -14,3 +14,7 @@ class BizpilotConfig(AppConfig):
         from bizpilot.access import ensure_operators_group
 
         post_migrate.connect(ensure_operators_group, dispatch_uid="bizpilot.operators_group")
+
+        from bizpilot import metrics
+
+        metrics.register()

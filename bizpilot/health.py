@@ -1,4 +1,4 @@
-"""GET /healthz: is the database reachable, is the job queue reachable, is a worker alive."""
+"""GET /healthz: is the database reachable, is the job queue reachable and moving, is a worker alive."""
 
 from __future__ import annotations
 
@@ -26,15 +26,37 @@ def _check_database() -> dict:
 
 
 def _check_queue() -> dict:
-    from django_q.models import OrmQ
+    """The queue is reachable; how many tasks wait and for how long, whether tasks are moving, and the workers."""
     from django_q.status import Stat
 
+    from bizpilot.queue import queue_state, worker_restarts, workers_reported
+
     try:
-        queued = OrmQ.objects.count()
+        state = queue_state()
         clusters = [stat for stat in Stat.get_all() if stat.status != "Stopped"]
+        reported = workers_reported()
+        restarts = worker_restarts()
     except Exception as exc:
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-    return {"ok": True, "queued": queued, "workers_alive": len(clusters)}
+    processes = reported.get("workers", [])
+    # A worker busy on a long task is not a frozen queue (the watchdog reports what each worker is doing).
+    stalled = state.stalled and not any(p.get("busy") for p in processes)
+    return {
+        "ok": True,
+        "queued": state.waiting + state.in_flight,
+        "waiting": state.waiting,
+        "in_flight": state.in_flight,
+        "oldest_task_age_seconds": state.oldest_task_seconds,
+        "tasks_finished_recently": state.finished_recently,
+        "last_task_finished_seconds_ago": state.last_finished_seconds_ago,
+        "stall_seconds": state.stall_seconds,
+        "stalled": stalled,
+        "workers_alive": len(clusters),
+        "worker_processes": [
+            {"pid": p["pid"], "rss_mb": round(p["rss_bytes"] / 2**20, 1), "busy": p["busy"]} for p in processes
+        ],
+        "worker_restarts": restarts,
+    }
 
 
 def llm_model_deprecation(model: str) -> str | None:
@@ -65,6 +87,9 @@ def healthz(request):
     healthy = all(check["ok"] for check in checks.values())
     if not healthy:
         state = "down"
+    elif checks["queue"]["stalled"]:
+        state = "stalled"  # tasks wait and none moves: nothing is being answered
+        healthy = False
     elif checks["queue"]["workers_alive"] == 0:
         state = "degraded"  # the web answers, but nothing processes jobs until a worker runs
     else:

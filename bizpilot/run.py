@@ -38,8 +38,9 @@ def wait_for_http(url: str, timeout: float) -> bool:
 
 
 def stop(processes: list[subprocess.Popen]) -> None:
-    # Signal only each main process: qcluster stops its own workers in order (signalling the whole group at once
-    # makes its children die mid-shutdown and the cluster hang). Whatever is left after the grace period is killed.
+    # Signal only each main process: run_worker stops its cluster (SIGTERM, then SIGKILL of the cluster's group after
+    # WORKER_STOP_SECONDS: a cluster frozen by a dead worker hangs on shutdown). Whatever is left after the grace
+    # period is killed.
     for process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -98,7 +99,8 @@ def main() -> int:
             )
         )
         processes.append(
-            subprocess.Popen([PYTHON, "manage.py", "qcluster"], cwd=BASE_DIR, env=env, start_new_session=True)
+            # The job worker under its watchdog (bizpilot/worker.py): a frozen cluster is restarted.
+            subprocess.Popen([PYTHON, "manage.py", "run_worker"], cwd=BASE_DIR, env=env, start_new_session=True)
         )
         base = f"http://localhost:{port}"
         if not wait_for_http(f"{base}/healthz", timeout=60):

@@ -232,7 +232,15 @@ Q_CLUSTER = {
     "cache": "default",
     "sync": env_bool("JOBS_SYNC", TESTING),
     "label": "Background jobs",
+    # A worker restarts gracefully (between tasks) once its peak memory passes this, or after this many tasks.
+    "max_rss": env_int("WORKER_MAX_RSS_MB", 1000) * 1024,
+    "recycle": env_int("WORKER_RECYCLE_TASKS", 500),
 }
+# The watchdog of `manage.py run_worker` (bizpilot/worker.py): a task waiting longer than WORKER_STALL_SECONDS while
+# none finished in as long and no worker is busy means the cluster froze; it is restarted. /healthz says `stalled`.
+WORKER_STALL_SECONDS = env_int("WORKER_STALL_SECONDS", 60)
+WORKER_WATCHDOG_SECONDS = env_float("WORKER_WATCHDOG_SECONDS", 5.0)
+WORKER_STOP_SECONDS = env_float("WORKER_STOP_SECONDS", 8.0)
 
 # --- Intelligence ---
 EMBEDDING_MODEL = env_str("EMBEDDING_MODEL", "all-MiniLM-L6-v2")

@@ -11,7 +11,7 @@ def test_compose_runs_pgvector_migrations_web_and_worker_from_one_image():
     services = compose["services"]
     assert services["db"]["image"] == "pgvector/pgvector:pg16"
     assert "migrate --noinput" in services["migrate"]["command"]
-    assert services["worker"]["command"] == "python manage.py qcluster"
+    assert services["worker"]["command"] == "python manage.py run_worker"
     for name in ["migrate", "web", "worker"]:
         assert services[name]["environment"]["DATABASE_URL"].endswith("@db:5432/bizpilot")
         assert services[name]["environment"]["BIZPILOT_ENV"] == "production"

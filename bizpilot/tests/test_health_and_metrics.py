@@ -101,3 +101,48 @@ def test_a_deprecated_model_is_warned_about_at_start_up():
     )
     assert result.returncode == 0, result.stderr
     assert "claude-sonnet-4-5 is deprecated" in result.stderr
+
+
+@pytest.fixture
+def frozen_queue(monkeypatch, settings):
+    """A task queued two minutes ago through the real broker, and nothing finished since."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+    from django_q.tasks import async_task
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    settings.WORKER_STALL_SECONDS = 60
+    async_task("messaging.tasks.process_lead", 1, task_name="process_lead-1")
+    OrmQ.objects.update(lock=timezone.now() - timedelta(seconds=120))
+
+
+def test_healthz_says_stalled_when_tasks_wait_and_none_finishes(client, frozen_queue):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "stalled"
+    queue = body["checks"]["queue"]
+    assert queue["stalled"] is True and queue["waiting"] == 1 and queue["oldest_task_age_seconds"] >= 119
+
+
+def test_a_worker_busy_on_a_long_task_is_not_a_stall(client, frozen_queue):
+    from django.core.cache import cache
+
+    from bizpilot.queue import WORKERS_KEY
+
+    cache.set(WORKERS_KEY, {"at": "now", "workers": [{"pid": 42, "rss_bytes": 650 * 2**20, "busy": True}]})
+    body = client.get("/healthz").json()
+    assert body["checks"]["queue"]["stalled"] is False
+    assert body["checks"]["queue"]["worker_processes"] == [{"pid": 42, "rss_mb": 650.0, "busy": True}]
+
+
+def test_prometheus_has_the_queue_and_worker_gauges(client, frozen_queue):
+    text = client.get("/metrics").content.decode()
+    assert "bizpilot_queue_waiting_tasks 1.0" in text
+    assert "bizpilot_queue_stalled 1.0" in text
+    assert "bizpilot_worker_restarts_total 0.0" in text
+    oldest = next(line for line in text.splitlines() if line.startswith("bizpilot_queue_oldest_task_age_seconds "))
+    assert float(oldest.split()[1]) >= 119
