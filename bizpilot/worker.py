@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -61,7 +62,7 @@ def cluster_workers(root_pid: int) -> list[WorkerProcess]:
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
         if title.startswith("qcluster ") and (title.endswith(" idle") or " processing " in title):
-            workers.append(WorkerProcess(child.pid, rss, " processing " in title, title[:200]))
+            workers.append(WorkerProcess(child.pid, rss, " processing " in title, title))
     return workers
 
 
@@ -71,9 +72,30 @@ def release_taken_tasks() -> int:
     from django_q.models import OrmQ
     from django_q.status import Stat
 
-    if any(stat.status != "Stopped" for stat in Stat.get_all()):
+    here = socket.gethostname()
+    others = [
+        stat
+        for stat in Stat.get_all()
+        if stat.status != "Stopped" and not (stat.host == here and not psutil.pid_exists(stat.pid))
+    ]
+    if others:
         return 0  # another cluster may be running them; the broker's retry hands them out in time
     return OrmQ.objects.filter(lock__gt=timezone.now()).update(lock=timezone.now())
+
+
+def release_task_named(name: str) -> bool:
+    """Hand out again, now, the taken task called `name` (its worker died with it). False when it is not queued."""
+    from django_q.models import OrmQ
+
+    for row in OrmQ.objects.filter(lock__gt=timezone.now()):
+        if row.name() == name:
+            return bool(OrmQ.objects.filter(pk=row.pk, lock=row.lock).update(lock=timezone.now()))
+    return False
+
+
+def task_name_in(title: str) -> str:
+    """The task a worker's title says it is running (`qcluster <proc> processing <task name> '<func>'`)."""
+    return title.split(" processing ", 1)[1].rsplit(" '", 1)[0] if " processing " in title else ""
 
 
 class Supervisor:
@@ -99,6 +121,7 @@ class Supervisor:
         self.stopping = threading.Event()
         self.started_at = 0.0
         self.restarts = 0
+        self.busy_titles: dict[int, str] = {}
 
     def request_stop(self, signum: int = 0, frame: Any = None) -> None:
         self.stopping.set()
@@ -122,8 +145,16 @@ class Supervisor:
         # A cluster gets one stall window to start its workers and finish a first task before it is judged.
         judged = time.monotonic() - self.started_at >= self.stall_seconds
         workers = cluster_workers(self.process.pid)
+        # A worker that was busy at the last look and is gone now died with its task: hand the task out again at once
+        # rather than after the broker's retry (the cluster itself starts a new worker).
+        alive = {w.pid for w in workers}
+        orphaned = [task_name_in(title) for pid, title in self.busy_titles.items() if pid not in alive]
+        self.busy_titles = {w.pid: w.title for w in workers if w.busy}
         close_old_connections()
         try:
+            for name in filter(None, orphaned):
+                if release_task_named(name):
+                    logger.warning("a worker died running %s; the task is handed out again", name)
             cache.set(
                 WORKERS_KEY,
                 {"at": timezone.now().isoformat(), "workers": [asdict(w) for w in workers]},
@@ -159,6 +190,7 @@ class Supervisor:
 
     def _start(self) -> None:
         self.started_at = time.monotonic()
+        self.busy_titles = {}
         self.process = subprocess.Popen(self.command, env=self.env, start_new_session=True)
 
     def _stop(self) -> None:

@@ -14,6 +14,7 @@ from bizpilot.access import REVIEW, require_permission
 from bizpilot.actors import PIPELINE
 from bizpilot.audit import audit_record
 from bizpilot.errors import InvalidTransition, NotFound, ValidationFailed
+from bizpilot.processes import process_gone, this_process
 from leads.models import Lead
 from leads.signals import lead_received
 
@@ -25,7 +26,8 @@ def lead_claim_for_processing(*, lead_id: int) -> Lead | None:
     """Move a lead that still needs work to `processing`; None when there is nothing to do or another run holds it.
 
     A lead may be claimed in `received` (not classified yet), in `classified` (classified but not drafted, e.g. the
-    draft step failed) or in `processing` when the previous claim's lease ran out.
+    draft step failed) or in `processing` when the previous claim's lease ran out or the process that held it died
+    (a killed worker).
     """
     with transaction.atomic():
         lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
@@ -33,16 +35,20 @@ def lead_claim_for_processing(*, lead_id: int) -> Lead | None:
             raise NotFound(f"Lead {lead_id} does not exist.")
         now = timezone.now()
         if lead.state == Lead.State.PROCESSING:
-            if lead.processing_started_at and now - lead.processing_started_at < PROCESSING_LEASE:
-                return None
+            held = lead.processing_started_at and now - lead.processing_started_at < PROCESSING_LEASE
+            if held and not (lead.processing_by and process_gone(lead.processing_by)):
+                return None  # another run holds it (a run whose process died is taken over at once)
         elif lead.state not in {Lead.State.RECEIVED, Lead.State.CLASSIFIED}:
             return None
         before = {"state": lead.state}
         lead.resume_state = lead.state  # not stored: tells the pipeline where to continue
         lead.state = Lead.State.PROCESSING
         lead.processing_started_at = now
+        lead.processing_by = this_process()
         lead.processing_attempts += 1
-        lead.save(update_fields=["state", "processing_started_at", "processing_attempts", "updated_at"])
+        lead.save(
+            update_fields=["state", "processing_started_at", "processing_by", "processing_attempts", "updated_at"]
+        )
         audit_record(
             actor=PIPELINE,
             action="lead.processing",

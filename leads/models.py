@@ -65,6 +65,9 @@ class Lead(models.Model):
 
     processing_attempts = models.PositiveIntegerField(default=0)
     processing_started_at = models.DateTimeField(null=True, blank=True)
+    processing_by = models.CharField(
+        max_length=300, blank=True, help_text="The process running the pipeline for this lead (host:pid:start)"
+    )
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     auto_process = models.BooleanField(

@@ -19,7 +19,7 @@ from django_q.conf import Conf
 
 from bizpilot.queue import queue_state, worker_restarts
 from bizpilot.worker import cluster_workers
-from intelligence.tests.anthropic_stub import AnthropicStub, StubResponse
+from intelligence.tests.anthropic_stub import AnthropicStub, StubResponse, tool_use_message
 from leads.models import Lead
 from leads.tests.factories import submit_lead
 from messaging.models import Message
@@ -27,6 +27,7 @@ from messaging.review import message_approve
 from messaging.tests.test_worker import test_database_url
 
 STALL_SECONDS = 8
+DRAFT_SECONDS = 4
 LEADS = [
     "We need a new website for our salon next month, budget approved, can we start?",
     "How much would a booking system for a physio clinic cost?",
@@ -70,6 +71,16 @@ def test_killed_workers_never_freeze_the_queue(demo_knowledge, monkeypatch, clie
     monkeypatch.setattr(settings, "WORKER_STALL_SECONDS", STALL_SECONDS)  # what /healthz (this process) uses
     sendgrid = AnthropicStub().start()
     sendgrid.queue(StubResponse(202, None, headers={"X-Message-Id": "sg-batch"}))
+    # Claude takes a few seconds to draft, so a worker can be caught (and killed) in the middle of a lead.
+    claude = AnthropicStub().start()
+    reply = {
+        "subject": "Your website",
+        "body": "Hi there,\n\nHappy to help.\n\nMaya",
+        "confidence": 0.9,
+        "reasoning": "A clear request",
+        "facts_used": [],
+    }
+    claude.queue(StubResponse(200, tool_use_message(reply), delay=DRAFT_SECONDS))
     env = {
         **os.environ,
         "DATABASE_URL": test_database_url(),
@@ -81,6 +92,8 @@ def test_killed_workers_never_freeze_the_queue(demo_knowledge, monkeypatch, clie
         "WORKER_STOP_SECONDS": "3",
         "SENDGRID_API_KEY": "SG.test-key",
         "SENDGRID_API_URL": f"{sendgrid.base_url}/v3/",
+        "ANTHROPIC_API_KEY": "sk-ant-test-key",
+        "ANTHROPIC_BASE_URL": claude.base_url,
         "HF_HUB_OFFLINE": "1",
     }
     log = (tmp_path / "worker.log").open("wb")
@@ -94,6 +107,20 @@ def test_killed_workers_never_freeze_the_queue(demo_knowledge, monkeypatch, clie
     )
     try:
         wait_for(lambda: len(cluster_workers(worker.pid)) == 2, timeout=60, what="two worker processes")
+
+        # A worker killed in the middle of a lead (while Claude drafts): its task is handed out again at once, not
+        # after the broker's retry (JOB_TIMEOUT_SECONDS + 60 s), and the lead is drafted once.
+        caught = submit_lead(LEADS[0], name="Lead caught")
+        wait_for(lambda: any(w.busy for w in cluster_workers(worker.pid)), timeout=60, what="a busy worker")
+        time.sleep(DRAFT_SECONDS / 2)
+        busy = [w for w in cluster_workers(worker.pid) if "process_lead" in w.title]
+        assert busy, cluster_workers(worker.pid)
+        os.kill(busy[0].pid, signal.SIGKILL)
+        killed_mid_task = time.monotonic()
+        wait_for(lambda: all_answered([caught]), timeout=60, what="the lead caught mid-task", tick=approve_new_drafts)
+        mid_task_recovery = time.monotonic() - killed_mid_task
+        assert Message.objects.filter(lead=caught).count() == 1
+        print(f"a lead whose worker was killed mid-task was answered {mid_task_recovery:.1f} s later")
 
         # Work flows; then, between tasks, one worker is killed: if it was the one next in line (waiting on the
         # cluster's task queue, holding its lock), the cluster freezes.
@@ -133,7 +160,7 @@ def test_killed_workers_never_freeze_the_queue(demo_knowledge, monkeypatch, clie
         assert client.get("/healthz").json()["status"] == "ok"
         # Every approved reply went out exactly once, and every lead got one.
         deliveries = Counter(r.body["custom_args"]["bizpilot_message_id"] for r in sendgrid.requests)
-        messages = Message.objects.filter(lead__in=first + second)
+        messages = Message.objects.filter(lead__in=[caught, *first, *second])
         assert sorted(deliveries) == sorted(str(m.pk) for m in messages)
         assert set(deliveries.values()) == {1}
     finally:
@@ -146,6 +173,7 @@ def test_killed_workers_never_freeze_the_queue(demo_knowledge, monkeypatch, clie
             worker.wait()
         stop_seconds = time.monotonic() - stop_started
         sendgrid.stop()
+        claude.stop()
         log.close()
         print(list(Lead.objects.values_list("pk", "state", "last_error")))
         print(list(Message.objects.values_list("pk", "status", "last_error")))
