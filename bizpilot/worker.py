@@ -174,7 +174,7 @@ class Supervisor:
 
     def restart(self, reason: str) -> None:
         logger.error("restarting the job cluster: %s", reason)
-        self._stop()
+        self._stop(grace=1.0)  # no worker is busy, and a frozen cluster never stops by itself
         close_old_connections()
         try:
             released = release_taken_tasks()
@@ -193,18 +193,19 @@ class Supervisor:
         self.busy_titles = {}
         self.process = subprocess.Popen(self.command, env=self.env, start_new_session=True)
 
-    def _stop(self) -> None:
-        """SIGTERM to the cluster's main process (it stops its workers in order); after `stop_seconds`, SIGKILL to its
-        whole process group (a stalled cluster hangs on shutdown)."""
+    def _stop(self, grace: float | None = None) -> None:
+        """SIGTERM to the cluster's main process (it stops its workers in order); after `grace` (`stop_seconds`),
+        SIGKILL to its whole process group (a stalled cluster hangs on shutdown)."""
+        grace = self.stop_seconds if grace is None else grace
         process = self.process
         if process is None:
             return
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=self.stop_seconds)
+                process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
-                logger.warning("the job cluster did not stop within %.0f s; killing it", self.stop_seconds)
+                logger.warning("the job cluster did not stop within %.0f s; killing it", grace)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # its workers, pusher and monitor, if any are left
         process.wait()
