@@ -3,7 +3,6 @@ converted or lost. The only code that changes a lead's state; other apps call th
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -16,10 +15,8 @@ from bizpilot.audit import audit_record
 from bizpilot.errors import InvalidTransition, NotFound, ValidationFailed
 from bizpilot.processes import process_gone, this_process
 from leads.models import Lead
+from leads.selectors import PROCESSING_LEASE, latest_inbound
 from leads.signals import lead_received
-
-# A lead whose processing started longer ago than this is assumed abandoned (a worker died) and may be re-claimed.
-PROCESSING_LEASE = timedelta(minutes=10)
 
 
 def lead_claim_for_processing(*, lead_id: int) -> Lead | None:
@@ -119,7 +116,7 @@ def lead_retry(*, lead_id: int, actor: str) -> Lead:
             lead.auto_process = True
             lead.save(update_fields=["auto_process", "updated_at"])
         audit_record(actor=actor, action="lead.retry", obj=lead, after={"state": lead.state})
-        inbound = lead.inbound_messages.order_by("-received_at", "-id").first()
+        inbound = latest_inbound(lead_id=lead.pk)
         transaction.on_commit(
             lambda: lead_received.send(sender=Lead, lead_id=lead.pk, inbound_id=inbound.pk if inbound else None)
         )

@@ -6,8 +6,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from leads.lifecycle import PROCESSING_LEASE
 from leads.models import InboundMessage, Lead
+
+# A lead whose processing started longer ago than this is assumed abandoned (a worker died) and may be re-claimed.
+PROCESSING_LEASE = timedelta(minutes=10)
 
 
 def leads_left_behind(*, older_than: timedelta, limit: int = 500) -> list[int]:
