@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
@@ -22,13 +20,11 @@ def fresh_intent_models():
 @pytest.fixture
 def demo_knowledge(db):
     """The demo business's labelled intent examples and knowledge base, embedded with the real model."""
-    from intelligence.examples import intent_examples_add
+    from intelligence.examples import intent_examples_add, seed_examples
     from intelligence.knowledge import knowledge_load_path
 
-    data = settings.BASE_DIR / "intelligence" / "data"
-    with open(data / "intent_examples.csv", encoding="utf-8") as handle:
-        intent_examples_add(examples=[(row["text"], row["intent"]) for row in csv.DictReader(handle)])
-    knowledge_load_path(path=data / "demo_knowledge")
+    intent_examples_add(examples=seed_examples())
+    knowledge_load_path(path=settings.BASE_DIR / "intelligence" / "data" / "demo_knowledge")
 
 
 @pytest.fixture

@@ -246,11 +246,14 @@ WORKER_STOP_SECONDS = env_float("WORKER_STOP_SECONDS", 8.0)
 EMBEDDING_MODEL = env_str("EMBEDDING_MODEL", "all-MiniLM-L6-v2")
 EMBEDDING_DIMENSIONS = 384
 CLASSIFIER_K = env_int("CLASSIFIER_K", 7)
-CLASSIFIER_METHOD = env_str("CLASSIFIER_METHOD", "svm")
-if CLASSIFIER_METHOD not in {"svm", "logreg", "knn"}:
-    raise ImproperlyConfigured("CLASSIFIER_METHOD must be svm, logreg or knn")
+CLASSIFIER_METHOD = env_str("CLASSIFIER_METHOD", "ensemble")
+if CLASSIFIER_METHOD not in {"ensemble", "svm", "logreg", "knn"}:
+    raise ImproperlyConfigured("CLASSIFIER_METHOD must be ensemble, svm, logreg or knn")
 CLASSIFIER_MIN_SIMILARITY = env_float("CLASSIFIER_MIN_SIMILARITY", 0.2)
-# Below this confidence, and with ANTHROPIC_API_KEY set, Claude arbitrates the intent (both opinions are kept).
+# A lead whose words are at least this share new to the model (two words or more) counts as unfamiliar.
+CLASSIFIER_NOVEL_SHARE = env_float("CLASSIFIER_NOVEL_SHARE", 0.5)
+# Below this confidence, or when the lead is unfamiliar (another language, new words, the ensemble's members
+# disagree), and with an LLM configured, the LLM arbitrates the intent (both opinions are kept).
 CLASSIFIER_ARBITRATION_THRESHOLD = env_float("CLASSIFIER_ARBITRATION_THRESHOLD", 0.6)
 KNOWLEDGE_TOP_K = env_int("KNOWLEDGE_TOP_K", 3)
 

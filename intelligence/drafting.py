@@ -9,8 +9,9 @@ from typing import Any
 
 from django.conf import settings
 
+from intelligence.language import language_name
 from intelligence.llm import LlmError, get_llm_client
-from intelligence.models import Classification, PromptTemplate
+from intelligence.models import Classification, PromptTemplate, SenderKind
 from intelligence.prompt_templates import prompt_template_live
 from intelligence.prompts import LeadFacts, build_prompt, first_name, render_fallback
 from intelligence.redaction import Redactor
@@ -64,6 +65,8 @@ def reply_draft(
     intent = classification.intent if classification else (lead.intent or Intent.WARM)
     snippets = classification.snippets if classification else []
     template = prompt_template_live(intent=intent, channel=channel)
+    kind = classification.kind if classification else SenderKind.PROSPECT
+    language = language_name(classification.language if classification else "")
     facts = LeadFacts(
         lead_id=lead.pk,
         name=lead.name,
@@ -71,6 +74,8 @@ def reply_draft(
         channel=channel,
         subject=inbound.subject,
         message=inbound.body,
+        language=language,
+        not_a_prospect="" if kind == SenderKind.PROSPECT else SenderKind(kind).label.lower(),
     )
     draft = draft_reply(lead=facts, intent=intent, snippets=snippets, template=template, operator_note=operator_note)
     checks = draft_checks(
@@ -81,6 +86,7 @@ def reply_draft(
         knowledge="\n".join(s["text"] for s in snippets),
         max_chars=template.max_chars,
     )
+    checks += review_reasons(kind=kind, language=language, generated_by=draft.generated_by)
     confidence = (classification.confidence if classification else 1 / 3) * (
         draft.confidence if draft.confidence is not None else 1.0
     )
@@ -99,6 +105,17 @@ def reply_draft(
         checks_failed=checks,
         injection_signals=injection_signals(inbound.subject, inbound.body, lead.name, lead.company),
     )
+
+
+def review_reasons(*, kind: str, language: str, generated_by: str) -> list[str]:
+    """Why a person must look at this draft whatever the confidence: the sender is not a prospect, or the lead
+    wrote in another language and the reply is the English fallback text."""
+    reasons = []
+    if kind != SenderKind.PROSPECT:
+        reasons.append(f"not a prospect: {SenderKind(kind).label.lower()}; reply only if you mean to")
+    if language != "English" and generated_by != "llm":
+        reasons.append(f"the lead wrote in {language}; this fallback reply is in English")
+    return reasons
 
 
 def draft_reply(

@@ -6,6 +6,7 @@ import contextlib
 import csv
 import statistics
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,8 +83,17 @@ def expected_calibration_error(confidences: list[float], correct: list[bool], bi
     return error
 
 
+# The default auto-send threshold: the share of rows wrong at or above it is what auto-send would get wrong.
+CONFIDENT = 0.85
+
+
 def evaluate(
-    rows: list[LabelledRow], *, k: int | None = None, with_knowledge: bool = True, method: str | None = None
+    rows: list[LabelledRow],
+    *,
+    k: int | None = None,
+    with_knowledge: bool = True,
+    method: str | None = None,
+    threshold: float = CONFIDENT,
 ) -> dict[str, Any]:
     with forbid_writes():
         classify_text(text=rows[0].message, k=k, with_knowledge=with_knowledge, method=method)  # warm up: load, train
@@ -115,6 +125,9 @@ def evaluate(
             "support": actual_n,
         }
     correct = [t == p for t, p in zip(truth, predicted, strict=True)]
+    confident = [p.confidence >= threshold for p in predictions]
+    confident_wrong = sum(1 for ok, sure in zip(correct, confident, strict=True) if sure and not ok)
+    confident_n = sum(confident)
     return {
         "n": len(rows),
         "method": predictions[0].method if predictions else method,
@@ -126,6 +139,15 @@ def evaluate(
         "confusion_matrix": {"labels": INTENTS, "rows_are": "true intent", "matrix": confusion},
         "ece": round(expected_calibration_error([p.confidence for p in predictions], correct), 4),
         "mean_confidence": round(statistics.fmean(p.confidence for p in predictions), 4),
+        "threshold": threshold,
+        # Share of ALL rows that are wrong with confidence >= threshold (what auto-send would send wrongly).
+        "confidently_wrong": round(confident_wrong / len(rows), 4),
+        "confidently_wrong_n": confident_wrong,
+        "confident_share": round(confident_n / len(rows), 4),
+        "confident_accuracy": round((confident_n - confident_wrong) / confident_n, 4) if confident_n else None,
+        "unfamiliar_share": round(sum(1 for p in predictions if p.unfamiliar) / len(rows), 4),
+        "not_a_prospect": sum(1 for p in predictions if not p.is_prospect),
+        "languages": dict(sorted(Counter(p.language for p in predictions).items())),
         "p50_ms": round(percentile(latencies, 50), 2),
         "p95_ms": round(percentile(latencies, 95), 2),
         "errors": [
@@ -135,6 +157,8 @@ def evaluate(
                 "intent": row.intent,
                 "predicted": p.intent,
                 "confidence": p.confidence,
+                "kind": p.kind,
+                "notes": p.notes,
             }
             for row, p, ok in zip(rows, predictions, correct, strict=True)
             if not ok

@@ -14,6 +14,20 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+class SenderKind(models.TextChoices):
+    """Who wrote: a prospect, or one of the kinds of sender that are not (their leads are cold and never auto-sent;
+    phishing gets no draft at all)."""
+
+    PROSPECT = "prospect", "Prospect"
+    VENDOR = "vendor", "Vendor or sales pitch"
+    JOB_SEEKER = "job_seeker", "Job seeker"
+    SPAM = "spam", "Spam"
+    PHISHING = "phishing", "Phishing or payment scam"
+    SUPPORT = "support", "Existing customer's support request"
+    AUTOMATED = "automated", "Automated message"
+    OTHER = "other", "Not a lead (other)"
+
+
 class IntentExample(models.Model):
     """A labelled example lead message; the classifier votes with the nearest ones."""
 
@@ -24,6 +38,9 @@ class IntentExample(models.Model):
     text = models.TextField()
     text_hash = models.CharField(max_length=64)
     intent = models.CharField(max_length=10, choices=Intent.choices)
+    kind = models.CharField(
+        max_length=12, choices=SenderKind.choices, blank=True, help_text="Who wrote it; blank when not labelled"
+    )
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.SEED)
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
     embedding_model = models.CharField(max_length=200)
@@ -108,6 +125,13 @@ class Classification(models.Model):
     snippets = models.JSONField(default=list, help_text="The knowledge chunks retrieved as context")
     embedding_model = models.CharField(max_length=200)
     latency_ms = models.FloatField(default=0)
+    kind = models.CharField(
+        max_length=12, choices=SenderKind.choices, default=SenderKind.PROSPECT, help_text="Who wrote, as read"
+    )
+    language = models.CharField(max_length=8, default="en", help_text="ISO 639-1 code of the lead's language")
+    decided_by = models.CharField(
+        max_length=12, default="classifier", help_text="classifier, llm (arbitrated) or rule (a scam)"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -34,6 +34,17 @@ class LeadFacts:
     channel: str
     subject: str
     message: str
+    language: str = "English"  # the language the lead wrote in: the reply is written in it
+    not_a_prospect: str = ""  # e.g. "vendor or sales pitch" when the sender is not a prospect
+
+
+def _sender_section(lead: LeadFacts) -> str:
+    lines = []
+    if lead.language and lead.language != "English":
+        lines.append(f"Language: the lead wrote in {lead.language}; write the whole reply in {lead.language}.")
+    if lead.not_a_prospect:
+        lines.append(f"Sender: not a prospect ({lead.not_a_prospect}); reply briefly and politely, without selling.")
+    return "".join(f"{line}\n" for line in lines) + ("\n" if lines else "")
 
 
 def estimate_tokens(text: str) -> int:
@@ -110,6 +121,7 @@ def build_prompt(
             f"<knowledge>\n{facts}\n</knowledge>\n\n"
             f"{_voice_section(examples)}"
             f"{_note_section(hide(operator_note))}"
+            f"{_sender_section(lead)}"
             f"Lead: name={hide(lead.name) or 'unknown'}; company={hide(lead.company) or 'unknown'}; "
             f"channel={lead.channel}\n"
             f"<lead_message>\nSubject: {hide(lead.subject)}\n{message}\n</lead_message>"

@@ -147,12 +147,26 @@ def lead_record_failure(*, lead_id: int, error: str) -> Lead:
 def lead_mark_drafted(*, lead_id: int, actor: str = PIPELINE) -> Lead:
     """A draft reply was stored for the lead: its processing is over. Call it inside the transaction that stores
     the draft, so both happen or neither. Returns the locked lead, whose contact details the draft is sent to."""
+    return _end_processing(lead_id=lead_id, to_state=Lead.State.DRAFTED, actor=actor)
+
+
+def lead_close_without_reply(*, lead_id: int, reason: str, actor: str = PIPELINE) -> Lead:
+    """The pipeline will not answer this lead (a phishing or payment scam): its processing ends and it is `lost`,
+    with the reason in the audit trail. An operator can still read it in the admin."""
+    with transaction.atomic():
+        lead = _end_processing(lead_id=lead_id, to_state=Lead.State.LOST, actor=actor)
+        audit_record(actor=actor, action="lead.closed_without_reply", obj=lead, after={"reason": reason})
+    return lead
+
+
+def _end_processing(*, lead_id: int, to_state: str, actor: str) -> Lead:
+    """The lead's processing is over (clear its lease and last error) and it moves to `to_state`; locked."""
     with transaction.atomic():
         lead = _locked_lead(lead_id)
         lead.processing_started_at = None
         lead.last_error = ""
         lead.save(update_fields=["processing_started_at", "last_error", "updated_at"])
-        lead_transition(lead=lead, to_state=Lead.State.DRAFTED, actor=actor)
+        lead_transition(lead=lead, to_state=to_state, actor=actor)
     return lead
 
 

@@ -13,7 +13,12 @@ from bizpilot.actors import PIPELINE
 from bizpilot.audit import audit_record
 from intelligence.classification import lead_classify
 from intelligence.drafting import ReplyDraft, reply_draft
-from leads.lifecycle import lead_claim_for_processing, lead_mark_drafted, lead_record_failure
+from leads.lifecycle import (
+    lead_claim_for_processing,
+    lead_close_without_reply,
+    lead_mark_drafted,
+    lead_record_failure,
+)
 from leads.models import Channel, Lead
 from leads.selectors import latest_inbound, leads_left_behind
 from messaging.autosend import message_apply_send_policy
@@ -33,6 +38,10 @@ def lead_process(*, lead_id: int) -> Message | None:
         classified = lead_classify(
             lead_id=lead.pk, inbound_id=inbound.pk, reuse_latest=lead.resume_state == Lead.State.CLASSIFIED
         )
+        if classified.is_scam:
+            # Phishing and payment scams get no draft at all: nothing to review, nothing that could be sent.
+            lead_close_without_reply(lead_id=lead.pk, reason="phishing or payment scam: no reply drafted")
+            return None
         draft = reply_draft(
             lead_id=lead.pk,
             inbound_id=inbound.pk,

@@ -70,7 +70,9 @@ def test_llm_cost_is_shown_per_draft_and_in_aggregate_by_model(api, admin_client
         StubResponse(200, tool_use_message(reply, input_tokens=1200, output_tokens=300)),
     )
     for email in ("a@shop.example", "b@shop.example"):
-        lead_process(lead_id=submit_lead("We need a website", email=email, name="Al Bo").pk)
+        # A lead the classifier is sure of: no arbitration call, only the two drafts cost money.
+        text = "We need a new website for our salon next month, budget approved, can we start this week?"
+        lead_process(lead_id=submit_lead(text, email=email, name="Al Bo").pk)
     metrics = api.get("/api/dashboard/metrics/").json()
     first, second = (1000 * 3 + 100 * 15) / 1e6, (1200 * 3 + 300 * 15) / 1e6
     assert metrics["llm_cost_usd"] == pytest.approx(first + second)

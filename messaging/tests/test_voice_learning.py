@@ -40,10 +40,18 @@ def last_prompt(stub) -> str:
 
 
 def test_an_edit_changes_what_the_next_similar_drafts_prompt_contains(claude, api, django_capture_on_commit_callbacks):
-    before = lead_process(lead_id=submit_lead("Our cake shop needs a website with online orders.", name="Ann Lee").pk)
+    before = lead_process(
+        lead_id=submit_lead(
+            "Our cake shop needs a website with online orders, can you start this week?", name="Ann Lee"
+        ).pk
+    )
     assert EDIT not in last_prompt(claude) and before.model_call.voice_examples == []
 
-    first = lead_process(lead_id=submit_lead("My bakery needs a website with online ordering.", name="Jo Park").pk)
+    first = lead_process(
+        lead_id=submit_lead(
+            "My bakery needs a website with online ordering, can you start this week?", name="Jo Park"
+        ).pk
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post(
             f"/api/messages/{first.pk}/review/",
@@ -54,7 +62,11 @@ def test_an_edit_changes_what_the_next_similar_drafts_prompt_contains(claude, ap
     example = VoiceExample.objects.get(message_id=first.pk)
     assert example.edited and "Jo" not in example.reply_text and "[FIRST_NAME]" in example.reply_text
 
-    after = lead_process(lead_id=submit_lead("Our cake shop needs a website with online ordering.", name="Bo Li").pk)
+    after = lead_process(
+        lead_id=submit_lead(
+            "Our cake shop needs a website with online ordering, can you start this week?", name="Bo Li"
+        ).pk
+    )
     prompt = last_prompt(claude)
     assert "Lovely to hear from a fellow baker" in prompt
     assert "Jo" not in prompt.replace("[FIRST_NAME]", "")  # the earlier lead's name never reaches this prompt

@@ -21,8 +21,14 @@ class Command(BaseCommand):
         parser.add_argument("--k", type=int, default=None, help=f"neighbours (default {settings.CLASSIFIER_K})")
         parser.add_argument("--no-context", action="store_true", help="skip knowledge retrieval")
         parser.add_argument(
+            "--threshold",
+            type=float,
+            default=0.85,
+            help="auto-send threshold for the confidently-wrong share (default 0.85)",
+        )
+        parser.add_argument(
             "--method",
-            choices=["svm", "logreg", "knn"],
+            choices=["ensemble", "svm", "logreg", "knn"],
             default=None,
             help=f"classifier (default {settings.CLASSIFIER_METHOD})",
         )
@@ -35,7 +41,15 @@ class Command(BaseCommand):
         except EvaluationInputError as exc:
             raise CommandError(str(exc)) from exc
         k = options["k"] or settings.CLASSIFIER_K
-        report = evaluate(rows, k=k, with_knowledge=not options["no_context"], method=options["method"])
+        if not 0 <= options["threshold"] <= 1:
+            raise CommandError("--threshold must be from 0 to 1")
+        report = evaluate(
+            rows,
+            k=k,
+            with_knowledge=not options["no_context"],
+            method=options["method"],
+            threshold=options["threshold"],
+        )
         if options["json"]:
             self.stdout.write(json.dumps(report, indent=2))
             return
@@ -44,6 +58,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"accuracy {report['accuracy']:.3f}  macro-F1 {report['macro_f1']:.3f}  ECE {report['ece']:.3f}  "
             f"p50 {report['p50_ms']:.1f} ms  p95 {report['p95_ms']:.1f} ms"
+        )
+        self.stdout.write(
+            f"wrong with confidence >= {report['threshold']:.2f}: {report['confidently_wrong_n']} of {report['n']} "
+            f"({report['confidently_wrong']:.1%}); unfamiliar {report['unfamiliar_share']:.0%}; "
+            f"not a prospect {report['not_a_prospect']}; languages {report['languages']}"
         )
         for intent, values in report["per_class"].items():
             self.stdout.write(

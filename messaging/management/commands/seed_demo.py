@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import json
 import os
 import secrets
@@ -13,7 +12,7 @@ from django.db import transaction
 
 from bizpilot import embedded_db
 from bizpilot.actors import SEED_DEMO
-from intelligence.examples import intent_examples_add
+from intelligence.examples import intent_examples_add, seed_examples
 from intelligence.knowledge import knowledge_load_path
 from leads.api_keys import api_key_create, api_key_revoke, api_key_verify
 from leads.models import ApiKey
@@ -32,8 +31,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        with open(DATA / "intent_examples.csv", encoding="utf-8") as handle:
-            examples = [(row["text"], row["intent"]) for row in csv.DictReader(handle)]
+        examples = seed_examples()
         added = intent_examples_add(examples=examples)
         knowledge = knowledge_load_path(path=DATA / "demo_knowledge")
         self.stdout.write(
