@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.html import strip_tags
 
-from intelligence.classifier import INTENTS, PROSPECT, Opinion, get_intent_model
+from intelligence.classifier import INTENTS, PROSPECT, Opinion, get_intent_model, words_of
 from intelligence.embeddings import get_embedder
 from intelligence.language import LanguageGuess, detect_language
 from intelligence.llm import LlmError, get_llm_client
@@ -102,12 +102,9 @@ def lead_text(*, subject: str, body: str) -> str:
 _URL = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
 
 
-_WORD = re.compile(r"[^\W\d_]{2,}")
-
-
 def has_signal(text: str) -> bool:
     """Whether the text has any words once links are removed (emoji, punctuation or a bare URL carry no intent)."""
-    return bool(_WORD.search(_URL.sub(" ", text)))
+    return bool(words_of(_URL.sub(" ", text)))
 
 
 def classify_text(

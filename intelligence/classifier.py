@@ -242,9 +242,6 @@ class IntentModel:
                 opinion.kind_probability = round(prospect, 4)
         return opinion
 
-    def probabilities(self, vector: np.ndarray | list[float], text: str = "") -> np.ndarray:
-        return self.opinion(vector, text).probabilities
-
 
 def _cross_validated_logits(
     method: str, texts: list[str], vectors: np.ndarray, labels: np.ndarray

@@ -67,8 +67,11 @@ def test_the_detector_stays_quiet_on_real_leads():
 
     data = settings.BASE_DIR / "intelligence"
     with open(data / "eval" / "heldout.csv", encoding="utf-8") as a, open(data / "data" / "intent_examples.csv") as b:
-        texts = [r["message"] for r in csv.DictReader(a)] + [r["text"] for r in csv.DictReader(b)]
-    fired = {text: injection_signals(text) for text in texts if injection_signals(text)}
+        held_out = [r["message"] for r in csv.DictReader(a)]
+        # The seed set also holds vendors' pitches, spam and scams on purpose: only its prospects are real leads.
+        prospects = [r["text"] for r in csv.DictReader(b) if r["kind"] == "prospect"]
+    fired = {text: injection_signals(text) for text in held_out if injection_signals(text)}
     # Only spam that pushes a link trips it (and such leads should never be answered automatically anyway).
     assert all(reasons == ["pushes a link"] for reasons in fired.values()), fired
     assert len(fired) <= 3
+    assert {text: injection_signals(text) for text in prospects if injection_signals(text)} == {}
