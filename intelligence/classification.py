@@ -17,10 +17,11 @@ from django.utils.html import strip_tags
 
 from intelligence.classifier import INTENTS, PROSPECT, Opinion, get_intent_model, words_of
 from intelligence.embeddings import get_embedder
+from intelligence.facts import rank_snippets
 from intelligence.language import LanguageGuess, detect_language
 from intelligence.llm import LlmError, get_llm_client
 from intelligence.model_calls import model_call_record
-from intelligence.models import Classification, SenderKind
+from intelligence.models import Classification, DecidedBy, SenderKind
 from intelligence.redaction import Redactor
 from intelligence.retrieval import Neighbour, Snippet, retrieve
 from intelligence.signals import scam_check, signals_found
@@ -48,7 +49,7 @@ class ClassificationResult:
     unfamiliar: list[str] = field(default_factory=list)  # why the lead is unlike what the model knows
     signals: list[str] = field(default_factory=list)
     members: dict[str, dict[str, float]] = field(default_factory=dict)
-    decided_by: str = "classifier"
+    decided_by: str = DecidedBy.CLASSIFIER
 
     @property
     def is_prospect(self) -> bool:
@@ -141,18 +142,23 @@ def classify_text(
     vector = embedder.embed_one(text)
 
     neighbours, snippets = retrieve(
-        vector=vector, examples=k, chunks=settings.KNOWLEDGE_TOP_K if with_knowledge else 0, model_name=model_name
+        vector=vector,
+        examples=k,
+        chunks=max(settings.KNOWLEDGE_CANDIDATES, settings.KNOWLEDGE_TOP_K) if with_knowledge else 0,
+        model_name=model_name,
     )
+    # The candidates re-ranked by how well they answer the lead; the best few are the reply's context.
+    snippets = rank_snippets(text=text, vector=vector, snippets=snippets, embedder=embedder)[: settings.KNOWLEDGE_TOP_K]
     intent_model = get_intent_model(embedding_model=model_name, method=method, k=k)
     opinion = intent_model.opinion(vector, text)
     # A few hundred examples never justify certainty: at most 99.3% (a text close to a seed example would get 1.0).
     scores = {intent: 0.99 * float(opinion.probabilities[INTENTS.index(intent)]) + 0.01 / 3 for intent in INTENTS}
     language = detect_language(text)
     unfamiliar = unfamiliarity(opinion=opinion, neighbours=neighbours, language=language)
-    kind, kind_probability, decided_by = opinion.kind, opinion.kind_probability, "classifier"
+    kind, kind_probability, decided_by = opinion.kind, opinion.kind_probability, DecidedBy.CLASSIFIER
     scam = scam_check(text)
     if scam.is_scam:
-        kind, kind_probability, decided_by = SenderKind.PHISHING, max(kind_probability, 0.95), "rule"
+        kind, kind_probability, decided_by = SenderKind.PHISHING, max(kind_probability, 0.95), DecidedBy.RULE
         notes.append(f"phishing or payment scam: {scam.reason}; no reply is drafted")
     if kind != PROSPECT:
         # Not a prospect is its own reason: cold, whatever the words about buying say.
@@ -162,7 +168,7 @@ def classify_text(
             intent: (kind_probability if intent == Intent.COLD else (1 - kind_probability) * value / rest)
             for intent, value in scores.items()
         }
-    if unfamiliar and decided_by != "rule":
+    if unfamiliar and decided_by != DecidedBy.RULE:
         # Unlike what the model has learned from: say why and pull the confidence toward uniform (at most 2/3), so a
         # person (or the LLM, when configured) decides instead of the auto-send threshold.
         notes += unfamiliar
@@ -227,7 +233,7 @@ def classification_arbitrate(*, result: ClassificationResult, text: str, lead_id
     with the nearest labelled examples as few-shot context; both opinions are kept in the explanation. A scam caught
     by the rule is not sent to the LLM. Network call: never inside a transaction."""
     client = get_llm_client()
-    if client is None or result.method == "no-signal" or result.decided_by == "rule":
+    if client is None or result.method == "no-signal" or result.decided_by == DecidedBy.RULE:
         return result
     if result.confidence >= settings.CLASSIFIER_ARBITRATION_THRESHOLD and not result.unfamiliar:
         return result
@@ -259,7 +265,7 @@ def classification_arbitrate(*, result: ClassificationResult, text: str, lead_id
         result.arbitration = {
             "classifier": classifier,
             "llm": {"error": exc.reason, "model_call_id": exc.model_call_id},
-            "decided_by": "classifier",
+            "decided_by": DecidedBy.CLASSIFIER,
         }
         return result
     # The LLM decides; its confidence is not calibrated, so it is averaged with the classifier's probability for the
@@ -267,7 +273,7 @@ def classification_arbitrate(*, result: ClassificationResult, text: str, lead_id
     result.intent = opinion.intent
     result.confidence = round((opinion.confidence + result.scores.get(opinion.intent, 0.0)) / 2, 4)
     result.method = f"{result.method}+llm"
-    result.decided_by = "llm"
+    result.decided_by = DecidedBy.LLM
     if opinion.intent != Intent.COLD and not result.is_prospect:
         result.notes.append(f"the LLM judged it a prospect, not {SenderKind(result.kind).label.lower()}")
         result.kind = SenderKind.PROSPECT
@@ -279,7 +285,7 @@ def classification_arbitrate(*, result: ClassificationResult, text: str, lead_id
             "reasoning": opinion.reasoning,
             "model_call_id": opinion.model_call_id,
         },
-        "decided_by": "llm",
+        "decided_by": DecidedBy.LLM,
     }
     return result
 

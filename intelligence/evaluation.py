@@ -31,28 +31,38 @@ class LabelledRow:
     intent: str
 
 
-def read_labelled_csv(path: Path) -> list[LabelledRow]:
+def _csv_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) of a CSV whose header must name `columns`; unreadable files and headers name the line."""
     try:
         handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 (closed below)
     except OSError as exc:
         raise EvaluationInputError(f"{path}: {exc.strerror}") from exc
     with handle:
         reader = csv.DictReader(handle)
-        if not reader.fieldnames or not {"message", "intent"} <= {f.strip() for f in reader.fieldnames}:
-            raise EvaluationInputError(f"{path}: line 1: the header must name the columns message,intent")
-        rows, errors = [], []
+        if not reader.fieldnames or not set(columns) <= {f.strip() for f in reader.fieldnames}:
+            raise EvaluationInputError(f"{path}: line 1: the header must name the columns {','.join(columns)}")
         for row in reader:
-            line = reader.line_num
-            intent = (row.get("intent") or "").strip().lower()
-            if intent not in INTENTS:
-                errors.append(f"line {line}: intent must be one of {', '.join(INTENTS)}, not {intent!r}")
-                continue
-            rows.append(LabelledRow(line, row.get("message") or "", intent))
+            yield reader.line_num, row
+
+
+def _all_or_nothing(path: Path, rows: list, errors: list[str]) -> list:
+    """Every row, or an error naming every bad line: a set is evaluated whole or not at all."""
     if errors:
         raise EvaluationInputError(f"{path}:\n" + "\n".join(errors))
     if not rows:
         raise EvaluationInputError(f"{path}: no rows to evaluate")
     return rows
+
+
+def read_labelled_csv(path: Path) -> list[LabelledRow]:
+    rows, errors = [], []
+    for line, row in _csv_rows(path, ("message", "intent")):
+        intent = (row.get("intent") or "").strip().lower()
+        if intent not in INTENTS:
+            errors.append(f"line {line}: intent must be one of {', '.join(INTENTS)}, not {intent!r}")
+            continue
+        rows.append(LabelledRow(line, row.get("message") or "", intent))
+    return _all_or_nothing(path, rows, errors)
 
 
 @contextlib.contextmanager
@@ -163,4 +173,74 @@ def evaluate(
             for row, p, ok in zip(rows, predictions, correct, strict=True)
             if not ok
         ],
+    }
+
+
+@dataclass(frozen=True)
+class FactRow:
+    line: int
+    message: str
+    answers: frozenset[str]  # chunk headings or document titles, any of which answers the message
+
+
+def read_fact_csv(path: Path) -> list[FactRow]:
+    """Rows of message,answer: `answer` names the knowledge chunk (its heading, or its document's title) that answers
+    the message; several acceptable answers are separated by `|`. Every answer must exist in the knowledge base."""
+    from intelligence.models import KnowledgeChunk
+
+    known = set()
+    for heading, title in KnowledgeChunk.objects.values_list("heading", "document__title"):
+        known.update({heading, title})
+    rows, errors = [], []
+    for line, row in _csv_rows(path, ("message", "answer")):
+        answers = frozenset(a.strip() for a in (row.get("answer") or "").split("|") if a.strip())
+        unknown = sorted(answers - known)
+        if not answers or unknown:
+            what = ", ".join(repr(a) for a in unknown) if unknown else "nothing"
+            errors.append(f"line {line}: answer names {what}, not a heading or title in the knowledge")
+            continue
+        rows.append(FactRow(line, row.get("message") or "", answers))
+    return _all_or_nothing(path, rows, errors)
+
+
+def evaluate_facts(rows: list[FactRow]) -> dict[str, Any]:
+    """Top-1 accuracy of the knowledge chunk chosen for each message: as retrieval ranks them (nearest whole chunk)
+    and as re-ranked by facts.rank_snippets (what replies use), with the sentence each would quote."""
+    from django.conf import settings
+
+    from intelligence.facts import rank_snippets
+    from intelligence.retrieval import retrieve
+
+    embedder = get_embedder()
+    candidates = max(settings.KNOWLEDGE_CANDIDATES, settings.KNOWLEDGE_TOP_K)
+    nearest_right, ranked_right, errors = 0, 0, []
+    with forbid_writes():
+        for row in rows:
+            vector = embedder.embed_one(row.message)
+            _, snippets = retrieve(vector=vector, examples=0, chunks=candidates, model_name=embedder.model_name)
+            ranked = rank_snippets(text=row.message, vector=vector, snippets=snippets, embedder=embedder)
+            if not ranked:
+                raise EvaluationInputError("the knowledge base is empty: load it first (manage.py load_knowledge)")
+
+            def answers(snippet: Any, row: FactRow = row) -> bool:
+                return snippet.heading in row.answers or snippet.document in row.answers
+
+            nearest_right += answers(snippets[0])
+            ranked_right += answers(ranked[0])
+            if not answers(ranked[0]):
+                errors.append(
+                    {
+                        "line": row.line,
+                        "message": row.message[:120],
+                        "answer": sorted(row.answers),
+                        "chosen": ranked[0].heading or ranked[0].document,
+                        "fact": ranked[0].fact,
+                    }
+                )
+    return {
+        "n": len(rows),
+        "candidates": candidates,
+        "top1_nearest_chunk": round(nearest_right / len(rows), 4),
+        "top1_accuracy": round(ranked_right / len(rows), 4),
+        "errors": errors,
     }

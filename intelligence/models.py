@@ -28,6 +28,14 @@ class SenderKind(models.TextChoices):
     OTHER = "other", "Not a lead (other)"
 
 
+class DecidedBy(models.TextChoices):
+    """Which decided a lead's intent."""
+
+    CLASSIFIER = "classifier", "Local classifier"
+    LLM = "llm", "LLM (arbitration)"
+    RULE = "rule", "Scam rule"
+
+
 class IntentExample(models.Model):
     """A labelled example lead message; the classifier votes with the nearest ones."""
 
@@ -130,7 +138,10 @@ class Classification(models.Model):
     )
     language = models.CharField(max_length=8, default="en", help_text="ISO 639-1 code of the lead's language")
     decided_by = models.CharField(
-        max_length=12, default="classifier", help_text="classifier, llm (arbitrated) or rule (a scam)"
+        max_length=12,
+        choices=DecidedBy.choices,
+        default=DecidedBy.CLASSIFIER,
+        help_text="classifier, llm (arbitrated) or rule (a scam)",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

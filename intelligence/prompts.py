@@ -57,10 +57,11 @@ def first_name(name: str) -> str:
 
 
 def top_fact(snippets: list[dict[str, Any]], limit: int = 240) -> str:
-    """The opening sentences of the best knowledge snippet, cut at a sentence boundary."""
+    """The sentence of the best knowledge snippet that answers the lead (see facts.py); for snippets stored before
+    it was chosen, the snippet's opening sentences. Cut at a sentence boundary."""
     if not snippets:
         return ""
-    text = " ".join(snippets[0]["text"].split())
+    text = " ".join((snippets[0].get("fact") or snippets[0]["text"]).split())
     text = re.sub(r"^[-*]\s+", "", text)
     sentences = re.split(r"(?<=[.!?])\s+", text)
     if len(sentences) > 1 and len(sentences[0].split()) <= 2:

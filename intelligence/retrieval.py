@@ -28,6 +28,8 @@ class Snippet:
     heading: str
     text: str
     similarity: float
+    fact: str = ""  # the sentence that best answers the lead (facts.rank_snippets)
+    score: float | None = None  # how well the chunk answers the lead, as ranked by facts.rank_snippets
 
 
 _RETRIEVE_SQL = """

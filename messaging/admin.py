@@ -264,9 +264,30 @@ class MessageAdmin(admin.ModelAdmin):
 class ReviewQueueAdmin(MessageAdmin):
     """The operator's daily list: drafts waiting for review, hot first, then oldest first, with counts per intent."""
 
-    list_display = ["review_link", "lead_name", "intent", "confidence", "channel", "source", "generated_by", "waiting"]
+    list_display = [
+        "review_link",
+        "lead_name",
+        "intent",
+        "confidence",
+        "sender",
+        "language",
+        "decided_by",
+        "channel",
+        "source",
+        "generated_by",
+        "waiting",
+    ]
     list_display_links = None
-    list_filter = ["lead__intent", "channel", ConfidenceBandFilter, "lead__source", "generated_by"]
+    list_filter = [
+        "lead__intent",
+        "channel",
+        ConfidenceBandFilter,
+        "classification__kind",
+        "classification__language",
+        "classification__decided_by",
+        "lead__source",
+        "generated_by",
+    ]
     search_fields = ["subject", "body", "lead__name", "lead__company", "lead__email", "lead__phone"]
     change_list_template = "admin/messaging/reviewqueueitem/change_list.html"
 
@@ -295,6 +316,20 @@ class ReviewQueueAdmin(MessageAdmin):
     @admin.display(description="Confidence", ordering="draft_confidence")
     def confidence(self, obj: Message) -> str:
         return "" if obj.draft_confidence is None else f"{obj.draft_confidence:.2f}"
+
+    @admin.display(description="Sender", ordering="classification__kind")
+    def sender(self, obj: Message) -> str:
+        if obj.classification is None:
+            return ""
+        return "prospect" if obj.classification.kind == "prospect" else obj.classification.get_kind_display()
+
+    @admin.display(description="Language", ordering="classification__language")
+    def language(self, obj: Message) -> str:
+        return obj.classification.language if obj.classification else ""
+
+    @admin.display(description="Decided by", ordering="classification__decided_by")
+    def decided_by(self, obj: Message) -> str:
+        return obj.classification.decided_by if obj.classification else ""
 
     @admin.display(description="Source", ordering="lead__source")
     def source(self, obj: Message) -> str:

@@ -22,7 +22,9 @@ def message_list(*, status: str | None = None) -> QuerySet[Message]:
 
 
 def lead_detail(*, lead_id: int) -> dict[str, Any]:
-    """A lead with its classification in effect (intent, confidence, explanation, snippets) and its messages."""
+    """A lead with its classification in effect (intent, confidence, explanation, snippets; who wrote, in which
+    language, whether the classifier, the LLM or the scam rule decided, and why the lead looked unfamiliar) and its
+    messages."""
     lead = (
         Lead.objects.prefetch_related(
             "inbound_messages",
@@ -46,6 +48,10 @@ def lead_detail(*, lead_id: int) -> dict[str, Any]:
         "confidence": lead.intent_confidence,
         "explanation": classification.explanation if classification else None,
         "snippets": classification.snippets if classification else [],
+        "sender_kind": classification.kind if classification else None,
+        "language": classification.language if classification else None,
+        "decided_by": classification.decided_by if classification else None,
+        "unfamiliar": (classification.explanation or {}).get("unfamiliar", []) if classification else [],
         "last_error": lead.last_error,
         "inbound_messages": list(lead.inbound_messages.all()),
         "message_ids": [m.pk for m in lead.messages.all()],
@@ -113,6 +119,10 @@ def message_review(message: Message) -> dict[str, Any]:
         "neighbours": explanation.get("neighbours", []),
         "summary": explanation.get("summary", ""),
         "arbitration": explanation.get("arbitration"),
+        "unfamiliar": explanation.get("unfamiliar", []),
+        "signals": explanation.get("signals", []),
+        "kind_probability": (explanation.get("kind") or {}).get("probability"),
+        "language_name": (explanation.get("language") or {}).get("name", ""),
         "snippets": classification.snippets if classification else [],
         "diff": text_diff(original, current) if original != current else [],
         "events": list(message.events.order_by("occurred_at", "id")),

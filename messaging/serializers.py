@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from bizpilot.serializers import StrictCharField, StrictSerializer
+from intelligence.models import DecidedBy, SenderKind
 from messaging.models import Message
 
 
@@ -26,6 +27,18 @@ class LeadOutput(serializers.Serializer):
     confidence = serializers.FloatField(allow_null=True)
     explanation = serializers.JSONField(allow_null=True)
     snippets = serializers.JSONField()
+    sender_kind = serializers.ChoiceField(
+        choices=SenderKind.choices, allow_null=True, help_text="Who wrote, as read: a prospect or not"
+    )
+    language = serializers.CharField(allow_null=True, help_text="ISO 639-1 code of the language the lead wrote in")
+    decided_by = serializers.ChoiceField(
+        choices=DecidedBy.choices,
+        allow_null=True,
+        help_text="Which decided the intent: the local classifier, the LLM (arbitration) or the scam rule",
+    )
+    unfamiliar = serializers.ListField(
+        child=serializers.CharField(), help_text="Why the lead is unlike the labelled examples (lowers confidence)"
+    )
     last_error = serializers.CharField()
     inbound_messages = InboundMessageOutput(many=True)
     message_ids = serializers.ListField(child=serializers.IntegerField())
@@ -39,6 +52,11 @@ class MessageOutput(serializers.ModelSerializer):
     edited = serializers.BooleanField(source="was_edited")
     cost_usd = serializers.DecimalField(
         source="model_call.cost_usd", max_digits=12, decimal_places=6, allow_null=True, read_only=True, default=None
+    )
+    sender_kind = serializers.CharField(source="classification.kind", allow_null=True, read_only=True, default=None)
+    language = serializers.CharField(source="classification.language", allow_null=True, read_only=True, default=None)
+    decided_by = serializers.CharField(
+        source="classification.decided_by", allow_null=True, read_only=True, default=None
     )
     prompt_template: serializers.StringRelatedField = serializers.StringRelatedField(read_only=True)
 
@@ -62,6 +80,9 @@ class MessageOutput(serializers.ModelSerializer):
             "generation_reason",
             "prompt_template",
             "draft_confidence",
+            "sender_kind",
+            "language",
+            "decided_by",
             "cost_usd",
             "checks_failed",
             "injection_signals",

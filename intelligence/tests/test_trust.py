@@ -88,6 +88,39 @@ def test_a_vendors_pitch_is_cold_flagged_and_never_auto_sent(demo_knowledge):
     assert "not a prospect: vendor or sales pitch" in message.auto_send_decision
 
 
+def test_the_review_screen_queue_and_api_show_who_wrote_the_language_and_which_decided(
+    admin_client, api, demo_knowledge
+):
+    vendor = submit_lead(VENDOR, email="ravi@seo-growth.example", name="Ravi")
+    spanish = submit_lead(SPANISH, email="flores@example.es", name="Lucía")
+    vendor_draft, spanish_draft = lead_process(lead_id=vendor.pk), lead_process(lead_id=spanish.pk)
+    assert vendor_draft is not None and spanish_draft is not None
+
+    page = admin_client.get(f"/admin/messaging/message/{vendor_draft.pk}/change/").content.decode()
+    reading = page[page.index('id="bp-reading"') :]
+    assert "not a prospect: vendor or sales pitch" in reading and "Local classifier" in reading
+    page = admin_client.get(f"/admin/messaging/message/{spanish_draft.pk}/change/").content.decode()
+    reading = page[page.index('id="bp-reading"') :]
+    assert "Spanish" in reading[: reading.index("</dl>")] and "language" in reading.lower()
+
+    queue = admin_client.get("/admin/messaging/reviewqueueitem/?classification__kind__exact=vendor").content.decode()
+    assert "Ravi" in queue and "Lucía" not in queue
+    queue = admin_client.get("/admin/messaging/reviewqueueitem/?classification__language=es").content.decode()
+    assert "Lucía" in queue and "Ravi" not in queue
+
+    body = api.get(f"/api/leads/{vendor.pk}/").json()
+    assert (body["intent"], body["sender_kind"], body["language"], body["decided_by"]) == (
+        "cold",
+        "vendor",
+        "en",
+        "classifier",
+    )
+    body = api.get(f"/api/leads/{spanish.pk}/").json()
+    assert body["language"] == "es" and any("Spanish" in reason for reason in body["unfamiliar"])
+    message = api.get(f"/api/messages/{spanish_draft.pk}/").json()
+    assert (message["sender_kind"], message["language"], message["decided_by"]) == ("prospect", "es", "classifier")
+
+
 def test_a_phishing_lead_gets_no_draft_at_all(demo_knowledge):
     AutoSendPolicyFactory(enabled=True, threshold=0.0, cold=True)
     lead = submit_lead(PHISHING, email="billing@secure-invoice-pay.example", name="Accounts")
@@ -179,3 +212,36 @@ def test_the_seed_data_covers_styles_kinds_of_business_and_non_prospects():
     kinds = Counter(r["kind"] for r in rows)
     assert {"vendor", "job_seeker", "spam", "phishing", "support", "automated", "other"} <= set(kinds)
     assert all(r["intent"] == "cold" for r in rows if r["kind"] != "prospect"), "non-prospects are cold"
+
+
+def test_a_new_process_loads_the_trained_model_instead_of_training_it_again(
+    demo_knowledge, settings, tmp_path, monkeypatch
+):
+    from intelligence import classifier
+    from intelligence.embeddings import get_embedder
+
+    settings.MODEL_CACHE_DIR = tmp_path
+    embedder = get_embedder()
+    vectors = np.array(embedder.embed(["can u call me", "we sell seo backlinks"]))
+    classifier._trained.clear()  # as in a new process
+    trained = classifier.get_intent_model(embedding_model=embedder.model_name, method="ensemble", k=7)
+    saved = list(tmp_path.glob("intent-*.pickle"))
+    assert len(saved) == 1
+
+    classifier._trained.clear()
+    classifier.invalidate_intent_models()
+    real_train = classifier.train
+    monkeypatch.setattr(classifier, "train", lambda **_: pytest.fail("trained again"))
+    loaded = classifier.get_intent_model(embedding_model=embedder.model_name, method="ensemble", k=7)
+    assert loaded is not trained and loaded.members is not None and trained.members is not None
+    assert np.allclose(loaded.members.embedding_logits(vectors), trained.members.embedding_logits(vectors))
+    text = "we sell seo backlinks"
+    assert loaded.opinion(vectors[1], text).kind == trained.opinion(vectors[1], text).kind == "vendor"
+
+    # A torn file is trained again and replaced.
+    saved[0].write_bytes(b"torn")
+    classifier._trained.clear()
+    classifier.invalidate_intent_models()
+    monkeypatch.setattr(classifier, "train", real_train)
+    retrained = classifier.get_intent_model(embedding_model=embedder.model_name, method="ensemble", k=7)
+    assert retrained.members is not None and saved[0].stat().st_size > 1000
