@@ -10,6 +10,7 @@ AUTO_SEND = "system:auto-send"
 CLI = "system:cli"
 SEED_DEMO = "system:seed_demo"
 DEFAULT_TEMPLATES = "system:defaults"
+SEQUENCES = "system:sequences"
 
 
 class Principal:

@@ -37,7 +37,7 @@ class DraftResult:
 class ReplyDraft:
     """A draft ready to store, with where it came from and intelligence's verdict on it."""
 
-    inbound_id: int
+    inbound_id: int | None  # the inbound message answered (a follow-up answers none)
     classification_id: int | None
     intent: str
     subject: str
@@ -63,8 +63,30 @@ def reply_draft(
     inbound = InboundMessage.objects.get(pk=inbound_id, lead_id=lead_id)
     classification = Classification.objects.filter(pk=classification_id).first() if classification_id else None
     intent = classification.intent if classification else (lead.intent or Intent.WARM)
-    snippets = classification.snippets if classification else []
     template = prompt_template_live(intent=intent, channel=channel)
+    return _draft_and_judge(
+        lead=lead,
+        inbound=inbound,
+        classification=classification,
+        intent=intent,
+        channel=channel,
+        template=template,
+        operator_note=operator_note,
+    )
+
+
+def _draft_and_judge(
+    *,
+    lead: Lead,
+    inbound: InboundMessage | None,
+    classification: Classification | None,
+    intent: str,
+    channel: str,
+    template: PromptTemplate,
+    operator_note: str = "",
+    conversation: str = "",
+) -> ReplyDraft:
+    snippets = classification.snippets if classification else []
     kind = classification.kind if classification else SenderKind.PROSPECT
     language = language_name(classification.language if classification else "")
     facts = LeadFacts(
@@ -72,10 +94,11 @@ def reply_draft(
         name=lead.name,
         company=lead.company,
         channel=channel,
-        subject=inbound.subject,
-        message=inbound.body,
+        subject=inbound.subject if inbound else "",
+        message=inbound.body if inbound else "",
         language=language,
         not_a_prospect="" if kind == SenderKind.PROSPECT else SenderKind(kind).label.lower(),
+        conversation=conversation,
     )
     draft = draft_reply(lead=facts, intent=intent, snippets=snippets, template=template, operator_note=operator_note)
     checks = draft_checks(
@@ -91,7 +114,7 @@ def reply_draft(
         draft.confidence if draft.confidence is not None else 1.0
     )
     return ReplyDraft(
-        inbound_id=inbound.pk,
+        inbound_id=inbound.pk if inbound else None,
         classification_id=classification.pk if classification else None,
         intent=intent,
         subject=draft.subject,
@@ -103,7 +126,45 @@ def reply_draft(
         model_call_id=draft.model_call_id,
         confidence=round(confidence * 0.5 ** len(checks), 4),
         checks_failed=checks,
-        injection_signals=injection_signals(inbound.subject, inbound.body, lead.name, lead.company),
+        injection_signals=injection_signals(inbound.subject, inbound.body, lead.name, lead.company) if inbound else [],
+    )
+
+
+def follow_up_draft(
+    *,
+    lead_id: int,
+    channel: str,
+    instructions: str,
+    fallback_subject: str,
+    fallback_body: str,
+    conversation: str,
+) -> ReplyDraft:
+    """Draft one follow-up of a sequence on `channel`: the step's instructions and fallback text over the live prompt
+    template of the lead's intent (its length limit), with the conversation so far as context, judged like a first
+    reply (draft checks, not-a-prospect and language flags, confidence)."""
+    lead = Lead.objects.get(pk=lead_id)
+    inbound = InboundMessage.objects.filter(lead_id=lead_id).order_by("-received_at", "-id").first()
+    classification = Classification.objects.filter(lead_id=lead_id).order_by("-created_at", "-id").first()
+    intent = classification.intent if classification else (lead.intent or Intent.WARM)
+    live = prompt_template_live(intent=intent, channel=channel)
+    # The step's own instructions and fallback, within the live template's length limit (an unsaved version).
+    template = PromptTemplate(
+        intent=intent,
+        channel_kind=live.channel_kind,
+        version=live.version,
+        instructions=instructions,
+        max_chars=live.max_chars,
+        fallback_subject=fallback_subject,
+        fallback_body=fallback_body,
+    )
+    return _draft_and_judge(
+        lead=lead,
+        inbound=inbound,
+        classification=classification,
+        intent=intent,
+        channel=channel,
+        template=template,
+        conversation=conversation,
     )
 
 

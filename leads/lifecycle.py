@@ -16,7 +16,7 @@ from bizpilot.errors import InvalidTransition, NotFound, ValidationFailed
 from bizpilot.processes import process_gone, this_process
 from leads.models import Lead
 from leads.selectors import PROCESSING_LEASE, latest_inbound
-from leads.signals import lead_received
+from leads.signals import lead_received, lead_state_changed
 
 
 def lead_claim_for_processing(*, lead_id: int) -> Lead | None:
@@ -89,6 +89,7 @@ def lead_transition(*, lead: Lead, to_state: str, actor: str) -> Lead:
     lead.state = to_state
     lead.save(update_fields=["state", "updated_at"])
     audit_record(actor=actor, action=f"lead.{to_state}", obj=lead, before=before, after={"state": to_state})
+    lead_state_changed.send(sender=Lead, lead_id=lead.pk, state=to_state, actor=actor)
     return lead
 
 

@@ -12,3 +12,6 @@ lead_wrote_again = Signal()
 # moves its own rows that reference the merged lead (bizpilot.relations.references_move) and returns
 # {model label: rows moved}. A receiver that raises rolls the merge back.
 lead_merging = Signal()
+# Sent inside the transaction that moves a lead to another state (lead_transition). Arguments: lead_id, state, actor.
+# A receiver that raises rolls the transition back.
+lead_state_changed = Signal()

@@ -21,12 +21,13 @@ class MessagingConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import tracking
 
-        from leads.signals import lead_merging, lead_received, lead_wrote_again
+        from leads.signals import lead_merging, lead_received, lead_state_changed, lead_wrote_again
 
         lead_received.connect(_on_lead_received, dispatch_uid="messaging.process_lead")
         lead_wrote_again.connect(_on_lead_wrote_again, dispatch_uid="messaging.lead_wrote_again")
         tracking.connect(_on_email_tracking, dispatch_uid="messaging.email_tracking")
         lead_merging.connect(_on_lead_merging, dispatch_uid="messaging.lead_merging")
+        lead_state_changed.connect(_on_lead_state_changed, dispatch_uid="messaging.sequence_stop")
 
 
 def _on_lead_received(sender: Any, *, lead_id: int, **kwargs: Any) -> None:
@@ -39,6 +40,13 @@ def _on_lead_wrote_again(sender: Any, *, lead_id: int, inbound_id: int, **kwargs
     from messaging.autosend import lead_wrote_again_hold_auto_sends
 
     lead_wrote_again_hold_auto_sends(lead_id=lead_id, inbound_id=inbound_id)
+
+
+def _on_lead_state_changed(sender: Any, *, lead_id: int, state: str, actor: str, **kwargs: Any) -> None:
+    from messaging.sequences import STOP_STATES, sequences_stop_for_lead
+
+    if state in STOP_STATES:
+        sequences_stop_for_lead(lead_id=lead_id, reason=STOP_STATES[state], actor=actor)
 
 
 def _on_email_tracking(sender: Any, *, event: Any, esp_name: str, **kwargs: Any) -> None:

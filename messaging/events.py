@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from messaging.channels import TWILIO_SUPPRESS_CODES
 from messaging.models import DeliveryEvent, Message, Suppression
+from messaging.sequences import STOP_EVENTS, sequences_stop_for_lead
 from messaging.suppression import suppression_add
 
 
@@ -46,6 +47,8 @@ def delivery_event_record(
                 )
     except IntegrityError:
         return None
+    if event_type in STOP_EVENTS and not is_machine:
+        sequences_stop_for_lead(lead_id=message.lead_id, reason=STOP_EVENTS[event_type])
     return event
 
 

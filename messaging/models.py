@@ -7,7 +7,7 @@ from django.db.models import Q
 
 from bizpilot.errors import NotFound
 from intelligence.models import Classification, ModelCall, PromptTemplate
-from leads.models import Channel, InboundMessage, Lead
+from leads.models import Channel, InboundMessage, Intent, Lead
 
 
 def body_hash(subject: str, body: str) -> str:
@@ -34,6 +34,7 @@ class Message(models.Model):
         REJECTED = "rejected", "Rejected"
         FAILED = "failed", "Failed"
         SUPPRESSED = "suppressed", "Suppressed"
+        CANCELLED = "cancelled", "Cancelled"  # a follow-up whose sequence stopped before it went out
 
     class GeneratedBy(models.TextChoices):
         LLM = "llm", "LLM"
@@ -214,3 +215,117 @@ class AutoSendPolicy(models.Model):
                 time_zone=settings.BUSINESS_TIME_ZONE,
             )
         return policy
+
+
+class Sequence(models.Model):
+    """The plan of follow-ups after the first reply to a lead of one intent (at most one active per intent). It
+    starts when the first reply is sent and stops at once on a reply, a conversion, an unsubscribe, a bounce or an
+    operator's stop (messaging/sequences.py)."""
+
+    name = models.CharField(max_length=200, unique=True)
+    intent = models.CharField(max_length=10, choices=Intent.choices)
+    active = models.BooleanField(default=True, help_text="New leads of this intent get this sequence")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["intent", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["intent"], condition=Q(active=True), name="one_active_sequence_per_intent")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.intent})"
+
+
+class SequenceStep(models.Model):
+    """One follow-up of a sequence: when (after the first reply was sent), on which channel, and how it is written."""
+
+    class StepChannel(models.TextChoices):
+        SAME = "same", "The first reply's channel"
+        EMAIL = "email", "Email"
+        TEXT = "text", "SMS or WhatsApp (skipped without a phone number and consent to text)"
+
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField(help_text="1 for the first follow-up")
+    delay = models.DurationField(help_text="How long after the first reply was sent this follow-up is due")
+    channel = models.CharField(max_length=10, choices=StepChannel.choices, default=StepChannel.SAME)
+    instructions = models.TextField(help_text="What the model is told to write for this follow-up")
+    fallback_subject = models.CharField(max_length=300, blank=True, help_text="Email subject without an LLM")
+    fallback_body = models.TextField(
+        help_text="Follow-up without an LLM. Variables: first_name, company, business_name, sender_name"
+    )
+    whatsapp_content_sid = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Twilio content template (HX...) sent when this step goes by WhatsApp outside the 24-hour window",
+    )
+    whatsapp_content_variables = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='The template\'s variables, e.g. {"1": "first_name", "2": "business_name"}',
+    )
+
+    class Meta:
+        ordering = ["sequence", "position"]
+        constraints = [models.UniqueConstraint(fields=["sequence", "position"], name="sequence_step_position")]
+
+    def __str__(self) -> str:
+        return f"{self.sequence.name} step {self.position}"
+
+
+class LeadSequence(models.Model):
+    """A lead's run through a sequence."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        STOPPED = "stopped", "Stopped"
+        COMPLETED = "completed", "Completed"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="sequences")
+    sequence = models.ForeignKey(Sequence, on_delete=models.PROTECT, related_name="runs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    stop_reason = models.TextField(blank=True)
+    started_at = models.DateTimeField(help_text="When the first reply was sent: every step is due from here")
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["lead"], name="one_sequence_per_lead")]
+
+    def __str__(self) -> str:
+        return f"{self.sequence.name} for lead #{self.lead_id} ({self.status})"
+
+
+class LeadSequenceStep(models.Model):
+    """One scheduled follow-up of a lead: due at a time, drafted once (its message), or cancelled or skipped with
+    the reason."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        DRAFTING = "drafting", "Drafting"
+        DRAFTED = "drafted", "Drafted"
+        CANCELLED = "cancelled", "Cancelled"
+        SKIPPED = "skipped", "Skipped"
+
+    lead_sequence = models.ForeignKey(LeadSequence, on_delete=models.CASCADE, related_name="steps")
+    step = models.ForeignKey(SequenceStep, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField()
+    channel = models.CharField(max_length=20, choices=Channel.choices, blank=True)
+    due_at = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED, db_index=True)
+    reason = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    message = models.OneToOneField(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="sequence_step"
+    )
+
+    class Meta:
+        ordering = ["lead_sequence", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead_sequence", "position"], name="lead_sequence_step_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"step {self.position} of lead #{self.lead_sequence.lead_id} ({self.status})"

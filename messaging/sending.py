@@ -15,6 +15,7 @@ from leads.lifecycle import lead_mark_contacted
 from leads.models import Channel, InboundMessage
 from messaging.channels import OutboundMessage, PermanentSendError, TransientSendError, get_channel
 from messaging.models import DeliveryEvent, Message, body_hash, lock_message
+from messaging.sequences import sequence_start
 from messaging.suppression import is_suppressed, suppression_add
 
 SEND_MAX_ATTEMPTS = 4
@@ -113,6 +114,7 @@ def message_send(*, message_id: int) -> Message:
             payload={"provider_message_id": result.provider_message_id},
         )
         lead_mark_contacted(lead_id=message.lead_id, actor=PIPELINE)
+        sequence_start(message=message)  # the first reply went out: its follow-ups are scheduled
         audit_record(
             actor=PIPELINE,
             action="message.sent",

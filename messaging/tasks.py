@@ -3,9 +3,12 @@ enqueue them by name through bizpilot.jobs."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from messaging.pipeline import lead_process, leads_requeue_stalled
 from messaging.review import message_learn_voice
 from messaging.sending import message_send
+from messaging.sequences import sequence_step_run, sequence_steps_run_due
 
 
 def process_lead(lead_id: int) -> int | None:
@@ -23,3 +26,12 @@ def learn_voice(message_id: int) -> bool:
 
 def requeue_stalled_leads() -> int:
     return leads_requeue_stalled()
+
+
+def run_due_sequence_steps() -> int:
+    return sequence_steps_run_due()
+
+
+def run_sequence_step(step_id: int, due_by: str | None = None) -> int | None:
+    message = sequence_step_run(step_id=step_id, now=datetime.fromisoformat(due_by) if due_by else None)
+    return message.pk if message else None

@@ -32,7 +32,7 @@ class LeadFactory(factory.Factory):
         )
 
 
-def submit_lead(message: str = "We need a new website, can you quote?", **fields: str) -> Lead:
+def submit_lead(message: str = "We need a new website, can you quote?", **fields: Any) -> Lead:
     """A new lead that wrote `message` (shorthand for LeadFactory)."""
     return cast(Lead, LeadFactory(message=message, **fields))
 
