@@ -7,6 +7,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from intelligence.tests.anthropic_stub import AnthropicStub
+from messaging.tests.twilio_support import twilio  # noqa: F401 (a shared fixture)
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from bizpilot.actors import AUTO_SEND
 from bizpilot.stats import percentile
 from intelligence.models import Classification, ModelCall
-from leads.models import Lead
+from leads.models import InboundMessage, Lead
 from messaging.models import DeliveryEvent, Message
 
 
@@ -36,9 +36,42 @@ class DashboardMetrics:
     open_rate: float | None
     click_rate: float | None
     machine_events: int
+    by_step: list[dict[str, Any]]
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def step_performance(*, since: Any) -> list[dict[str, Any]]:
+    """Reply and conversion rate by step: the first reply (step 0) and each follow-up of each sequence. A reply
+    counts for the last message we sent before it; a conversion for the last message we sent to a converted lead.
+    Messages sent since `since`."""
+    sent = list(
+        Message.objects.filter(sent_at__gte=since)
+        .select_related("lead", "sequence_step__lead_sequence__sequence")
+        .order_by("lead_id", "sent_at", "id")
+    )
+    inbound: dict[int, list[Any]] = {}
+    for lead_id, received_at in InboundMessage.objects.filter(lead_id__in={m.lead_id for m in sent}).values_list(
+        "lead_id", "received_at"
+    ):
+        inbound.setdefault(lead_id, []).append(received_at)
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    for i, message in enumerate(sent):
+        following = sent[i + 1] if i + 1 < len(sent) and sent[i + 1].lead_id == message.lead_id else None
+        until = following.sent_at if following else None
+        replied = any(message.sent_at < at and (until is None or at < until) for at in inbound.get(message.lead_id, []))
+        converted = following is None and message.lead.state == Lead.State.CONVERTED
+        step = getattr(message, "sequence_step", None)
+        key = (step.lead_sequence.sequence.name, step.position) if step else ("first reply", 0)
+        row = rows.setdefault(key, {"sequence": key[0], "step": key[1], "sent": 0, "replied": 0, "converted": 0})
+        row["sent"] += 1
+        row["replied"] += replied
+        row["converted"] += converted
+    for row in rows.values():
+        row["reply_rate"] = round(row["replied"] / row["sent"], 4)
+        row["conversion_rate"] = round(row["converted"] / row["sent"], 4)
+    return sorted(rows.values(), key=lambda r: (r["sequence"] != "first reply", r["sequence"], r["step"]))
 
 
 def dashboard_metrics(*, days: int = 30) -> DashboardMetrics:
@@ -102,6 +135,7 @@ def dashboard_metrics(*, days: int = 30) -> DashboardMetrics:
         open_rate=round(opened / emails_sent, 4) if emails_sent else None,
         click_rate=round(clicked / emails_sent, 4) if emails_sent else None,
         machine_events=machine_events,
+        by_step=step_performance(since=since),
     )
 
 

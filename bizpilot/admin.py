@@ -1,7 +1,11 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from collections.abc import Callable, Iterable
+from typing import Any
 
+from django.contrib import admin, messages
+
+from bizpilot.errors import ServiceError
 from bizpilot.models import AuditEvent
 
 admin.site.site_header = "BizPilot"
@@ -24,3 +28,20 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def admin_each(
+    modeladmin: admin.ModelAdmin, request: Any, ids: Iterable[int], action: Callable[[int], object], *, done: str
+) -> None:
+    """An admin action's loop: call the service for each id, then tell the user how many were done (`done` is
+    formatted with the count) and which were skipped, with the service's reason."""
+    count, skipped = 0, []
+    for pk in ids:
+        try:
+            action(pk)
+            count += 1
+        except ServiceError as exc:
+            skipped.append(f"#{pk}: {exc.message}")
+    modeladmin.message_user(request, done.format(count), messages.SUCCESS if count else messages.WARNING)
+    if skipped:
+        modeladmin.message_user(request, "Skipped " + "; ".join(skipped), messages.WARNING)

@@ -14,13 +14,14 @@ from bizpilot.health import healthz
 from intelligence.api import LeadIntentCorrectionApi
 from leads.api import LeadCreateApi
 from leads.views import forms_webhook, typeform_webhook
-from messaging.api import LeadDetailApi, MessageDetailApi, MessageListApi, MessageReviewApi
+from messaging.api import LeadDetailApi, LeadSequenceStopApi, MessageDetailApi, MessageListApi, MessageReviewApi
 from messaging.views import twilio_messages, twilio_status, unsubscribe
 
 api = [
     path("leads/", LeadCreateApi.as_view(), name="lead-create"),
     path("leads/<int:lead_id>/", LeadDetailApi.as_view(), name="lead-detail"),
     path("leads/<int:lead_id>/intent/", LeadIntentCorrectionApi.as_view(), name="lead-intent"),
+    path("leads/<int:lead_id>/sequence/stop/", LeadSequenceStopApi.as_view(), name="lead-sequence-stop"),
     path("messages/", MessageListApi.as_view(), name="message-list"),
     path("messages/<int:message_id>/", MessageDetailApi.as_view(), name="message-detail"),
     path("messages/<int:message_id>/review/", MessageReviewApi.as_view(), name="message-review"),

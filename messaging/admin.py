@@ -11,6 +11,7 @@ from django.utils.timesince import timesince
 
 from bizpilot.access import REVIEW
 from bizpilot.actors import user_actor
+from bizpilot.admin import admin_each
 from bizpilot.errors import PermissionDenied, ServiceError, ValidationFailed
 from intelligence.corrections import lead_correct_intent
 from leads.lifecycle import lead_mark_outcome
@@ -19,6 +20,7 @@ from messaging.autosend import AUTO_SEND_POLICY_FIELDS, auto_send_policy_save, a
 from messaging.models import AutoSendPolicy, DeliveryEvent, Message, ReviewQueueItem, Suppression
 from messaging.review import message_approve, message_regenerate, message_reject, message_update_draft
 from messaging.selectors import message_review, review_queue, review_queue_counts
+from messaging.sequences import sequence_stop
 from messaging.suppression import suppression_add
 
 
@@ -69,7 +71,7 @@ class ConfidenceBandFilter(admin.SimpleListFilter):
         return queryset
 
 
-REVIEW_BUTTONS = ["approve", "reject", "regenerate", "intent", "converted", "lost"]
+REVIEW_BUTTONS = ["approve", "reject", "regenerate", "intent", "converted", "lost", "stop_sequence"]
 
 
 def pressed_button(request) -> str:
@@ -176,6 +178,12 @@ class MessageAdmin(admin.ModelAdmin):
         lead_mark_outcome(lead_id=obj.lead_id, outcome="lost", actor=user_actor(request.user), user=request.user)
         return "Marked the lead lost.", messages.SUCCESS
 
+    def _review_stop_sequence(self, request, obj, data):
+        sequence_stop(
+            lead_id=obj.lead_id, reason="stopped by an operator", actor=user_actor(request.user), user=request.user
+        )
+        return "Stopped the lead's follow-up sequence; its unsent steps are cancelled.", messages.SUCCESS
+
     def _review_save(self, request, obj, data):
         subject, body = data.get("subject"), data.get("body")
         if obj.status != Message.Status.PENDING_REVIEW or (subject is None and body is None):
@@ -248,16 +256,8 @@ class MessageAdmin(admin.ModelAdmin):
 
     def _bulk(self, request, queryset, verb: str, action) -> None:
         actor = user_actor(request.user)
-        done, failed = 0, []
-        for pk in queryset.values_list("pk", flat=True):
-            try:
-                action(pk, actor)
-                done += 1
-            except ServiceError as exc:
-                failed.append(f"#{pk}: {exc.message}")
-        self.message_user(request, f"{verb} {done} message(s).", messages.SUCCESS if done else messages.WARNING)
-        if failed:
-            self.message_user(request, "Skipped " + "; ".join(failed), messages.WARNING)
+        ids = queryset.values_list("pk", flat=True)
+        admin_each(self, request, ids, lambda pk: action(pk, actor), done=verb + " {} message(s).")
 
 
 @admin.register(ReviewQueueItem)
@@ -419,3 +419,6 @@ class SuppressionAdmin(admin.ModelAdmin):
                 actor=user_actor(request.user),
             )
             obj.pk = saved.pk
+
+
+from messaging import admin_sequences  # noqa: E402, F401  (the sequences' admin, kept in its own module)

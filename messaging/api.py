@@ -9,8 +9,16 @@ from bizpilot.actors import request_actor, request_user
 from bizpilot.errors import NotFound
 from messaging.models import Message
 from messaging.review import message_approve, message_reject
-from messaging.selectors import lead_detail, message_list
-from messaging.serializers import LeadOutput, MessageListQuery, MessageOutput, MessageReviewInput
+from messaging.selectors import lead_detail, lead_sequence, message_list
+from messaging.sequences import sequence_stop
+from messaging.serializers import (
+    LeadOutput,
+    MessageListQuery,
+    MessageOutput,
+    MessageReviewInput,
+    SequenceOutput,
+    SequenceStopInput,
+)
 
 
 class LeadDetailApi(APIView):
@@ -21,6 +29,27 @@ class LeadDetailApi(APIView):
     )
     def get(self, request, lead_id: int):
         return Response(LeadOutput(lead_detail(lead_id=lead_id)).data)
+
+
+class LeadSequenceStopApi(APIView):
+    @extend_schema(
+        operation_id="leads_sequence_stop",
+        summary="Stop a lead's follow-up sequence",
+        description="Stops the lead's sequence now: steps not yet sent (drafts waiting for review included) are "
+        "cancelled with the reason. Stopping a sequence that has already ended changes nothing.",
+        request=SequenceStopInput,
+        responses={
+            200: SequenceOutput,
+            400: OpenApiResponse(description="Invalid input"),
+            404: OpenApiResponse(description="No such lead, or the lead has no sequence"),
+        },
+    )
+    def post(self, request, lead_id: int):
+        data = SequenceStopInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        reason = data.validated_data["reason"].strip() or "stopped by an operator"
+        sequence_stop(lead_id=lead_id, reason=reason, actor=request_actor(request), user=request_user(request))
+        return Response(SequenceOutput(lead_sequence(lead_id=lead_id)).data)
 
 
 class MessageListApi(GenericAPIView):

@@ -16,6 +16,8 @@ class MessagingConfig(AppConfig):
         "messaging.view_suppression",
         "messaging.add_suppression",
         "messaging.view_autosendpolicy",
+        "messaging.view_sequence",
+        "messaging.view_leadsequence",
     ]
 
     def ready(self) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,7 +13,6 @@ from bizpilot.access import require_permission
 from bizpilot.actors import AUTO_SEND
 from bizpilot.audit import audit_record
 from bizpilot.errors import ValidationFailed
-from leads.models import Channel
 from messaging.models import AutoSendPolicy, Message, lock_message
 from messaging.review import message_approve
 
@@ -117,18 +115,12 @@ def auto_send_withheld_because(message: Message, policy: AutoSendPolicy) -> list
     intent = message.classification.intent if message.classification else message.lead.intent
     if intent and not getattr(policy, intent, False):
         reasons.append(f"auto-send is off for {intent} leads")
-    zone = ZoneInfo(policy.time_zone or settings.BUSINESS_TIME_ZONE)
-    now = timezone.now().astimezone(zone)
-    start, end = policy.quiet_hours_start, policy.quiet_hours_end
-    if message.channel != Channel.EMAIL and start and end and start != end:
-        quiet = start <= now.time() < end if start < end else (now.time() >= start or now.time() < end)
-        if quiet:
-            reasons.append(f"quiet hours for texts ({start:%H:%M}-{end:%H:%M} {zone.key})")
-    if policy.daily_cap is not None:
-        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        sent_today = Message.objects.filter(approved_by=AUTO_SEND, approved_at__gte=midnight).count()
-        if sent_today >= policy.daily_cap:
-            reasons.append(f"today's cap of {policy.daily_cap} automatic sends is reached")
+    now = timezone.now()
+    if policy.quiet_hours_end_after(channel=message.channel, now=now):
+        start, end = policy.quiet_hours_start, policy.quiet_hours_end
+        reasons.append(f"quiet hours for texts ({start:%H:%M}-{end:%H:%M} {policy.zone().key})")
+    if policy.daily_cap_resets_at(now=now):
+        reasons.append(f"today's cap of {policy.daily_cap} automatic sends is reached")
     reasons += [f"check failed: {reason}" for reason in message.checks_failed]
     reasons += [f"possible prompt injection: {signal}" for signal in message.injection_signals]
     return reasons

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import models
 from django.db.models import Q
@@ -74,6 +76,12 @@ class Message(models.Model):
     )
     auto_send_decision = models.TextField(blank=True, help_text="What the auto-send policy decided, and why")
     model_call = models.ForeignKey(ModelCall, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    content_sid = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="WhatsApp outside the 24-hour window: the approved Twilio content template sent instead of the text",
+    )
+    content_variables = models.JSONField(default=dict, blank=True, help_text="The content template's variables")
 
     edit_size = models.PositiveIntegerField(
         default=0, help_text="Characters an operator changed between the draft and the current text"
@@ -215,6 +223,34 @@ class AutoSendPolicy(models.Model):
                 time_zone=settings.BUSINESS_TIME_ZONE,
             )
         return policy
+
+    def zone(self) -> ZoneInfo:
+        from django.conf import settings
+
+        return ZoneInfo(self.time_zone or settings.BUSINESS_TIME_ZONE)
+
+    def quiet_hours_end_after(self, *, channel: str, now: datetime) -> datetime | None:
+        """When `now` falls in the quiet hours for texts, the moment they end (None: not quiet, or an email)."""
+        start, end = self.quiet_hours_start, self.quiet_hours_end
+        if channel == Channel.EMAIL or not start or not end or start == end:
+            return None
+        local = now.astimezone(self.zone())
+        quiet = start <= local.time() < end if start < end else (local.time() >= start or local.time() < end)
+        if not quiet:
+            return None
+        resume = datetime.combine(local.date(), end, tzinfo=local.tzinfo)
+        return resume if resume > local else datetime.combine(local.date() + timedelta(days=1), end, local.tzinfo)
+
+    def daily_cap_resets_at(self, *, now: datetime) -> datetime | None:
+        """When today's cap of automatic sends is reached, the next midnight (None: no cap, or below it)."""
+        from bizpilot.actors import AUTO_SEND
+
+        if self.daily_cap is None:
+            return None
+        midnight = now.astimezone(self.zone()).replace(hour=0, minute=0, second=0, microsecond=0)
+        if Message.objects.filter(approved_by=AUTO_SEND, approved_at__gte=midnight).count() < self.daily_cap:
+            return None
+        return datetime.combine(midnight.date() + timedelta(days=1), midnight.time(), midnight.tzinfo)
 
 
 class Sequence(models.Model):

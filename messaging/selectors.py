@@ -8,7 +8,7 @@ from django.db.models import Case, Count, Prefetch, QuerySet, When
 
 from bizpilot.errors import NotFound
 from leads.models import Lead
-from messaging.models import Message
+from messaging.models import DeliveryEvent, LeadSequence, LeadSequenceStep, Message
 from messaging.suppression import is_suppressed
 
 
@@ -55,6 +55,7 @@ def lead_detail(*, lead_id: int) -> dict[str, Any]:
         "last_error": lead.last_error,
         "inbound_messages": list(lead.inbound_messages.all()),
         "message_ids": [m.pk for m in lead.messages.all()],
+        "sequence": lead_sequence(lead_id=lead.pk),
         "created_at": lead.created_at,
         "updated_at": lead.updated_at,
     }
@@ -125,5 +126,62 @@ def message_review(message: Message) -> dict[str, Any]:
         "language_name": (explanation.get("language") or {}).get("name", ""),
         "snippets": classification.snippets if classification else [],
         "diff": text_diff(original, current) if original != current else [],
+        "sequence": lead_sequence(lead_id=lead.pk),
+        "timeline": lead_timeline(lead_id=lead.pk),
         "events": list(message.events.order_by("occurred_at", "id")),
     }
+
+
+def lead_sequence(*, lead_id: int) -> dict[str, Any] | None:
+    """A lead's follow-up sequence: its name, status, stop reason and each step (due time, channel, status, and its
+    message once drafted). A drafted step's status is its message's (pending_review, sent, cancelled, ...)."""
+    run = LeadSequence.objects.select_related("sequence").filter(lead_id=lead_id).first()
+    if run is None:
+        return None
+    steps = LeadSequenceStep.objects.filter(lead_sequence=run).select_related("message").order_by("position")
+    return {
+        "name": run.sequence.name,
+        "status": run.status,
+        "stop_reason": run.stop_reason,
+        "started_at": run.started_at,
+        "stopped_at": run.stopped_at,
+        "steps": [
+            {
+                "position": step.position,
+                "due_at": step.due_at,
+                "channel": step.channel,
+                "status": step.message.status if step.message is not None else step.status,
+                "reason": step.reason,
+                "message_id": step.message_id,
+            }
+            for step in steps
+        ],
+    }
+
+
+def lead_timeline(*, lead_id: int) -> list[dict[str, Any]]:
+    """Everything that happened with a lead, oldest first, then what is planned: inbound messages, replies and
+    follow-ups sent, what people did with them (machine opens and scanner clicks left out), upcoming steps."""
+    from leads.models import InboundMessage
+
+    entries: list[dict[str, Any]] = []
+    for inbound in InboundMessage.objects.filter(lead_id=lead_id):
+        entries.append({"at": inbound.received_at, "kind": "received", "text": f"The lead wrote via {inbound.channel}"})
+    for message in Message.objects.filter(lead_id=lead_id, sent_at__isnull=False).select_related("sequence_step"):
+        step = getattr(message, "sequence_step", None)
+        what = f"Follow-up {step.position}" if step else "Reply"
+        entries.append({"at": message.sent_at, "kind": "sent", "text": f"{what} sent by {message.channel}"})
+    events = DeliveryEvent.objects.filter(message__lead_id=lead_id, is_machine=False).exclude(event_type="sent")
+    for event in events:
+        entries.append(
+            {"at": event.occurred_at, "kind": "event", "text": f"Message #{event.message_id} {event.event_type}"}
+        )
+    entries.sort(key=lambda e: e["at"])
+    upcoming = LeadSequenceStep.objects.filter(
+        lead_sequence__lead_id=lead_id, status=LeadSequenceStep.Status.SCHEDULED
+    ).order_by("due_at")
+    for step in upcoming:
+        entries.append(
+            {"at": step.due_at, "kind": "upcoming", "text": f"Follow-up {step.position} due by {step.channel}"}
+        )
+    return entries

@@ -60,7 +60,8 @@ def message_send(*, message_id: int) -> Message:
                 after={"status": message.status, "reason": suppression.reason},
             )
             return message
-        if message.channel == Channel.WHATSAPP and not _whatsapp_window_open(message.lead_id):
+        template = message.channel == Channel.WHATSAPP and not _whatsapp_window_open(message.lead_id)
+        if template and not message.content_sid:
             return _back_to_review(
                 message,
                 "Held: the lead has not written on WhatsApp in the last 24 hours, and "
@@ -77,6 +78,8 @@ def message_send(*, message_id: int) -> Message:
             to_address=message.to_address,
             subject=message.subject,
             body=message.body,
+            content_sid=message.content_sid if template else "",
+            content_variables=message.content_variables if template else None,
         )
 
     try:

@@ -14,18 +14,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bizpilot import jobs
+from bizpilot.access import REVIEW, require_permission
 from bizpilot.actors import SEQUENCES
 from bizpilot.audit import audit_record
 from bizpilot.errors import NotFound
 from intelligence.drafting import follow_up_draft
 from intelligence.models import SenderKind
+from intelligence.prompts import first_name
 from leads.models import Channel, InboundMessage, Lead
 from messaging.models import (
     AutoSendPolicy,
@@ -159,6 +160,7 @@ def sequence_step_run(*, step_id: int, now: datetime | None = None) -> Message |
         step.save(update_fields=["status", "claimed_at"])
         instructions = (step.step.instructions, step.step.fallback_subject, step.step.fallback_body)
         lead_id, channel = run.lead_id, step.channel
+        content_sid, content_variables = _whatsapp_template(step.step, run.lead, channel)
 
     draft = follow_up_draft(
         lead_id=lead_id,
@@ -194,6 +196,8 @@ def sequence_step_run(*, step_id: int, now: datetime | None = None) -> Message |
             checks_failed=draft.checks_failed,
             injection_signals=draft.injection_signals,
             model_call_id=draft.model_call_id,
+            content_sid=content_sid,
+            content_variables=content_variables,
         )
         step.message = message
         step.status = LeadSequenceStep.Status.DRAFTED
@@ -226,8 +230,9 @@ def sequence_stop_reason(lead: Lead) -> str:
     return STOP_EVENTS[event] if event else ""
 
 
-def sequence_stop(*, lead_id: int, reason: str, actor: str) -> LeadSequence:
-    """Stop a lead's sequence now (an operator, or an event): steps not sent are cancelled with the reason."""
+def sequence_stop(*, lead_id: int, reason: str, actor: str, user: Any = None) -> LeadSequence:
+    """An operator stops a lead's sequence now: steps not sent are cancelled with the reason."""
+    require_permission(user, REVIEW, "stop follow-up sequences")
     with transaction.atomic():
         run = LeadSequence.objects.select_for_update().filter(lead_id=lead_id).first()
         if run is None:
@@ -283,22 +288,29 @@ def conversation_text(*, lead_id: int) -> str:
 def _wait_until(channel: str, now: datetime) -> datetime | None:
     """When a due step must wait: texts not during quiet hours; nothing once today's cap of automatic sends is
     reached (the auto-send policy's settings)."""
-    from bizpilot.actors import AUTO_SEND
-
     policy = AutoSendPolicy.current()
-    zone = ZoneInfo(policy.time_zone or settings.BUSINESS_TIME_ZONE)
-    local = now.astimezone(zone)
-    start, end = policy.quiet_hours_start, policy.quiet_hours_end
-    if channel != Channel.EMAIL and start and end and start != end:
-        quiet = start <= local.time() < end if start < end else (local.time() >= start or local.time() < end)
-        if quiet:
-            resume = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
-            return resume if resume > local else resume + timedelta(days=1)
-    if policy.enabled and policy.daily_cap is not None:
-        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        if Message.objects.filter(approved_by=AUTO_SEND, approved_at__gte=midnight).count() >= policy.daily_cap:
-            return midnight + timedelta(days=1)
-    return None
+    quiet_until = policy.quiet_hours_end_after(channel=channel, now=now)
+    if quiet_until is not None:
+        return quiet_until
+    return policy.daily_cap_resets_at(now=now) if policy.enabled else None
+
+
+TEMPLATE_VALUES = ("first_name", "company", "business_name", "sender_name")
+
+
+def _whatsapp_template(step: SequenceStep, lead: Lead, channel: str) -> tuple[str, dict[str, str]]:
+    """The step's approved WhatsApp content template and its variables filled in (used when the 24-hour window is
+    closed at send time; inside it the drafted text goes)."""
+    if channel != Channel.WHATSAPP or not step.whatsapp_content_sid:
+        return "", {}
+    values = {
+        "first_name": first_name(lead.name) or "there",
+        "company": lead.company,
+        "business_name": settings.BUSINESS_NAME,
+        "sender_name": settings.BUSINESS_SENDER_NAME,
+    }
+    variables = {str(key): values.get(str(name), "") for key, name in (step.whatsapp_content_variables or {}).items()}
+    return step.whatsapp_content_sid, variables
 
 
 def _lock_step(step_id: int, *, skip_locked: bool = False) -> LeadSequenceStep | None:

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from bizpilot.serializers import StrictCharField, StrictSerializer
 from intelligence.models import DecidedBy, SenderKind
-from messaging.models import Message
+from messaging.models import LeadSequence, Message
 
 
 class InboundMessageOutput(serializers.Serializer):
@@ -13,6 +13,31 @@ class InboundMessageOutput(serializers.Serializer):
     subject = serializers.CharField()
     body = serializers.CharField()
     received_at = serializers.DateTimeField()
+
+
+class SequenceStepOutput(serializers.Serializer):
+    position = serializers.IntegerField()
+    due_at = serializers.DateTimeField()
+    channel = serializers.CharField(help_text="email, sms or whatsapp; empty when the step is skipped")
+    status = serializers.CharField(
+        help_text="scheduled, drafting, skipped or cancelled; once drafted, its message's status (pending_review, "
+        "approved, sent, delivered, cancelled, ...)"
+    )
+    reason = serializers.CharField(help_text="Why the step was skipped or cancelled")
+    message_id = serializers.IntegerField(allow_null=True)
+
+
+class SequenceOutput(serializers.Serializer):
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=LeadSequence.Status.choices)
+    stop_reason = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    stopped_at = serializers.DateTimeField(allow_null=True)
+    steps = SequenceStepOutput(many=True)
+
+
+class SequenceStopInput(StrictSerializer):
+    reason = StrictCharField(required=False, allow_blank=True, max_length=500, default="")
 
 
 class LeadOutput(serializers.Serializer):
@@ -42,6 +67,7 @@ class LeadOutput(serializers.Serializer):
     last_error = serializers.CharField()
     inbound_messages = InboundMessageOutput(many=True)
     message_ids = serializers.ListField(child=serializers.IntegerField())
+    sequence = SequenceOutput(allow_null=True, help_text="The lead's follow-up sequence, once its first reply was sent")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
