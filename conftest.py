@@ -13,9 +13,11 @@ from messaging.tests.twilio_support import twilio  # noqa: F401 (a shared fixtur
 @pytest.fixture(autouse=True)
 def fresh_intent_models():
     """Each test has its own database state: no process-level model trained in another test may answer."""
+    from bizpilot.flags import flags_forget
     from intelligence.classifier import invalidate_intent_models
 
     invalidate_intent_models()
+    flags_forget()  # nor feature flags another test saved
 
 
 # What the demo business's loaders write: kept once per session in side tables (see demo_snapshot).

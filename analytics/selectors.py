@@ -1,25 +1,45 @@
-"""Metrics queries shared by the analytics pages and the metrics API (read-only)."""
+"""The numbers behind every analytics page and metrics endpoint (read-only). The pages and the JSON API call the
+same functions, so the two can never disagree: `dashboard_metrics` (overview, messaging, lift and experiments;
+`GET /api/dashboard/metrics/`) and `model_performance` (`GET /api/analytics/model-performance/`)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import timedelta
-from statistics import median
 from typing import Any
 
-from django.db.models import Avg, Count, F, Min, Q, QuerySet, Sum
-from django.utils import timezone
+from django.db import connection
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
 
+from analytics.experiments import experiment_results, holdout_lift
+from analytics.messaging_stats import messaging_stats, review_numbers
+from analytics.overview import cohort_numbers, overview
+from analytics.periods import Period, business_zone
 from bizpilot.actors import AUTO_SEND
-from bizpilot.stats import percentile
 from intelligence.models import Classification, ModelCall
-from leads.models import InboundMessage, Lead
 from messaging.models import DeliveryEvent, Message
+
+
+def _rate(part: int | float, whole: int | float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def change(current: float | None, previous: float | None) -> dict[str, float | None]:
+    """A number beside the same number of the period before: the difference and the relative change."""
+    if current is None or previous is None:
+        return {"current": current, "previous": previous, "difference": None, "relative": None}
+    return {
+        "current": current,
+        "previous": previous,
+        "difference": round(current - previous, 4),
+        "relative": round((current - previous) / previous, 4) if previous else None,
+    }
 
 
 @dataclass
 class DashboardMetrics:
     window_days: int
+    period: dict[str, Any]
     leads_total: int
     leads_by_intent: dict[str, int]
     leads_by_state: dict[str, int]
@@ -37,63 +57,20 @@ class DashboardMetrics:
     click_rate: float | None
     machine_events: int
     by_step: list[dict[str, Any]]
+    overview: dict[str, Any]
+    messaging: dict[str, Any]
+    holdout: dict[str, Any]
+    experiments: list[dict[str, Any]]
+    comparison: dict[str, dict[str, float | None]]
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def step_performance(*, since: Any) -> list[dict[str, Any]]:
-    """Reply and conversion rate by step: the first reply (step 0) and each follow-up of each sequence. A reply
-    counts for the last message we sent before it; a conversion for the last message we sent to a converted lead.
-    Messages sent since `since`."""
-    sent = list(
-        Message.objects.filter(sent_at__gte=since)
-        .select_related("lead", "sequence_step__lead_sequence__sequence")
-        .order_by("lead_id", "sent_at", "id")
-    )
-    inbound: dict[int, list[Any]] = {}
-    for lead_id, received_at in InboundMessage.objects.filter(lead_id__in={m.lead_id for m in sent}).values_list(
-        "lead_id", "received_at"
-    ):
-        inbound.setdefault(lead_id, []).append(received_at)
-    rows: dict[tuple[str, int], dict[str, Any]] = {}
-    for i, message in enumerate(sent):
-        following = sent[i + 1] if i + 1 < len(sent) and sent[i + 1].lead_id == message.lead_id else None
-        until = following.sent_at if following else None
-        replied = any(message.sent_at < at and (until is None or at < until) for at in inbound.get(message.lead_id, []))
-        converted = following is None and message.lead.state == Lead.State.CONVERTED
-        step = getattr(message, "sequence_step", None)
-        key = (step.lead_sequence.sequence.name, step.position) if step else ("first reply", 0)
-        row = rows.setdefault(key, {"sequence": key[0], "step": key[1], "sent": 0, "replied": 0, "converted": 0})
-        row["sent"] += 1
-        row["replied"] += replied
-        row["converted"] += converted
-    for row in rows.values():
-        row["reply_rate"] = round(row["replied"] / row["sent"], 4)
-        row["conversion_rate"] = round(row["converted"] / row["sent"], 4)
-    return sorted(rows.values(), key=lambda r: (r["sequence"] != "first reply", r["sequence"], r["step"]))
-
-
-def dashboard_metrics(*, days: int = 30) -> DashboardMetrics:
-    since = timezone.now() - timedelta(days=days)
-    leads = Lead.objects.filter(created_at__gte=since)
-    messages = Message.objects.filter(created_at__gte=since)
-
-    def counts(queryset: QuerySet[Any], field: str) -> dict[str, int]:
-        return {row[field] or "unclassified": row["n"] for row in queryset.values(field).annotate(n=Count("id"))}
-
-    reviewed = messages.filter(status__in=["approved", "sending", "sent", "delivered"])
-    reviewed_total = reviewed.count()
-    edited = reviewed.filter(~Q(body=F("original_body")) | ~Q(subject=F("original_subject"))).count()
-
-    firsts = leads.annotate(first_draft=Min("messages__created_at"), first_sent=Min("messages__sent_at")).values(
-        "created_at", "first_draft", "first_sent"
-    )
-    to_draft = [(r["first_draft"] - r["created_at"]).total_seconds() / 60 for r in firsts if r["first_draft"]]
-    to_send = [(r["first_sent"] - r["created_at"]).total_seconds() / 60 for r in firsts if r["first_sent"]]
-    calls = ModelCall.objects.filter(created_at__gte=since)
+def llm_costs(period: Period) -> dict[str, Any]:
+    """LLM spend: in total, per draft (failed attempts included) and per provider, model and operation."""
+    calls = ModelCall.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
     cost = calls.aggregate(total=Sum("cost_usd"))["total"] or 0
-    # What each LLM-written draft cost, counting its failed attempts too, and the spend per provider and model.
     drafts = calls.filter(operation="draft").aggregate(total=Sum("cost_usd"), n=Count("id", filter=Q(status="ok")))
     usage = (
         calls.exclude(provider="local")
@@ -108,34 +85,83 @@ def dashboard_metrics(*, days: int = 30) -> DashboardMetrics:
         )
         .order_by("provider", "model", "operation")
     )
+    return {
+        "total": float(cost),
+        "per_draft": round(float(drafts["total"]) / drafts["n"], 6) if drafts["n"] else None,
+        "usage": [{**row, "cost_usd": float(row["cost_usd"])} for row in usage],
+    }
 
-    # Engagement counts people only: machine opens and scanner clicks are recorded but flagged and left out here.
-    sent_emails = messages.filter(channel="email", sent_at__isnull=False)
-    emails_sent = sent_emails.count()
-    human = DeliveryEvent.objects.filter(message__in=sent_emails, is_machine=False)
-    opened = human.filter(event_type__in=["opened", "clicked"]).values("message").distinct().count()
-    clicked = human.filter(event_type="clicked").values("message").distinct().count()
-    machine_events = DeliveryEvent.objects.filter(message__in=messages, is_machine=True).count()
 
+def headline(period: Period) -> dict[str, float | None]:
+    """The numbers a period is compared on (two cheap queries: the leads' milestones and the review counts)."""
+    return _headline(cohort_numbers(period), review_numbers(period))
+
+
+def headline_of(view: dict[str, Any], stats: dict[str, Any]) -> dict[str, float | None]:
+    """The same numbers, from an overview and messaging stats already computed."""
+    stages = {stage["stage"]: stage["leads"] for stage in view["funnel"]}
+    leads = {**stages, "classified": view["classified"], **view}
+    return _headline(leads, stats)
+
+
+def _headline(leads: dict[str, Any], reviews: dict[str, Any]) -> dict[str, float | None]:
+    return {
+        "leads": leads["received"],
+        "coverage": _rate(leads["classified"], leads["received"]),
+        "response_minutes_median": leads["response_minutes_median"],
+        "response_minutes_p95": leads["response_minutes_p95"],
+        "contacted_rate": _rate(leads["contacted"], leads["received"]),
+        "replied_rate": _rate(leads["replied"], leads["received"]),
+        "conversion_rate": _rate(leads["converted"], leads["received"]),
+        "approval_rate": reviews["approval_rate"],
+        "edit_rate": reviews["edit_rate"],
+        "rejection_rate": reviews["rejection_rate"],
+        "auto_send_share": reviews["auto_send_share"],
+    }
+
+
+def dashboard_metrics(*, period: Period, compare: bool = True) -> DashboardMetrics:
+    view = overview(period).as_dict()
+    stats = messaging_stats(period).as_dict()
+    comparison: dict[str, dict[str, float | None]] = {}
+    if compare:
+        now_numbers, then_numbers = headline_of(view, stats), headline(period.previous())
+        comparison = {key: change(now_numbers[key], then_numbers[key]) for key in now_numbers}
+    messages = Message.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+    by_status: dict[str, int] = {}
+    by_generator: dict[str, int] = {}
+    for row in messages.values("status", "generated_by").annotate(n=Count("id")):
+        by_status[row["status"]] = by_status.get(row["status"], 0) + row["n"]
+        by_generator[row["generated_by"]] = by_generator.get(row["generated_by"], 0) + row["n"]
+    email = next((row for row in stats["channels"] if row["channel"] == "email"), None)
+    costs = llm_costs(period)
     return DashboardMetrics(
-        window_days=days,
-        leads_total=leads.count(),
-        leads_by_intent=counts(leads, "intent"),
-        leads_by_state=counts(leads, "state"),
-        messages_by_status=counts(messages, "status"),
-        drafts_by_generator=counts(messages, "generated_by"),
-        edit_rate=round(edited / reviewed_total, 4) if reviewed_total else None,
-        mean_edit_size=round(float(reviewed.aggregate(m=Avg("edit_size"))["m"]), 1) if reviewed_total else None,
-        median_minutes_to_draft=round(median(to_draft), 2) if to_draft else None,
-        median_minutes_to_send=round(median(to_send), 2) if to_send else None,
-        llm_cost_usd=float(cost),
-        llm_cost_per_draft_usd=round(float(drafts["total"]) / drafts["n"], 6) if drafts["n"] else None,
-        llm_usage=[{**row, "cost_usd": float(row["cost_usd"])} for row in usage],
-        emails_sent=emails_sent,
-        open_rate=round(opened / emails_sent, 4) if emails_sent else None,
-        click_rate=round(clicked / emails_sent, 4) if emails_sent else None,
-        machine_events=machine_events,
-        by_step=step_performance(since=since),
+        window_days=period.days,
+        period=period.as_dict(),
+        leads_total=view["leads"],
+        leads_by_intent=view["by_intent"],
+        leads_by_state=view["by_state"],
+        messages_by_status=by_status,
+        drafts_by_generator=by_generator,
+        edit_rate=stats["edit_rate"],
+        mean_edit_size=stats["mean_edit_size"],
+        median_minutes_to_draft=view["draft_minutes_median"],
+        median_minutes_to_send=view["response_minutes_median"],
+        llm_cost_usd=costs["total"],
+        llm_cost_per_draft_usd=costs["per_draft"],
+        llm_usage=costs["usage"],
+        emails_sent=email["sent"] if email else 0,
+        open_rate=email["opened_rate"] if email else None,
+        click_rate=email["clicked_rate"] if email else None,
+        machine_events=DeliveryEvent.objects.filter(
+            occurred_at__gte=period.start, occurred_at__lt=period.end, is_machine=True
+        ).count(),
+        by_step=stats["by_step"],
+        overview=view,
+        messaging=stats,
+        holdout=holdout_lift(view["groups"]),
+        experiments=experiment_results(period),
+        comparison=comparison,
     )
 
 
@@ -145,101 +171,239 @@ CONFIDENCE_BANDS = [("low (< 0.5)", 0.0, 0.5), ("medium (0.5 to 0.85)", 0.5, 0.8
 @dataclass
 class ModelPerformance:
     window_days: int
+    period: dict[str, Any]
     classified_leads: int
+    reviewed_leads: int  # leads whose intent an operator set (confirmed or changed)
     corrected_leads: int
-    agreement: float | None
+    agreement: float | None  # None until an operator has reviewed an intent: "no corrections yet"
     by_confidence: list[dict[str, Any]]
     corrections: dict[str, int]
+    confidence_histogram: list[dict[str, Any]]
     classify_p50_ms: float | None
     classify_p95_ms: float | None
+    latency_by_operation: list[dict[str, Any]]
     drafts: list[dict[str, Any]]
+    llm_share: float | None  # drafts written by the LLM, of all drafts
+    override_rate: float | None  # drafts a person edited or rejected, of those a person reviewed
+    intent_correction_rate: float | None  # corrected leads, of classified leads
     auto_send_decided: int
     auto_sent: int
     llm_calls: int
     llm_errors: int
     llm_p50_ms: float | None
     llm_p95_ms: float | None
+    tokens_per_draft: float | None
+    cost_per_draft_usd: float | None
+    cost_per_day: list[dict[str, Any]]
+    llm_cost_usd: float
+    llm_usage: list[dict[str, Any]]
+    comparison: dict[str, dict[str, float | None]]
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _percentile(values: list[float], q: float) -> float | None:
-    return round(percentile(values, q * 100), 1) if values else None
-
-
-def model_performance(*, days: int = 30) -> ModelPerformance:
-    """How well the models did, judged by what operators did with their output: intents they corrected (overall
-    and per confidence band, a calibration check), drafts approved, edited or rejected per generator, auto-sends,
-    and LLM reliability and latency."""
-    since = timezone.now() - timedelta(days=days)
-    first: dict[int, dict[str, Any]] = {}
-    pipeline = (
-        Classification.objects.filter(created_at__gte=since)
-        .exclude(method="operator")
-        .order_by("lead_id", "created_at", "id")
-        .values("lead_id", "intent", "confidence", "latency_ms")
-    )
-    for row in pipeline.iterator(chunk_size=2000):
-        first.setdefault(row["lead_id"], dict(row))
-    final: dict[int, str] = {}
-    operator = Classification.objects.filter(created_at__gte=since, method="operator").order_by("created_at", "id")
-    for correction in operator.values("lead_id", "intent"):
-        if correction["lead_id"] in first:
-            final[correction["lead_id"]] = correction["intent"]  # the operator's last word
-    wrong = {lead for lead, intent in final.items() if intent != first[lead]["intent"]}
+def _judged_intents(period: Period) -> dict[str, Any]:
+    """Per classified lead: the pipeline's first intent and confidence, and the operator's last word (if any). In
+    SQL (DISTINCT ON), not in Python: a year of leads is read in one pass."""
+    table = Classification._meta.db_table
+    sql = f"""
+        WITH firsts AS (
+            SELECT DISTINCT ON (lead_id) lead_id, intent, confidence
+            FROM {table} WHERE created_at >= %s AND created_at < %s AND method <> 'operator'
+            ORDER BY lead_id, created_at, id),
+        finals AS (
+            SELECT DISTINCT ON (lead_id) lead_id, intent
+            FROM {table} WHERE created_at >= %s AND created_at < %s AND method = 'operator'
+            ORDER BY lead_id, created_at DESC, id DESC)
+        SELECT f.intent, o.intent, width_bucket(least(f.confidence, 0.9999), 0, 1, 10) AS bucket,
+               count(*),
+               count(*) FILTER (WHERE f.confidence < 0.5),
+               count(*) FILTER (WHERE f.confidence >= 0.5 AND f.confidence < 0.85),
+               count(*) FILTER (WHERE f.confidence >= 0.85)
+        FROM firsts f LEFT JOIN finals o ON o.lead_id = f.lead_id
+        GROUP BY 1, 2, 3
+    """  # noqa: S608 (our own table name)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [period.start, period.end, period.start, period.end])
+        rows = cursor.fetchall()
+    classified = reviewed = corrected = 0
     corrections: dict[str, int] = {}
-    for lead in wrong:
-        key = f"{first[lead]['intent']} -> {final[lead]}"
-        corrections[key] = corrections.get(key, 0) + 1
-    bands = []
-    for label, low, high in CONFIDENCE_BANDS:
-        in_band = [lead for lead, row in first.items() if low <= row["confidence"] < high]
-        corrected = sum(1 for lead in in_band if lead in wrong)
-        bands.append(
-            {
-                "band": label,
-                "leads": len(in_band),
-                "corrected": corrected,
-                "agreement": round(1 - corrected / len(in_band), 4) if in_band else None,
-            }
-        )
+    histogram: list[dict[str, Any]] = [
+        {"bucket": f"{b / 10:.1f}-{(b + 1) / 10:.1f}", "leads": 0, "corrected": 0} for b in range(10)
+    ]
+    bands: list[dict[str, Any]] = [{"band": label, "leads": 0, "corrected": 0} for label, _, _ in CONFIDENCE_BANDS]
+    for first, final, bucket, n, low, medium, high in rows:
+        wrong = final is not None and final != first
+        classified += n
+        reviewed += n if final is not None else 0
+        histogram[min(max(bucket, 1), 10) - 1]["leads"] += n
+        for band, count in zip(bands, (low, medium, high), strict=True):
+            band["leads"] += count
+            band["corrected"] += count if wrong else 0
+        if wrong:
+            corrected += n
+            histogram[min(max(bucket, 1), 10) - 1]["corrected"] += n
+            corrections[f"{first} -> {final}"] = corrections.get(f"{first} -> {final}", 0) + n
+    for band in bands:
+        band["agreement"] = round(1 - band["corrected"] / band["leads"], 4) if band["leads"] and reviewed else None
+    return {
+        "classified": classified,
+        "reviewed": reviewed,
+        "corrected": corrected,
+        "corrections": corrections,
+        "histogram": histogram,
+        "bands": bands,
+    }
 
-    messages = Message.objects.filter(created_at__gte=since)
-    drafts = []
+
+def latency_by_operation(period: Period) -> list[dict[str, Any]]:
+    """p50 and p95 latency of every model operation (the local classifier, LLM drafts and arbitration, embedding)."""
+    sql = f"""
+        SELECT provider, operation, count(*),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms),
+               percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms)
+        FROM {ModelCall._meta.db_table}
+        WHERE created_at >= %s AND created_at < %s AND status = 'ok'
+        GROUP BY provider, operation ORDER BY provider, operation
+    """  # noqa: S608 (our own table name)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [period.start, period.end])
+        return [
+            {"provider": p, "operation": o, "calls": n, "p50_ms": round(p50, 1), "p95_ms": round(p95, 1)}
+            for p, o, n, p50, p95 in cursor.fetchall()
+        ]
+
+
+def llm_latency(period: Period) -> tuple[float | None, float | None]:
+    """p50 and p95 of every successful LLM call (all operations together)."""
+    sql = f"""
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms),
+               percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms)
+        FROM {ModelCall._meta.db_table}
+        WHERE created_at >= %s AND created_at < %s AND status = 'ok' AND provider <> 'local'
+    """  # noqa: S608 (our own table name)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [period.start, period.end])
+        p50, p95 = cursor.fetchone()
+    return (round(p50, 1) if p50 is not None else None, round(p95, 1) if p95 is not None else None)
+
+
+def _drafts_by_generator(period: Period) -> list[dict[str, Any]]:
+    messages = Message.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+    approved = Q(status__in=["approved", "sending", "sent", "delivered"]) & ~Q(approved_by=AUTO_SEND)
+    rows = {
+        row["generated_by"]: row
+        for row in messages.filter(generated_by__in=["llm", "fallback"])
+        .values("generated_by")
+        .annotate(
+            drafts=Count("id"),
+            approved=Count("id", filter=approved),
+            rejected=Count("id", filter=Q(status="rejected")),
+            edited=Count("id", filter=approved & Q(edit_size__gt=0)),
+            edit_total=Sum("edit_size", filter=approved),
+        )
+    }
+    result = []
     for generator in ("llm", "fallback"):
-        mine = messages.filter(generated_by=generator)
-        reviewed = mine.exclude(status__in=["pending_review", "suppressed"]).exclude(approved_by=AUTO_SEND)
-        approved = reviewed.filter(status__in=["approved", "sending", "sent", "delivered"])
-        total, approved_n = mine.count(), approved.count()
-        edited = approved.filter(edit_size__gt=0)
-        drafts.append(
+        row = rows.get(generator, {"drafts": 0, "approved": 0, "rejected": 0, "edited": 0, "edit_total": 0})
+        result.append(
             {
                 "generated_by": generator,
-                "drafts": total,
-                "approved": approved_n,
-                "rejected": reviewed.filter(status="rejected").count(),
-                "edit_rate": round(edited.count() / approved_n, 4) if approved_n else None,
-                "mean_edit_size": round(float(approved.aggregate(m=Avg("edit_size"))["m"]), 1) if approved_n else None,
+                "drafts": row["drafts"],
+                "approved": row["approved"],
+                "rejected": row["rejected"],
+                "edited": row["edited"],
+                "edit_rate": _rate(row["edited"], row["approved"]),
+                "mean_edit_size": round((row["edit_total"] or 0) / row["approved"], 1) if row["approved"] else None,
             }
         )
-    llm = ModelCall.objects.filter(created_at__gte=since).exclude(provider="local")
-    latencies = list(llm.filter(status="ok").values_list("latency_ms", flat=True))
-    classify_latencies = [row["latency_ms"] for row in first.values()]
+    return result
+
+
+def _model_headline(period: Period) -> dict[str, Any]:
+    judged = _judged_intents(period)
+    drafts = _drafts_by_generator(period)
+    reviewed = sum(d["approved"] + d["rejected"] for d in drafts)
+    overridden = sum(d["rejected"] + d["edited"] for d in drafts)
+    written = sum(d["drafts"] for d in drafts)
+    return {
+        "judged": judged,
+        "drafts": drafts,
+        "numbers": {
+            "agreement": round(1 - judged["corrected"] / judged["classified"], 4)
+            if judged["classified"] and judged["reviewed"]
+            else None,
+            "override_rate": _rate(overridden, reviewed),
+            "intent_correction_rate": _rate(judged["corrected"], judged["classified"]),
+            "llm_share": _rate(next(d["drafts"] for d in drafts if d["generated_by"] == "llm"), written),
+        },
+    }
+
+
+def model_performance(*, period: Period, compare: bool = True) -> ModelPerformance:
+    """How well the models did, judged by what operators did with their output: intents they corrected (overall
+    and per confidence band, a calibration check), drafts approved, edited or rejected per generator, auto-sends,
+    latency per operation, and LLM reliability, tokens and cost."""
+    current = _model_headline(period)
+    judged, numbers = current["judged"], current["numbers"]
+    comparison: dict[str, dict[str, float | None]] = {}
+    if compare:
+        before = _model_headline(period.previous())["numbers"]
+        comparison = {key: change(numbers[key], before[key]) for key in numbers}
+    latencies = latency_by_operation(period)
+    classify = next((r for r in latencies if (r["provider"], r["operation"]) == ("local", "classify")), None)
+    calls = ModelCall.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+    llm = calls.exclude(provider="local")
+    llm_p50, llm_p95 = llm_latency(period)
+    llm_counts = llm.aggregate(n=Count("id"), errors=Count("id", filter=Q(status="error")))
+    drafts_llm = calls.filter(operation="draft").aggregate(
+        tokens=Sum("input_tokens") + Sum("output_tokens"), cost=Sum("cost_usd"), ok=Count("id", filter=Q(status="ok"))
+    )
+    per_day = (
+        llm.annotate(day=TruncDate("created_at", tzinfo=business_zone()))
+        .values("day")
+        .annotate(cost=Sum("cost_usd"), tokens=Sum("input_tokens") + Sum("output_tokens"), calls=Count("id"))
+        .order_by("day")
+    )
+    by_day = {row["day"]: row for row in per_day}
+    messages = Message.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+    costs = llm_costs(period)
     return ModelPerformance(
-        window_days=days,
-        classified_leads=len(first),
-        corrected_leads=len(wrong),
-        agreement=round(1 - len(wrong) / len(first), 4) if first else None,
-        by_confidence=bands,
-        corrections=corrections,
-        classify_p50_ms=_percentile(classify_latencies, 0.5),
-        classify_p95_ms=_percentile(classify_latencies, 0.95),
-        drafts=drafts,
+        window_days=period.days,
+        period=period.as_dict(),
+        classified_leads=judged["classified"],
+        reviewed_leads=judged["reviewed"],
+        corrected_leads=judged["corrected"],
+        agreement=numbers["agreement"],
+        by_confidence=judged["bands"],
+        corrections=judged["corrections"],
+        confidence_histogram=judged["histogram"],
+        classify_p50_ms=classify["p50_ms"] if classify else None,
+        classify_p95_ms=classify["p95_ms"] if classify else None,
+        latency_by_operation=latencies,
+        drafts=current["drafts"],
+        llm_share=numbers["llm_share"],
+        override_rate=numbers["override_rate"],
+        intent_correction_rate=numbers["intent_correction_rate"],
         auto_send_decided=messages.exclude(auto_send_decision="").count(),
         auto_sent=messages.filter(approved_by=AUTO_SEND).count(),
-        llm_calls=llm.count(),
-        llm_errors=llm.filter(status="error").count(),
-        llm_p50_ms=_percentile(latencies, 0.5),
-        llm_p95_ms=_percentile(latencies, 0.95),
+        llm_calls=llm_counts["n"],
+        llm_errors=llm_counts["errors"],
+        llm_p50_ms=llm_p50,
+        llm_p95_ms=llm_p95,
+        tokens_per_draft=round(drafts_llm["tokens"] / drafts_llm["ok"], 1) if drafts_llm["ok"] else None,
+        cost_per_draft_usd=round(float(drafts_llm["cost"]) / drafts_llm["ok"], 6) if drafts_llm["ok"] else None,
+        cost_per_day=[
+            {
+                "day": day.isoformat(),
+                "cost_usd": float(by_day[day]["cost"]) if day in by_day else 0.0,
+                "tokens": by_day[day]["tokens"] if day in by_day else 0,
+                "calls": by_day[day]["calls"] if day in by_day else 0,
+            }
+            for day in period.day_list()
+        ],
+        llm_cost_usd=costs["total"],
+        llm_usage=costs["usage"],
+        comparison=comparison,
     )

@@ -1,56 +1,92 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from analytics import pages
+from analytics.periods import PRESETS, Period, PeriodQuery, period_from
 from analytics.selectors import dashboard_metrics, model_performance
-from bizpilot.serializers import StrictSerializer
+
+PAGES = [
+    ("analytics", "Overview"),
+    ("analytics-messaging", "Messaging"),
+    ("analytics-model", "Model"),
+    ("analytics-experiments", "Experiments"),
+]
 
 
-class MetricsQuery(StrictSerializer):
-    days = serializers.IntegerField(required=False, min_value=1, max_value=3650, default=30)
+def _page(request, template: str, title: str, build: Callable[[Period], dict[str, Any]]):
+    period, problems = period_from(request.GET, strict=False)
+    context = {
+        **admin.site.each_context(request),  # the admin's header, navigation and user links
+        **build(period),
+        "title": title,
+        "period": period,
+        "previous": period.previous(),
+        "problems": problems,
+        "presets": PRESETS,
+        "pages": PAGES,
+        "page": request.resolver_match.url_name,
+        "query": request.GET.urlencode(),
+    }
+    return render(request, template, context, status=400 if problems else 200)
 
 
 @staff_member_required
 def analytics_index(request):
-    query = MetricsQuery(data=request.GET.dict())
-    days = query.validated_data["days"] if query.is_valid() else 30
-    context = {
-        "metrics": dashboard_metrics(days=days),
-        "performance": model_performance(days=days),
-        "title": "Analytics",
-    }
-    return render(request, "analytics/index.html", context)
+    return _page(request, "analytics/overview.html", "Analytics: overview", pages.overview_context)
+
+
+@staff_member_required
+def analytics_messaging(request):
+    return _page(request, "analytics/messaging.html", "Analytics: messaging", pages.messaging_context)
+
+
+@staff_member_required
+def analytics_model(request):
+    return _page(request, "analytics/model.html", "Analytics: model", pages.model_context)
+
+
+@staff_member_required
+def analytics_experiments(request):
+    return _page(request, "analytics/experiments.html", "Analytics: experiments", pages.experiments_context)
 
 
 class DashboardMetricsApi(APIView):
     @extend_schema(
         operation_id="dashboard_metrics",
-        summary="Leads, replies and response times over the last N days",
-        parameters=[OpenApiParameter("days", int, required=False)],
-        responses={200: dict},
+        summary="The business in numbers over a date range, with the period before it for comparison",
+        description="`days` (the last N days, default 30) or `start` and `end` (dates, both included). The overview "
+        "(leads per day by source and intent, coverage, response times, funnel), messaging (review outcomes, "
+        "auto-send share, per-channel rates, reply and conversion by step), the holdout's lift and the "
+        "experiments, with `comparison` against the previous period of the same length. /analytics/ shows the same.",
+        parameters=[PeriodQuery],
+        responses={200: dict, 400: OpenApiResponse(description="Invalid date range")},
     )
     def get(self, request):
-        query = MetricsQuery(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        return Response(dashboard_metrics(days=query.validated_data["days"]).as_dict())
+        period, _ = period_from(request.query_params, strict=True)
+        return Response(dashboard_metrics(period=period).as_dict())
 
 
 class ModelPerformanceApi(APIView):
     @extend_schema(
         operation_id="model_performance",
         summary="How the classifier and the drafts did, judged by the operators' corrections and reviews",
-        description="Agreement: the share of classified leads whose intent no operator corrected (overall and per "
-        "confidence band: a calibration check). Drafts per generator: approved, rejected, edit rate and size. "
-        "Auto-sends, and LLM calls, errors and latency.",
-        parameters=[OpenApiParameter("days", int, required=False)],
-        responses={200: dict},
+        description="Agreement: the share of classified leads whose intent no operator corrected (null until an "
+        "operator has reviewed an intent), overall and per confidence band (a calibration check); the "
+        "confidence histogram; override rates; drafts per generator (approved, rejected, edit rate and size); "
+        "latency per operation; LLM tokens and cost per draft and per day; auto-sends; with `comparison` against "
+        "the previous period. `days` or `start` and `end` as for the dashboard metrics.",
+        parameters=[PeriodQuery],
+        responses={200: dict, 400: OpenApiResponse(description="Invalid date range")},
     )
     def get(self, request):
-        query = MetricsQuery(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        return Response(model_performance(days=query.validated_data["days"]).as_dict())
+        period, _ = period_from(request.query_params, strict=True)
+        return Response(model_performance(period=period).as_dict())

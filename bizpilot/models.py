@@ -35,3 +35,50 @@ class Access(models.Model):
 
     def __str__(self) -> str:
         return "access"
+
+
+class FeatureFlags(models.Model):
+    """Switches an admin flips at run time, one row (bizpilot.flags reads it). Until it exists, the environment's
+    settings are the defaults. The LLM and auto-send switches only ever turn a feature off, never on where it is not
+    configured: the LLM still needs a provider, auto-send still needs the auto-send policy."""
+
+    llm = models.BooleanField(
+        "LLM",
+        default=True,
+        help_text="Use the configured LLM to classify unsure leads and write drafts (off: fallback)",
+    )
+    auto_send = models.BooleanField(
+        default=True, help_text="Master switch: off, nothing is sent without a person, whatever the auto-send policy"
+    )
+    pii_redaction = models.BooleanField(
+        "PII redaction", default=True, help_text="Replace names, emails and phone numbers before a prompt leaves"
+    )
+    holdout_share = models.FloatField(
+        default=0.0,
+        help_text="Share of new leads (0 to 1) that get the business's manual baseline: queued for a person with no "
+        "draft and no follow-ups, to measure the lift AI replies bring",
+    )
+    updated_by = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "feature flags"
+        verbose_name_plural = "feature flags"
+
+    def __str__(self) -> str:
+        return "Feature flags"
+
+
+class MetricCounter(models.Model):
+    """A Prometheus counter shared by every process (web and workers): a row per name and label set, incremented
+    in the database, read by /metrics at scrape time."""
+
+    name = models.CharField(max_length=100)
+    labels = models.CharField(max_length=300, blank=True, help_text="k=v pairs joined by commas, sorted")
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "labels"], name="metric_counter_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name}{{{self.labels}}} {self.value}"

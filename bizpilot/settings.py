@@ -286,6 +286,8 @@ LLM_PROMPT_TOKEN_BUDGET = env_int("LLM_PROMPT_TOKEN_BUDGET", 1500)
 VOICE_EXAMPLES_IN_PROMPT = env_int("VOICE_EXAMPLES_IN_PROMPT", 2)
 # Replace emails, phone numbers, addresses, card numbers and the lead's name with placeholders in every LLM prompt.
 PII_REDACTION = env_bool("PII_REDACTION", True)
+# How long a process keeps the feature flags it read from the database (Admin -> Feature flags).
+FLAGS_CACHE_SECONDS = env_float("FLAGS_CACHE_SECONDS", 5.0)
 # USD per million tokens: input, output, cache write, cache read.
 LLM_PRICES_PER_MTOK = {
     "claude-haiku-5-5": (1.0, 5.0, 1.25, 0.10),

@@ -8,7 +8,14 @@ from django.contrib import admin
 from django.urls import URLPattern, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from analytics.views import DashboardMetricsApi, ModelPerformanceApi, analytics_index
+from analytics.views import (
+    DashboardMetricsApi,
+    ModelPerformanceApi,
+    analytics_experiments,
+    analytics_index,
+    analytics_messaging,
+    analytics_model,
+)
 from bizpilot.api_errors import error_response
 from bizpilot.health import healthz
 from intelligence.api import LeadIntentCorrectionApi
@@ -54,6 +61,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api)),
     path("analytics/", analytics_index, name="analytics"),
+    path("analytics/messaging/", analytics_messaging, name="analytics-messaging"),
+    path("analytics/model/", analytics_model, name="analytics-model"),
+    path("analytics/experiments/", analytics_experiments, name="analytics-experiments"),
     path("webhooks/typeform/<slug:slug>/", typeform_webhook, name="webhook-typeform"),
     path("webhooks/forms/<slug:slug>/", forms_webhook, name="webhook-forms"),
     path("webhooks/twilio/messages/", twilio_messages, name="webhook-twilio-messages"),

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 
+from bizpilot.flags import flags
 from intelligence.language import language_name
 from intelligence.llm import LlmError, get_llm_client
 from intelligence.models import Classification, PromptTemplate, SenderKind
@@ -53,17 +54,28 @@ class ReplyDraft:
 
 
 def reply_draft(
-    *, lead_id: int, inbound_id: int, classification_id: int | None, channel: str, operator_note: str = ""
+    *,
+    lead_id: int,
+    inbound_id: int,
+    classification_id: int | None,
+    channel: str,
+    operator_note: str = "",
+    prompt_template_id: int | None = None,
 ) -> ReplyDraft:
     """Draft the reply to one inbound message of a lead, on `channel`, from the classification's intent and
     knowledge (without one: the lead's intent in effect, else warm), and judge it: injection signals in the lead's
     text, the draft checks that failed, and the draft's confidence (the classifier's, times the model's own when an
-    LLM wrote it, halved per failed check). Calls the LLM: never inside a transaction."""
+    LLM wrote it, halved per failed check). `prompt_template_id` (an experiment's variant) replaces the live template
+    when it is for the same intent and kind of channel. Calls the LLM: never inside a transaction."""
     lead = Lead.objects.get(pk=lead_id)
     inbound = InboundMessage.objects.get(pk=inbound_id, lead_id=lead_id)
     classification = Classification.objects.filter(pk=classification_id).first() if classification_id else None
     intent = classification.intent if classification else (lead.intent or Intent.WARM)
     template = prompt_template_live(intent=intent, channel=channel)
+    if prompt_template_id is not None:  # an experiment's variant: its version, where it fits this intent and channel
+        chosen = PromptTemplate.objects.filter(pk=prompt_template_id).first()
+        if chosen is not None and (chosen.intent, chosen.channel_kind) == (template.intent, template.channel_kind):
+            template = chosen
     return _draft_and_judge(
         lead=lead,
         inbound=inbound,
@@ -198,7 +210,7 @@ def draft_reply(
             snippets,
             reason="no LLM configured (ANTHROPIC_API_KEY is not set and LLM_PROVIDER is not ollama)",
         )
-    redactor = Redactor(name=lead.name) if settings.PII_REDACTION else None
+    redactor = Redactor(name=lead.name) if flags().pii_redaction else None
     examples = voice_examples_for(
         text=f"{lead.subject}\n{lead.message}".strip(),
         intent=intent,

@@ -338,7 +338,10 @@ _client_lock = threading.Lock()
 
 
 def llm_configured() -> bool:
-    return settings.LLM_PROVIDER == "ollama" or bool(settings.ANTHROPIC_API_KEY)
+    """A provider is configured and the admin's LLM flag is on."""
+    from bizpilot.flags import flags
+
+    return (settings.LLM_PROVIDER == "ollama" or bool(settings.ANTHROPIC_API_KEY)) and flags().llm
 
 
 def get_llm_client() -> LlmClient | None:

@@ -79,6 +79,15 @@ def lead_record_classification(*, lead_id: int, intent: str, confidence: float, 
     return lead
 
 
+# The milestone each state sets the first time a lead reaches it.
+MILESTONES: dict[str, str] = {
+    Lead.State.DRAFTED: "drafted_at",
+    Lead.State.CONTACTED: "contacted_at",
+    Lead.State.REPLIED: "replied_at",
+    Lead.State.CONVERTED: "converted_at",
+}
+
+
 def lead_transition(*, lead: Lead, to_state: str, actor: str) -> Lead:
     """Move a lead (already locked by the caller's transaction) to another state, or raise InvalidTransition."""
     if lead.state == to_state:
@@ -87,7 +96,12 @@ def lead_transition(*, lead: Lead, to_state: str, actor: str) -> Lead:
         raise InvalidTransition(f"A lead cannot go from {lead.state} to {to_state}.")
     before = {"state": lead.state}
     lead.state = to_state
-    lead.save(update_fields=["state", "updated_at"])
+    fields = ["state", "updated_at"]
+    milestone = MILESTONES.get(to_state)
+    if milestone and getattr(lead, milestone) is None:
+        setattr(lead, milestone, timezone.now())
+        fields.append(milestone)
+    lead.save(update_fields=fields)
     audit_record(actor=actor, action=f"lead.{to_state}", obj=lead, before=before, after={"state": to_state})
     lead_state_changed.send(sender=Lead, lead_id=lead.pk, state=to_state, actor=actor)
     return lead
@@ -177,6 +191,9 @@ def lead_mark_contacted(*, lead_id: int, actor: str = PIPELINE) -> Lead:
         lead = _locked_lead(lead_id)
         if lead.can_move_to(Lead.State.CONTACTED):
             lead_transition(lead=lead, to_state=Lead.State.CONTACTED, actor=actor)
+        if lead.contacted_at is None:  # e.g. converted by phone before our first message went out
+            lead.contacted_at = timezone.now()
+            lead.save(update_fields=["contacted_at", "updated_at"])
     return lead
 
 

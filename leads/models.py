@@ -74,6 +74,12 @@ class Lead(models.Model):
         default=True, help_text="Classify and draft automatically (imports can leave this off: process them by hand)"
     )
 
+    # Milestones, each set once, the first time it happens (analytics read them: one row per lead, no joins).
+    drafted_at = models.DateTimeField(null=True, blank=True, help_text="When the first reply was drafted")
+    contacted_at = models.DateTimeField(null=True, blank=True, help_text="When the first message to the lead was sent")
+    replied_at = models.DateTimeField(null=True, blank=True, help_text="When the lead first wrote back after that")
+    converted_at = models.DateTimeField(null=True, blank=True, help_text="When the lead was marked converted")
+
     created_by = models.CharField(max_length=200, blank=True, help_text="The API key or user that submitted the lead")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -421,4 +421,4 @@ class SuppressionAdmin(admin.ModelAdmin):
             obj.pk = saved.pk
 
 
-from messaging import admin_sequences  # noqa: E402, F401  (the sequences' admin, kept in its own module)
+from messaging import admin_experiments, admin_sequences  # noqa: E402, F401  (kept in their own modules)

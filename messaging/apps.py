@@ -39,14 +39,23 @@ def _on_lead_received(sender: Any, *, lead_id: int, **kwargs: Any) -> None:
 
 
 def _on_lead_wrote_again(sender: Any, *, lead_id: int, inbound_id: int, **kwargs: Any) -> None:
+    from leads.models import InboundMessage
     from messaging.autosend import lead_wrote_again_hold_auto_sends
+    from messaging.outcomes import message_stamp_reply
 
     lead_wrote_again_hold_auto_sends(lead_id=lead_id, inbound_id=inbound_id)
+    inbound = InboundMessage.objects.filter(pk=inbound_id).only("received_at").first()
+    if inbound is not None:
+        message_stamp_reply(lead_id=lead_id, received_at=inbound.received_at)
 
 
 def _on_lead_state_changed(sender: Any, *, lead_id: int, state: str, actor: str, **kwargs: Any) -> None:
+    from leads.models import Lead
+    from messaging.outcomes import message_stamp_conversion
     from messaging.sequences import STOP_STATES, sequences_stop_for_lead
 
+    if state == Lead.State.CONVERTED:
+        message_stamp_conversion(lead_id=lead_id)
     if state in STOP_STATES:
         sequences_stop_for_lead(lead_id=lead_id, reason=STOP_STATES[state], actor=actor)
 

@@ -13,6 +13,7 @@ from bizpilot.access import require_permission
 from bizpilot.actors import AUTO_SEND
 from bizpilot.audit import audit_record
 from bizpilot.errors import ValidationFailed
+from bizpilot.flags import flags
 from messaging.models import AutoSendPolicy, Message, lock_message
 from messaging.review import message_approve
 
@@ -108,8 +109,14 @@ def auto_send_withheld_because(message: Message, policy: AutoSendPolicy) -> list
     reasons = []
     if not policy.enabled:
         reasons.append("auto-send is off")
-    if message.draft_confidence is None or message.draft_confidence < policy.threshold:
-        reasons.append(f"confidence {message.draft_confidence or 0:.2f} < {policy.threshold:.2f}")
+    elif not flags().auto_send:
+        reasons.append("auto-send is switched off in the feature flags")
+    threshold = policy.threshold
+    variant = message.experiment_variant
+    if variant is not None and variant.auto_send_threshold is not None:
+        threshold = variant.auto_send_threshold  # an auto-send-threshold experiment's arm
+    if message.draft_confidence is None or message.draft_confidence < threshold:
+        reasons.append(f"confidence {message.draft_confidence or 0:.2f} < {threshold:.2f}")
     if not getattr(policy, message.channel, False):
         reasons.append(f"auto-send is off for {message.get_channel_display()}")
     intent = message.classification.intent if message.classification else message.lead.intent

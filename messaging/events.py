@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from messaging.channels import TWILIO_SUPPRESS_CODES
 from messaging.models import DeliveryEvent, Message, Suppression
+from messaging.outcomes import message_stamp_event
 from messaging.sequences import STOP_EVENTS, sequences_stop_for_lead
 from messaging.suppression import suppression_add
 
@@ -47,6 +48,8 @@ def delivery_event_record(
                 )
     except IntegrityError:
         return None
+    if not is_machine:
+        message_stamp_event(message_id=message.pk, event_type=event_type, at=event.occurred_at)
     if event_type in STOP_EVENTS and not is_machine:
         sequences_stop_for_lead(lead_id=message.lead_id, reason=STOP_EVENTS[event_type])
     return event

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from bizpilot import jobs
 from bizpilot.actors import PIPELINE
 from bizpilot.audit import audit_record
-from intelligence.classification import lead_classify
+from intelligence.classification import LeadClassification, lead_classify
 from intelligence.drafting import ReplyDraft, reply_draft
 from leads.lifecycle import (
     lead_claim_for_processing,
@@ -22,6 +22,7 @@ from leads.lifecycle import (
 from leads.models import Channel, Lead
 from leads.selectors import latest_inbound, leads_left_behind
 from messaging.autosend import message_apply_send_policy
+from messaging.experiments import experiment_variant_for_lead, lead_in_holdout
 from messaging.models import Message
 
 
@@ -42,13 +43,18 @@ def lead_process(*, lead_id: int) -> Message | None:
             # Phishing and payment scams get no draft at all: nothing to review, nothing that could be sent.
             lead_close_without_reply(lead_id=lead.pk, reason="phishing or payment scam: no reply drafted")
             return None
+        if lead_in_holdout(lead_id=lead.pk):
+            # The manual baseline the lift is measured against: a person writes this reply, from nothing.
+            return message_store_draft(lead_id=lead.pk, draft=holdout_draft(inbound.pk, classified))
+        variant = experiment_variant_for_lead(lead_id=lead.pk)
         draft = reply_draft(
             lead_id=lead.pk,
             inbound_id=inbound.pk,
             classification_id=classified.classification_id,
             channel=lead.preferred_channel,
+            prompt_template_id=variant.prompt_template_id if variant else None,
         )
-        message = message_store_draft(lead_id=lead.pk, draft=draft)
+        message = message_store_draft(lead_id=lead.pk, draft=draft, variant_id=variant.pk if variant else None)
     except Exception as exc:
         lead_record_failure(lead_id=lead_id, error=f"{type(exc).__name__}: {exc}")
         raise
@@ -57,7 +63,26 @@ def lead_process(*, lead_id: int) -> Message | None:
     return message
 
 
-def message_store_draft(*, lead_id: int, draft: ReplyDraft) -> Message:
+def holdout_draft(inbound_id: int, classified: LeadClassification) -> ReplyDraft:
+    """No draft: an empty reply for a person to write (never auto-sent: it has a failed check and confidence 0)."""
+    return ReplyDraft(
+        inbound_id=inbound_id,
+        classification_id=classified.classification_id,
+        intent=classified.intent,
+        subject="",
+        body="",
+        generated_by=Message.GeneratedBy.HOLDOUT,
+        reason="holdout: this lead gets the business's own reply, to measure the lift of AI replies",
+        template_name="holdout",
+        prompt_template_id=None,
+        confidence=0.0,
+        checks_failed=["holdout lead: write this reply yourself (no AI draft, no follow-ups)"],
+        injection_signals=[],
+        model_call_id=None,
+    )
+
+
+def message_store_draft(*, lead_id: int, draft: ReplyDraft, variant_id: int | None = None) -> Message:
     """Store a draft as the reply to its inbound message and move the lead to `drafted`, in one transaction. One
     draft per inbound message: when another run stored one first, that one is returned."""
     try:
@@ -83,6 +108,7 @@ def message_store_draft(*, lead_id: int, draft: ReplyDraft) -> Message:
                 checks_failed=draft.checks_failed,
                 injection_signals=draft.injection_signals,
                 model_call_id=draft.model_call_id,
+                experiment_variant_id=variant_id,
             )
             audit_record(
                 actor=PIPELINE,

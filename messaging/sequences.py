@@ -57,6 +57,8 @@ def sequence_start(*, message: Message) -> LeadSequence | None:
     for its intent, once per lead, with every step's due time and channel. Not-a-prospect leads get none."""
     if message.in_reply_to_id is None or message.sent_at is None:
         return None  # a follow-up, or not sent
+    if message.generated_by == Message.GeneratedBy.HOLDOUT:
+        return None  # the holdout gets the business's manual baseline: no AI follow-ups
     lead = message.lead
     classification = message.classification
     if classification is not None and classification.kind != SenderKind.PROSPECT:

@@ -9,6 +9,7 @@ from bizpilot.audit import audit_record
 from leads.contacts import InvalidPhone, normalize_phone
 from leads.lifecycle import leads_resubscribe, leads_unsubscribe
 from messaging.models import Suppression
+from messaging.outcomes import message_stamp_opt_out
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
 
@@ -48,6 +49,8 @@ def suppression_add(*, address: str, reason: str, source: str, actor: str, paylo
             )
         if reason in {*OPT_OUT_REASONS, Suppression.Reason.COMPLAINED}:
             leads_unsubscribe(address=key, actor=actor)
+            if created:
+                message_stamp_opt_out(address=key)
     return suppression
 
 

@@ -46,8 +46,9 @@ def test_metrics_api_validates_its_window(api, db):
 def test_analytics_page_renders_the_same_numbers_for_staff(admin_client, two_leads):
     page = admin_client.get("/analytics/")
     assert page.status_code == 200
-    html = page.content.decode()
-    assert "Leads by intent" in html and "100%" in html  # the one approved draft was edited
+    html = admin_client.get("/analytics/messaging/").content.decode()
+    assert "edited before approval" in html and "100%" in html  # the one approved draft was edited
+    assert "Leads per day by intent" in page.content.decode()
 
 
 def test_analytics_page_needs_a_staff_login(client, db):
@@ -89,5 +90,5 @@ def test_llm_cost_is_shown_per_draft_and_in_aggregate_by_model(api, admin_client
     [drafts] = [row for row in metrics["llm_usage"] if row["operation"] == "draft"]
     assert (drafts["calls"], drafts["errors"]) == (3, 1)
 
-    html = admin_client.get("/analytics/").content.decode()
+    html = admin_client.get("/analytics/model/").content.decode()
     assert "Model usage and cost" in html and "claude-sonnet-5-5" in html and "LLM cost per draft" in html

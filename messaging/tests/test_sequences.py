@@ -234,11 +234,14 @@ def test_a_whatsapp_follow_up_outside_the_24_hour_window_goes_as_the_approved_te
     assert json.loads(sent["ContentVariables"]) == {"1": "there", "2": settings.BUSINESS_NAME}
 
 
-def test_analytics_show_reply_and_conversion_rate_by_step(contacted_lead, api, admin_client):
+def test_analytics_show_reply_and_conversion_rate_by_step(
+    contacted_lead, api, admin_client, django_capture_on_commit_callbacks
+):
     from leads.lifecycle import lead_mark_outcome
 
     send(run_until(contacted_lead, 1))
-    submit_lead("Yes, let's talk", email="sam@salon.example", name="Sam Lee")  # a reply to follow-up 1
+    with django_capture_on_commit_callbacks(execute=True):  # what follows the commit: the reply is attributed
+        submit_lead("Yes, let's talk", email="sam@salon.example", name="Sam Lee")  # a reply to follow-up 1
     other = submit_lead(HOT, name="Kim Ray", email="kim@ray.example")
     lead_process(lead_id=other.pk)
     send(Message.objects.get(lead=other))  # a first reply that converts without a follow-up
@@ -256,7 +259,7 @@ def test_analytics_show_reply_and_conversion_rate_by_step(contacted_lead, api, a
         "conversion_rate": 0.5,
     }
     assert (rows["Hot lead follow-up", 1]["sent"], rows["Hot lead follow-up", 1]["reply_rate"]) == (1, 1.0)
-    page = admin_client.get("/analytics/").content.decode()
+    page = admin_client.get("/analytics/messaging/").content.decode()
     table = page[page.index('id="bp-by-step"') :]
     assert "<td>Hot lead follow-up</td><td>1</td><td>1</td><td>1</td><td>100%</td>" in table
 
