@@ -28,10 +28,7 @@ class Period:
 
     start: datetime
     end: datetime
-
-    @property
-    def days(self) -> int:
-        return max(1, round((self.end - self.start).total_seconds() / 86400))
+    days: int  # the length asked for: N for the last N days, the calendar days of a custom range
 
     @property
     def first_day(self) -> date:
@@ -42,7 +39,7 @@ class Period:
         return (self.end - timedelta(microseconds=1)).astimezone(business_zone()).date()
 
     def previous(self) -> Period:
-        return Period(start=self.start - (self.end - self.start), end=self.start)
+        return Period(start=self.start - (self.end - self.start), end=self.start, days=self.days)
 
     def day_list(self) -> list[date]:
         first, last = self.first_day, self.last_day
@@ -55,7 +52,7 @@ class Period:
 def last_days(days: int, *, now: datetime | None = None) -> Period:
     """The last `days` days up to now."""
     now = now or timezone.now()
-    return Period(start=now - timedelta(days=days), end=now)
+    return Period(start=now - timedelta(days=days), end=now, days=days)
 
 
 def day_range(first: date, last: date) -> Period:
@@ -63,7 +60,9 @@ def day_range(first: date, last: date) -> Period:
     zone = business_zone()
     start = datetime.combine(first, time.min, tzinfo=zone)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
-    return Period(start=start, end=min(end, max(timezone.now(), start + timedelta(seconds=1))))
+    return Period(
+        start=start, end=min(end, max(timezone.now(), start + timedelta(seconds=1))), days=(last - first).days + 1
+    )
 
 
 class PeriodQuery(StrictSerializer):

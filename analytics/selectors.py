@@ -153,8 +153,8 @@ def dashboard_metrics(*, period: Period, compare: bool = True) -> DashboardMetri
         emails_sent=email["sent"] if email else 0,
         open_rate=email["opened_rate"] if email else None,
         click_rate=email["clicked_rate"] if email else None,
-        machine_events=DeliveryEvent.objects.filter(
-            occurred_at__gte=period.start, occurred_at__lt=period.end, is_machine=True
+        machine_events=DeliveryEvent.objects.filter(  # on the messages sent in the period
+            message__sent_at__gte=period.start, message__sent_at__lt=period.end, is_machine=True
         ).count(),
         by_step=stats["by_step"],
         overview=view,

@@ -73,7 +73,7 @@ STATEMENTS = [
                                       WHEN l.id %% 17 = 0 THEN 'rejected' ELSE 'delivered' END,
            CASE WHEN l.id %% 20 = 7 THEN 'holdout' WHEN l.id %% 3 = 0 THEN 'fallback' ELSE 'llm' END, '', 'bench',
            '[]'::jsonb, '[]'::jsonb, '', '', '{}'::jsonb, CASE WHEN l.id %% 6 = 0 THEN 40 ELSE 0 END, '',
-           CASE WHEN l.id %% 4 = 0 THEN 'system:auto_send' ELSE 'user:operator' END, 'user:operator', '', 1, '', '',
+           CASE WHEN l.id %% 4 = 0 THEN 'system:auto-send' ELSE 'user:operator' END, 'user:operator', '', 1, '', '',
            l.created_at + interval '4 seconds', now(),
            CASE WHEN l.state <> 'drafted' AND l.id %% 17 <> 0 THEN l.created_at + interval '5 minutes' END,
            CASE WHEN l.state <> 'drafted' AND l.id %% 17 <> 0

@@ -138,6 +138,9 @@ if not DATABASE_URL:
     os.environ["DATABASE_URL"] = DATABASE_URL  # child processes (worker, tests' qcluster) share the same server
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The test database's name (two test runs on one server at once need two names).
+if env_str("TEST_DATABASE_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
 # HNSW search breadth: 100 keeps recall@10 at or above 0.95 on embedding-like data up to 1M vectors (pgvector's own
 # default, 40, drops to ~0.9 on less clustered data; see docs/intent-evaluation.md).
 HNSW_EF_SEARCH = env_int("HNSW_EF_SEARCH", 100)

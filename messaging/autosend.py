@@ -29,7 +29,8 @@ def message_apply_send_policy(*, message_id: int) -> Message:
         reasons = auto_send_withheld_because(message, policy)
         send = not reasons
         message.auto_send_decision = (
-            f"auto-sent: confidence {message.draft_confidence:.2f} >= {policy.threshold:.2f}, every check passed"
+            f"auto-sent: confidence {message.draft_confidence:.2f} >= {auto_send_threshold(message, policy):.2f}, "
+            "every check passed"
             if send
             else "held for review: " + "; ".join(reasons)
         )
@@ -104,6 +105,14 @@ def _auto_send_policy_write(values: dict[str, Any], actor: str) -> AutoSendPolic
     return policy
 
 
+def auto_send_threshold(message: Message, policy: AutoSendPolicy) -> float:
+    """The confidence this draft needs: its experiment variant's, when it is in an auto-send-threshold experiment."""
+    variant = message.experiment_variant
+    if variant is not None and variant.auto_send_threshold is not None:
+        return variant.auto_send_threshold
+    return policy.threshold
+
+
 def auto_send_withheld_because(message: Message, policy: AutoSendPolicy) -> list[str]:
     """Every reason the policy keeps this draft for a person (empty: it may go out on its own)."""
     reasons = []
@@ -111,10 +120,7 @@ def auto_send_withheld_because(message: Message, policy: AutoSendPolicy) -> list
         reasons.append("auto-send is off")
     elif not flags().auto_send:
         reasons.append("auto-send is switched off in the feature flags")
-    threshold = policy.threshold
-    variant = message.experiment_variant
-    if variant is not None and variant.auto_send_threshold is not None:
-        threshold = variant.auto_send_threshold  # an auto-send-threshold experiment's arm
+    threshold = auto_send_threshold(message, policy)
     if message.draft_confidence is None or message.draft_confidence < threshold:
         reasons.append(f"confidence {message.draft_confidence or 0:.2f} < {threshold:.2f}")
     if not getattr(policy, message.channel, False):
