@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
@@ -21,6 +22,16 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
 def error_response(status: int, code: str, message: str, fields: dict[str, list[str]] | None = None) -> JsonResponse:
     """The error as a plain Django response, for views outside DRF (webhooks)."""
     return JsonResponse(error_body(code, message, fields), status=status)
+
+
+def webhook_forbidden(source: str, message: str) -> JsonResponse:
+    """A webhook that failed authentication: 403, nothing stored, counted for /metrics and logged (without the
+    secret or the signature presented)."""
+    from bizpilot.counters import counter_increment
+
+    counter_increment("bizpilot_webhook_rejections", source=source)
+    structlog.get_logger(__name__).warning("webhook.rejected", source=source, reason=message)
+    return error_response(403, "forbidden", message)
 
 
 def _flatten_fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:

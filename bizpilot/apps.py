@@ -18,3 +18,9 @@ class BizpilotConfig(AppConfig):
         from bizpilot import metrics
 
         metrics.register()
+
+        from django_q.signals import pre_execute
+
+        from bizpilot.logging import bind_job_context
+
+        pre_execute.connect(bind_job_context, dispatch_uid="bizpilot.job_log_context")

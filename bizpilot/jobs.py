@@ -18,8 +18,11 @@ def enqueue(func: str, *args: object, task_name: str, group: str | None = None) 
     sweep or an operator's retry picks the object up. The request that committed the data does not fail for it."""
     from django_q.tasks import async_task
 
+    from bizpilot.logging import JOB_CONTEXT_KWARG, job_context
+
+    carried = {JOB_CONTEXT_KWARG: context} if (context := job_context()) else {}
     try:
-        async_task(func, *args, task_name=task_name, group=group or func.rsplit(".", 1)[-1])
+        async_task(func, *args, task_name=task_name, group=group or func.rsplit(".", 1)[-1], **carried)
     except Exception:
         logger.exception("could not enqueue %s%r", func, args)
         return False

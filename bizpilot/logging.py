@@ -96,3 +96,24 @@ def _clear_request_context(**kwargs) -> None:
 
 
 request_finished.connect(_clear_request_context, dispatch_uid="bizpilot.logging.clear_request_context")
+
+
+# The ids a log line is about, carried from the request into the jobs it enqueues (bizpilot.jobs) and bound again
+# in the worker, so one request id follows a lead from the API through its job to the send.
+CARRIED = ("request_id", "lead_id", "message_id")
+JOB_CONTEXT_KWARG = "_log_context"
+
+
+def job_context() -> dict[str, Any]:
+    """What a job enqueued now should log with."""
+    return {k: v for k, v in structlog.contextvars.get_contextvars().items() if k in CARRIED}
+
+
+def bind_job_context(sender: Any, *, func: Any, task: dict[str, Any], **kwargs: Any) -> None:
+    """django-q2's pre_execute: take the carried ids out of the task's kwargs (the task never sees them) and bind
+    them, with the task's name, for every line the task logs. A worker starts each task afresh; a task run inline
+    (JOBS_SYNC) adds to the request's context."""
+    context = (task.get("kwargs") or {}).pop(JOB_CONTEXT_KWARG, None) or {}
+    if not task.get("sync"):
+        structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(task=task.get("name", ""), **context)

@@ -16,7 +16,7 @@ from analytics.views import (
     analytics_messaging,
     analytics_model,
 )
-from bizpilot.api_errors import error_response
+from bizpilot.api_errors import webhook_forbidden
 from bizpilot.health import healthz
 from intelligence.api import LeadIntentCorrectionApi
 from leads.api import LeadCreateApi
@@ -48,7 +48,7 @@ def _forgeries_forbidden(view):
         try:
             return view(request, *args, **kwargs)
         except AnymailWebhookValidationFailure as exc:
-            return error_response(403, "forbidden", str(exc))
+            return webhook_forbidden("anymail", str(exc))
 
     return wrapped
 

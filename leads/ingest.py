@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -23,6 +24,7 @@ from leads.models import Channel, IdempotencyKey, InboundMessage, Integration, L
 from leads.signals import lead_received, lead_wrote_again
 
 logger = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,9 @@ def lead_ingest(
             )
             after = {"source": data.source or "api", "channel": channel, "inbound_id": inbound.pk, "outcome": outcome}
             audit_record(actor=actor, action="lead.ingest", obj=lead, after=after)
+            # Every later line of this request, and the jobs it enqueues, are about this lead.
+            structlog.contextvars.bind_contextvars(lead_id=lead.pk)
+            log.info("lead.ingested", inbound_id=inbound.pk, channel=channel, outcome=outcome)
             if outcome == "new":
                 transaction.on_commit(
                     lambda: lead_received.send(sender=Lead, lead_id=lead.pk, inbound_id=inbound.pk), robust=True

@@ -16,7 +16,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from bizpilot.api_errors import error_response
+from bizpilot.api_errors import error_response, webhook_forbidden
 from bizpilot.errors import ServiceError
 from leads.ingest import integration_ingest, lead_accepted_body
 from leads.mapping import map_fields, typeform_answers
@@ -64,7 +64,7 @@ def typeform_webhook(request, slug: str):
     if integration is None:
         return error_response(404, "not_found", f"No active Typeform integration '{slug}'.")
     if not typeform_signature_ok(integration.secret, request.body, request.headers.get("Typeform-Signature", "")):
-        return error_response(403, "forbidden", "Missing or invalid Typeform-Signature.")
+        return webhook_forbidden(f"typeform:{slug}", "Missing or invalid Typeform-Signature.")
     payload = _json_body(request)
     if payload is None or not isinstance(payload.get("form_response"), dict):
         return error_response(400, "invalid", "Expected Typeform's JSON with a form_response object.")
@@ -87,7 +87,7 @@ def forms_webhook(request, slug: str):
     else:
         authentic = json_signature_ok(integration.secret, request.body, request.headers.get("X-BizPilot-Signature", ""))
     if not authentic:
-        return error_response(403, "forbidden", "Missing or invalid signature.")
+        return webhook_forbidden(f"{integration.kind}:{slug}", "Missing or invalid signature.")
     payload = _json_body(request)
     if payload is None:
         return error_response(400, "invalid", "Expected a JSON object.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import structlog
 from django.db import IntegrityError, transaction
 
 from bizpilot import jobs
@@ -24,6 +25,8 @@ from leads.selectors import latest_inbound, leads_left_behind
 from messaging.autosend import message_apply_send_policy
 from messaging.experiments import experiment_variant_for_lead, lead_in_holdout
 from messaging.models import Message
+
+log = structlog.get_logger(__name__)
 
 
 def lead_process(*, lead_id: int) -> Message | None:
@@ -60,6 +63,14 @@ def lead_process(*, lead_id: int) -> Message | None:
         raise
     if message.status == Message.Status.PENDING_REVIEW and not message.auto_send_decision:
         message = message_apply_send_policy(message_id=message.pk)
+    log.info(
+        "lead.drafted",
+        lead_id=lead_id,
+        message_id=message.pk,
+        generated_by=message.generated_by,
+        status=message.status,
+        variant_id=message.experiment_variant_id,
+    )
     return message
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import structlog
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,6 +18,8 @@ from messaging.channels import OutboundMessage, PermanentSendError, TransientSen
 from messaging.models import DeliveryEvent, Message, body_hash, lock_message
 from messaging.sequences import sequence_start
 from messaging.suppression import is_suppressed, suppression_add
+
+log = structlog.get_logger(__name__)
 
 SEND_MAX_ATTEMPTS = 4
 
@@ -125,6 +128,13 @@ def message_send(*, message_id: int) -> Message:
             before={"status": Message.Status.SENDING},
             after={"status": message.status, "provider_message_id": message.provider_message_id},
         )
+    log.info(
+        "message.sent",
+        message_id=message.pk,
+        lead_id=message.lead_id,
+        channel=message.channel,
+        provider_message_id=message.provider_message_id,
+    )
     return message
 
 

@@ -1,9 +1,11 @@
 """django-q2 jobs of the messaging app: thin, idempotent wrappers that take ids and call one service. Services
-enqueue them by name through bizpilot.jobs."""
+enqueue them by name through bizpilot.jobs. Each binds the id it works on, so every line it logs names it."""
 
 from __future__ import annotations
 
 from datetime import datetime
+
+from structlog.contextvars import bound_contextvars
 
 from messaging.pipeline import lead_process, leads_requeue_stalled
 from messaging.review import message_learn_voice
@@ -12,12 +14,14 @@ from messaging.sequences import sequence_step_run, sequence_steps_run_due
 
 
 def process_lead(lead_id: int) -> int | None:
-    message = lead_process(lead_id=lead_id)
+    with bound_contextvars(lead_id=lead_id):
+        message = lead_process(lead_id=lead_id)
     return message.pk if message else None
 
 
 def send_message(message_id: int) -> str:
-    return message_send(message_id=message_id).status
+    with bound_contextvars(message_id=message_id):
+        return message_send(message_id=message_id).status
 
 
 def learn_voice(message_id: int) -> bool:
@@ -33,5 +37,6 @@ def run_due_sequence_steps() -> int:
 
 
 def run_sequence_step(step_id: int, due_by: str | None = None) -> int | None:
-    message = sequence_step_run(step_id=step_id, now=datetime.fromisoformat(due_by) if due_by else None)
+    with bound_contextvars(sequence_step_id=step_id):
+        message = sequence_step_run(step_id=step_id, now=datetime.fromisoformat(due_by) if due_by else None)
     return message.pk if message else None

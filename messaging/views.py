@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from bizpilot.api_errors import error_response
+from bizpilot.api_errors import webhook_forbidden
 from bizpilot.errors import ServiceError
 from messaging.channels import unsubscribe_address
 from messaging.events import twilio_status_receive
@@ -42,7 +42,7 @@ def _forbidden() -> JsonResponse:
     message = (
         "Missing or invalid X-Twilio-Signature." if settings.TWILIO_AUTH_TOKEN else "TWILIO_AUTH_TOKEN is not set."
     )
-    return error_response(403, "forbidden", message)
+    return webhook_forbidden("twilio", message)
 
 
 @csrf_exempt
