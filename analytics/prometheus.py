@@ -36,8 +36,8 @@ class BusinessCollector(Collector):
 
     def _read(self) -> Iterator[Metric]:
         leads = CounterMetricFamily("bizpilot_leads_ingested", "Leads received, by source", labels=["source"])
-        for row in Lead.objects.values("source").annotate(n=Count("id")).order_by("source"):
-            leads.add_metric([row["source"]], row["n"])
+        for source, n in Lead.objects.values_list("source").annotate(n=Count("id")).order_by("source"):
+            leads.add_metric([source], n)
         yield leads
         yield self._classification_latency()
 
@@ -74,8 +74,11 @@ class BusinessCollector(Collector):
         yield cost
 
         messages = GaugeMetricFamily("bizpilot_messages", "Replies by channel and status", labels=["channel", "status"])
-        for row in Message.objects.values("channel", "status").annotate(n=Count("id")).order_by("channel", "status"):
-            messages.add_metric([row["channel"], row["status"]], row["n"])
+        by_state = (
+            Message.objects.values_list("channel", "status").annotate(n=Count("id")).order_by("channel", "status")
+        )
+        for channel, status, n in by_state:
+            messages.add_metric([channel, status], n)
         yield messages
 
         rejected = CounterMetricFamily(
