@@ -3,6 +3,7 @@ Every bar and point carries a <title>, so hovering it tells its exact value."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from django.utils.html import escape
@@ -19,10 +20,19 @@ def colour_for(name: str, index: int) -> str:
 def _nice_max(value: float) -> float:
     if value <= 0:
         return 1.0
-    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000):
-        if value <= step:
-            return float(step)
-    return float(value)
+    magnitude = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def _tick(value: float) -> str:
+    """An axis label that fits: 1.2M, 35k, 2.5."""
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.3g}"
 
 
 def _legend(names: Sequence[str], x: float, y: float) -> str:
@@ -55,7 +65,9 @@ def stacked_bars(
     for fraction in (0, 0.5, 1):
         y = upper + plot_h * (1 - fraction)
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="bp-grid"/>')
-        out.append(f'<text x="{left - 4}" y="{y + 4:.1f}" class="bp-axis" text-anchor="end">{top * fraction:g}</text>')
+        out.append(
+            f'<text x="{left - 4}" y="{y + 4:.1f}" class="bp-axis" text-anchor="end">{_tick(top * fraction)}</text>'
+        )
     for i, label in enumerate(labels):
         x = left + i * slot + (slot - bar) / 2
         y = upper + plot_h
@@ -102,7 +114,8 @@ def line_chart(
         y = upper + plot_h * (1 - fraction)
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="bp-grid"/>')
         out.append(
-            f'<text x="{left - 4}" y="{y + 4:.1f}" class="bp-axis" text-anchor="end">{unit}{top * fraction:g}</text>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" class="bp-axis" text-anchor="end">'
+            f"{unit}{_tick(top * fraction)}</text>"
         )
     for index, name in enumerate(names):
         points = [(left + i * step_x, upper + plot_h * (1 - value / top)) for i, value in enumerate(series[name])]

@@ -51,7 +51,7 @@ def analytics_messaging(request):
 
 @staff_member_required
 def analytics_model(request):
-    return _page(request, "analytics/model.html", "Analytics: model", pages.model_context)
+    return _page(request, "analytics/model.html", "Analytics: model performance", pages.model_context)
 
 
 @staff_member_required

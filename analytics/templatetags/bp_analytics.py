@@ -30,6 +30,13 @@ def fmt(value: Any, kind: str = "count") -> str:
     return f"{value:,}"
 
 
+@register.filter
+def pvalue(value: float | None) -> str:
+    if value is None:
+        return NONE
+    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
+
+
 def _change_text(change: dict[str, Any] | None, kind: str, better: str) -> SafeString | str:
     if not change:
         return ""

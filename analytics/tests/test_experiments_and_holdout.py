@@ -215,3 +215,26 @@ def test_experiment_results_and_lift_are_reported_with_intervals(api, admin_clie
     assert versus["significant"] == (versus["ci_low"] > 0 or versus["ci_high"] < 0)
     page = admin_client.get("/analytics/experiments/").content.decode()
     assert "test auto_send_threshold" in page and "(control)" in page and "Significant?" in page
+
+
+def test_experiments_are_run_from_the_admin(admin_client, db):
+    experiment = make_experiment("auto_send_threshold", a={"auto_send_threshold": 0.9}, b={"auto_send_threshold": 0.7})
+    listing = admin_client.get("/admin/messaging/experiment/").content.decode()
+    assert experiment.name in listing and "Exposure, reply and conversion" in listing
+    admin_client.post("/admin/messaging/experiment/", {"action": "start_selected", "_selected_action": [experiment.pk]})
+    experiment.refresh_from_db()
+    assert experiment.status == Experiment.Status.RUNNING
+    page = admin_client.get(f"/admin/messaging/experiment/{experiment.pk}/change/").content.decode()
+    assert 'name="winner"' in page and "threshold" in page
+    winner = experiment.variants.get(name="b")
+    form = {
+        "name": experiment.name,
+        "description": "",
+        "winner": winner.pk,
+        "variants-TOTAL_FORMS": "0",
+        "variants-INITIAL_FORMS": "0",
+    }
+    admin_client.post(f"/admin/messaging/experiment/{experiment.pk}/change/", form)
+    experiment.refresh_from_db()
+    assert (experiment.status, experiment.winner) == (Experiment.Status.STOPPED, winner)
+    assert AuditEvent.objects.filter(action="experiment.winner").exists()

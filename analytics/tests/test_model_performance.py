@@ -41,7 +41,7 @@ def test_agreement_corrections_and_drafts_are_reported(api, reviewed):
 
 def test_the_analytics_page_shows_model_performance(admin_client, reviewed):
     html = admin_client.get("/analytics/model/").content.decode()
-    assert "Model performance" in html and "agreement with operators" in html and ">66.7%<" in html
+    assert "Analytics: model performance" in html and "agreement with operators" in html and ">66.7%<" in html
 
 
 def test_the_window_is_validated(api, db):
