@@ -9,8 +9,11 @@ from typing import Any
 from django.utils.safestring import SafeString
 
 from analytics.charts import horizontal_bars, line_chart, stacked_bars
+from analytics.experiments import experiment_results, holdout_lift
+from analytics.messaging_stats import messaging_stats, review_numbers
+from analytics.overview import cohort_numbers, overview
 from analytics.periods import Period
-from analytics.selectors import dashboard_metrics, model_performance
+from analytics.selectors import compared, headline_from, headline_of, machine_events, model_performance
 from analytics.templatetags.bp_analytics import fmt
 
 
@@ -36,19 +39,29 @@ def funnel_chart(funnel: list[dict[str, Any]]) -> SafeString:
 
 
 def overview_context(period: Period) -> dict[str, Any]:
-    metrics = dashboard_metrics(period=period)
-    days = metrics.overview["leads_per_day"]
+    view = overview(period).as_dict()
+    metrics = {
+        "overview": view,
+        "comparison": compared(period, headline_of(view, review_numbers(period))),
+        "holdout": holdout_lift(view["groups"]),
+    }
+    days = view["leads_per_day"]
     return {
         "metrics": metrics,
         "by_source_chart": stacked_bars(_day_labels(days), _series(days, "by_source"), title="Leads per day by source"),
         "by_intent_chart": stacked_bars(_day_labels(days), _series(days, "by_intent"), title="Leads per day by intent"),
-        "funnel_chart": funnel_chart(metrics.overview["funnel"]),
+        "funnel_chart": funnel_chart(view["funnel"]),
     }
 
 
 def messaging_context(period: Period) -> dict[str, Any]:
-    metrics = dashboard_metrics(period=period)
-    stats = metrics.messaging
+    stats = messaging_stats(period).as_dict()
+    leads = cohort_numbers(period)
+    metrics = {
+        "messaging": stats,
+        "comparison": compared(period, headline_from(leads, stats)),
+        "machine_events": machine_events(period),
+    }
     rows = [
         ("approved", stats["approved"], f"{stats['approved']} ({_percent(stats['approval_rate'])} of reviewed)"),
         ("edited", stats["edited"], f"{stats['edited']} ({_percent(stats['edit_rate'])} of approved)"),
@@ -82,5 +95,5 @@ def model_context(period: Period) -> dict[str, Any]:
 
 
 def experiments_context(period: Period) -> dict[str, Any]:
-    metrics = dashboard_metrics(period=period, compare=False)
-    return {"metrics": metrics, "experiments": metrics.experiments, "holdout": metrics.holdout}
+    groups = cohort_numbers(period)
+    return {"experiments": experiment_results(period), "holdout": holdout_lift(groups)}

@@ -94,17 +94,17 @@ def llm_costs(period: Period) -> dict[str, Any]:
 
 def headline(period: Period) -> dict[str, float | None]:
     """The numbers a period is compared on (two cheap queries: the leads' milestones and the review counts)."""
-    return _headline(cohort_numbers(period), review_numbers(period))
+    return headline_from(cohort_numbers(period), review_numbers(period))
 
 
 def headline_of(view: dict[str, Any], stats: dict[str, Any]) -> dict[str, float | None]:
     """The same numbers, from an overview and messaging stats already computed."""
     stages = {stage["stage"]: stage["leads"] for stage in view["funnel"]}
     leads = {**stages, "classified": view["classified"], **view}
-    return _headline(leads, stats)
+    return headline_from(leads, stats)
 
 
-def _headline(leads: dict[str, Any], reviews: dict[str, Any]) -> dict[str, float | None]:
+def headline_from(leads: dict[str, Any], reviews: dict[str, Any]) -> dict[str, float | None]:
     return {
         "leads": leads["received"],
         "coverage": _rate(leads["classified"], leads["received"]),
@@ -120,13 +120,23 @@ def _headline(leads: dict[str, Any], reviews: dict[str, Any]) -> dict[str, float
     }
 
 
+def compared(period: Period, now_numbers: dict[str, float | None]) -> dict[str, dict[str, float | None]]:
+    """Each headline number beside the same number of the period before."""
+    then_numbers = headline(period.previous())
+    return {key: change(now_numbers[key], then_numbers[key]) for key in now_numbers}
+
+
+def machine_events(period: Period) -> int:
+    """Machine opens and scanner clicks recorded on the messages sent in the period (kept, never counted)."""
+    return DeliveryEvent.objects.filter(
+        message__sent_at__gte=period.start, message__sent_at__lt=period.end, is_machine=True
+    ).count()
+
+
 def dashboard_metrics(*, period: Period, compare: bool = True) -> DashboardMetrics:
     view = overview(period).as_dict()
     stats = messaging_stats(period).as_dict()
-    comparison: dict[str, dict[str, float | None]] = {}
-    if compare:
-        now_numbers, then_numbers = headline_of(view, stats), headline(period.previous())
-        comparison = {key: change(now_numbers[key], then_numbers[key]) for key in now_numbers}
+    comparison = compared(period, headline_of(view, stats)) if compare else {}
     messages = Message.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
     by_status: dict[str, int] = {}
     by_generator: dict[str, int] = {}
@@ -153,9 +163,7 @@ def dashboard_metrics(*, period: Period, compare: bool = True) -> DashboardMetri
         emails_sent=email["sent"] if email else 0,
         open_rate=email["opened_rate"] if email else None,
         click_rate=email["clicked_rate"] if email else None,
-        machine_events=DeliveryEvent.objects.filter(  # on the messages sent in the period
-            message__sent_at__gte=period.start, message__sent_at__lt=period.end, is_machine=True
-        ).count(),
+        machine_events=machine_events(period),
         by_step=stats["by_step"],
         overview=view,
         messaging=stats,
