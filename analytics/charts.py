@@ -150,7 +150,7 @@ def horizontal_bars(
     ]
     for i, (label, value, text) in enumerate(rows):
         y = gap + i * (bar_height + gap)
-        w = (width - left - 150) * value / top
+        w = (width - left - 200) * value / top
         out.append(
             f'<text x="{left - 6}" y="{y + bar_height * 0.68:.1f}" class="bp-axis" text-anchor="end">{escape(label)}'
             f'</text><rect x="{left}" y="{y}" width="{max(w, 1):.1f}" height="{bar_height}" fill="{PALETTE[0]}">'
