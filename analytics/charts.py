@@ -46,6 +46,35 @@ def _legend(names: Sequence[str], x: float, y: float) -> str:
     return "".join(parts)
 
 
+def _frame(
+    width: int,
+    height: int,
+    title: str,
+    names: Sequence[str],
+    *,
+    left: int,
+    right: int,
+    upper: int,
+    plot_h: float,
+    top: float,
+    unit: str = "",
+) -> list[str]:
+    """The start of a chart: the SVG element, its title, the legend and three grid lines with their values."""
+    out = [
+        f'<svg class="bp-chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+        _legend(names, left, 12),
+    ]
+    for fraction in (0, 0.5, 1):
+        y = upper + plot_h * (1 - fraction)
+        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="bp-grid"/>')
+        out.append(
+            f'<text x="{left - 4}" y="{y + 4:.1f}" class="bp-axis" text-anchor="end">'
+            f"{escape(unit)}{_tick(top * fraction)}</text>"
+        )
+    return out
+
+
 def stacked_bars(
     labels: Sequence[str], series: dict[str, Sequence[float]], *, title: str, width: int = 760, height: int = 220
 ) -> SafeString:
@@ -57,20 +86,10 @@ def stacked_bars(
     plot_w, plot_h = width - left - right, height - upper - lower
     slot = plot_w / max(len(labels), 1)
     bar = max(1.0, slot * 0.75)
-    out = [
-        f'<svg class="bp-chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
-        f"<title>{escape(title)}</title>",
-        _legend(names, left, 12),
-    ]
-    for fraction in (0, 0.5, 1):
-        y = upper + plot_h * (1 - fraction)
-        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="bp-grid"/>')
-        out.append(
-            f'<text x="{left - 4}" y="{y + 4:.1f}" class="bp-axis" text-anchor="end">{_tick(top * fraction)}</text>'
-        )
+    out = _frame(width, height, title, names, left=left, right=right, upper=upper, plot_h=plot_h, top=top)
     for i, label in enumerate(labels):
         x = left + i * slot + (slot - bar) / 2
-        y = upper + plot_h
+        y: float = upper + plot_h
         for index, name in enumerate(names):
             value = series[name][i]
             if not value:
@@ -105,18 +124,7 @@ def line_chart(
     left, right, upper, lower = 52, 10, 24, 28
     plot_w, plot_h = width - left - right, height - upper - lower
     step_x = plot_w / max(len(labels) - 1, 1)
-    out = [
-        f'<svg class="bp-chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
-        f"<title>{escape(title)}</title>",
-        _legend(names, left, 12),
-    ]
-    for fraction in (0, 0.5, 1):
-        y = upper + plot_h * (1 - fraction)
-        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="bp-grid"/>')
-        out.append(
-            f'<text x="{left - 4}" y="{y + 4:.1f}" class="bp-axis" text-anchor="end">'
-            f"{unit}{_tick(top * fraction)}</text>"
-        )
+    out = _frame(width, height, title, names, left=left, right=right, upper=upper, plot_h=plot_h, top=top, unit=unit)
     for index, name in enumerate(names):
         points = [(left + i * step_x, upper + plot_h * (1 - value / top)) for i, value in enumerate(series[name])]
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpResponseRedirect
@@ -54,53 +54,69 @@ def admin_each(
         modeladmin.message_user(request, "Skipped " + "; ".join(skipped), messages.WARNING)
 
 
-class FeatureFlagsForm(forms.ModelForm):
-    class Meta:
-        model = FeatureFlags
-        fields = FLAG_FIELDS
+class SettingsRowAdmin(admin.ModelAdmin):
+    """The admin of a one-row settings model (the auto-send policy, the feature flags): its list opens the row (or
+    the form for it, filled with the values in effect); the form shows the service's validation errors on its
+    fields; saving goes through the service (which checks the permission and audits the change)."""
 
-    def clean(self):
-        data = super().clean() or {}
-        for field_name, problems in flags_validate(data).items():
-            for problem in problems:
-                self.add_error(field_name, problem)
-        return data
-
-
-@admin.register(FeatureFlags)
-class FeatureFlagsAdmin(admin.ModelAdmin):
-    """One row of switches; admins change them, every change is audited (bizpilot.flags)."""
-
-    form = FeatureFlagsForm
-    fields = [*FLAG_FIELDS, "updated_by", "updated_at"]
+    setting_fields: Sequence[str] = ()
     readonly_fields = ["updated_by", "updated_at"]
+    # Each subclass names its services (as staticmethods): the problems with some values, the values in effect,
+    # and the save.
+    validate: Callable[[dict[str, Any]], dict[str, list[str]]]
+    current_values: Callable[[], dict[str, Any]]
+    save_values: Callable[..., Any]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        validate = self.validate
+
+        class Validated(super().get_form(request, obj, change, **kwargs)):  # type: ignore[misc]
+            def clean(self):
+                data = super().clean() or {}
+                for field_name, problems in validate(data).items():
+                    for problem in problems:
+                        self.add_error(field_name, problem)
+                return data
+
+        return Validated
 
     def has_add_permission(self, request):
-        return super().has_add_permission(request) and not FeatureFlags.objects.exists()
+        return super().has_add_permission(request) and not self.model._default_manager.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False
 
     def changelist_view(self, request, extra_context=None):
-        row = FeatureFlags.objects.order_by("pk").first()
+        row = self.model._default_manager.order_by("pk").first()
+        opts = self.model._meta
         if row is not None:
-            return HttpResponseRedirect(reverse("admin:bizpilot_featureflags_change", args=[row.pk]))
-        return HttpResponseRedirect(reverse("admin:bizpilot_featureflags_add"))
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[row.pk]))
+        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
 
     def get_changeform_initial_data(self, request):
-        current = flags()
-        return {field: getattr(current, field) for field in FLAG_FIELDS}
+        return self.current_values()
 
     def save_model(self, request, obj, form, change):
-        values = {field: form.cleaned_data[field] for field in FLAG_FIELDS if field in form.cleaned_data}
+        values = {f: form.cleaned_data[f] for f in self.setting_fields if f in form.cleaned_data}
         try:
-            saved = flags_save(values=values, actor=user_actor(request.user), user=request.user)
-        except PermissionDenied as exc:
+            saved = self.save_values(values=values, actor=user_actor(request.user), user=request.user)
+        except PermissionDenied as exc:  # the form already showed every validation error
             raise DjangoPermissionDenied(exc.message) from exc
         obj.pk = saved.pk
 
     def log_change(self, request, obj, message):
-        pass
+        pass  # the service wrote the audit row
 
     def log_addition(self, request, obj, message):
         pass
+
+
+@admin.register(FeatureFlags)
+class FeatureFlagsAdmin(SettingsRowAdmin):
+    """One row of switches; admins change them, every change is audited (bizpilot.flags)."""
+
+    setting_fields = FLAG_FIELDS
+    fields = [*FLAG_FIELDS, "updated_by", "updated_at"]
+    validate = staticmethod(flags_validate)
+    current_values = staticmethod(lambda: asdict(flags()))
+    save_values = staticmethod(flags_save)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -11,8 +10,8 @@ from django.utils.timesince import timesince
 
 from bizpilot.access import REVIEW
 from bizpilot.actors import user_actor
-from bizpilot.admin import admin_each
-from bizpilot.errors import PermissionDenied, ServiceError, ValidationFailed
+from bizpilot.admin import SettingsRowAdmin, admin_each
+from bizpilot.errors import ServiceError, ValidationFailed
 from intelligence.corrections import lead_correct_intent
 from leads.lifecycle import lead_mark_outcome
 from leads.models import Intent
@@ -340,24 +339,11 @@ class ReviewQueueAdmin(MessageAdmin):
         return timesince(obj.created_at)
 
 
-class AutoSendPolicyForm(forms.ModelForm):
-    class Meta:
-        model = AutoSendPolicy
-        fields = AUTO_SEND_POLICY_FIELDS
-
-    def clean(self):
-        data = super().clean() or {}
-        for field_name, problems in auto_send_policy_validate(data).items():
-            for problem in problems:
-                self.add_error(field_name, problem)
-        return data
-
-
 @admin.register(AutoSendPolicy)
-class AutoSendPolicyAdmin(admin.ModelAdmin):
+class AutoSendPolicyAdmin(SettingsRowAdmin):
     """One policy; admins change it, operators may look. Every change is audited."""
 
-    form = AutoSendPolicyForm
+    setting_fields = AUTO_SEND_POLICY_FIELDS
     fieldsets = [
         (None, {"fields": ["enabled", "threshold"]}),
         ("Channels", {"fields": ["email", "sms", "whatsapp"]}),
@@ -365,37 +351,10 @@ class AutoSendPolicyAdmin(admin.ModelAdmin):
         ("Limits", {"fields": ["quiet_hours_start", "quiet_hours_end", "time_zone", "daily_cap"]}),
         ("Changed", {"fields": ["updated_by", "updated_at"]}),
     ]
-    readonly_fields = ["updated_by", "updated_at"]
 
-    def has_add_permission(self, request):
-        return super().has_add_permission(request) and not AutoSendPolicy.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        policy = AutoSendPolicy.objects.order_by("pk").first()
-        if policy is not None:
-            return HttpResponseRedirect(reverse("admin:messaging_autosendpolicy_change", args=[policy.pk]))
-        return super().changelist_view(request, extra_context)
-
-    def get_changeform_initial_data(self, request):
-        current = AutoSendPolicy.current()
-        return {f: getattr(current, f) for f in AUTO_SEND_POLICY_FIELDS}
-
-    def save_model(self, request, obj, form, change):
-        values = {f: form.cleaned_data[f] for f in AUTO_SEND_POLICY_FIELDS if f in form.cleaned_data}
-        try:
-            saved = auto_send_policy_save(values=values, actor=user_actor(request.user), user=request.user)
-        except PermissionDenied as exc:  # the form already showed every validation error
-            raise DjangoPermissionDenied(exc.message) from exc
-        obj.pk = saved.pk
-
-    def log_change(self, request, obj, message):
-        pass
-
-    def log_addition(self, request, obj, message):
-        pass
+    validate = staticmethod(auto_send_policy_validate)
+    current_values = staticmethod(lambda: {f: getattr(AutoSendPolicy.current(), f) for f in AUTO_SEND_POLICY_FIELDS})
+    save_values = staticmethod(auto_send_policy_save)
 
 
 @admin.register(Suppression)
