@@ -150,12 +150,16 @@ def message_regenerate(*, message_id: int, actor: str, note: str = "", user: Any
     _require_pending_review(message, "regenerated")
     if message.in_reply_to_id is None:
         raise InvalidTransition("This reply answers no stored message, so it cannot be drafted again.")
+    if message.generated_by == Message.GeneratedBy.HOLDOUT:
+        raise InvalidTransition("This lead is in the holdout: a person writes its reply, the model never drafts it.")
+    variant = message.experiment_variant
     draft = reply_draft(  # the model call happens outside any transaction
         lead_id=message.lead_id,
         inbound_id=message.in_reply_to_id,
         classification_id=message.classification_id,
         channel=message.channel,
         operator_note=note,
+        prompt_template_id=variant.prompt_template_id if variant else None,  # its experiment arm stays
     )
     with transaction.atomic():
         message = lock_message(message_id)

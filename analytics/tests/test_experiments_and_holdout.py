@@ -8,6 +8,7 @@ import json
 import pytest
 
 from bizpilot.actors import AUTO_SEND
+from bizpilot.errors import InvalidTransition
 from bizpilot.flags import flags, flags_save
 from bizpilot.models import AuditEvent, FeatureFlags
 from intelligence.models import PromptTemplate
@@ -23,7 +24,7 @@ from messaging.experiments import (
 )
 from messaging.models import AutoSendPolicy, Experiment, ExperimentVariant, LeadSequence, Message
 from messaging.pipeline import lead_process
-from messaging.review import message_approve
+from messaging.review import message_approve, message_regenerate
 from messaging.sending import message_send
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +57,8 @@ def test_a_holdout_lead_gets_no_draft_no_auto_send_and_no_follow_ups(
     assert (message.body, message.subject, message.status) == ("", "", Message.Status.PENDING_REVIEW)
     assert ("holdout" in message.checks_failed[0] and "auto-send" not in message.auto_send_decision.lower()) or True
     assert message.approved_by == ""  # auto-send is on with threshold 0, and still it waits for a person
+    with pytest.raises(InvalidTransition, match="holdout"):  # nor can the model be asked to draft it
+        message_regenerate(message_id=message.pk, actor="user:op")
     with django_capture_on_commit_callbacks(execute=True):
         message_approve(message_id=message.pk, actor="user:op", subject="Hello", body="Hi Sam, I'm Dana; when suits?")
     assert message_send(message_id=message.pk).status == Message.Status.SENT
