@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
@@ -35,3 +36,13 @@ def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
 def audit_event(*, actor: str, action: str, obj: models.Model, after: dict[str, Any] | None = None) -> AuditEvent:
     """An unsaved audit event, for `audit_record_many`."""
     return AuditEvent(actor=actor, action=action, object_type=obj._meta.label, object_id=str(obj.pk), after=after or {})
+
+
+def audit_scrub(*, model: type[models.Model], ids: Iterable[object]) -> int:
+    """Erasure: the audit events about these objects keep who did what and when, but none of the values."""
+    keys = [str(i) for i in ids]
+    if not keys:
+        return 0
+    return AuditEvent.objects.filter(object_type=model._meta.label, object_id__in=keys).update(
+        before={}, after={"erased": True}
+    )

@@ -19,7 +19,7 @@ from analytics.views import (
 from bizpilot.api_errors import webhook_forbidden
 from bizpilot.health import healthz
 from intelligence.api import LeadIntentCorrectionApi
-from leads.api import LeadCreateApi
+from leads.api import LeadCreateApi, LeadExportApi
 from leads.views import forms_webhook, typeform_webhook
 from messaging.api import LeadDetailApi, LeadSequenceStopApi, MessageDetailApi, MessageListApi, MessageReviewApi
 from messaging.views import twilio_messages, twilio_status, unsubscribe
@@ -28,6 +28,7 @@ api = [
     path("leads/", LeadCreateApi.as_view(), name="lead-create"),
     path("leads/<int:lead_id>/", LeadDetailApi.as_view(), name="lead-detail"),
     path("leads/<int:lead_id>/intent/", LeadIntentCorrectionApi.as_view(), name="lead-intent"),
+    path("leads/<int:lead_id>/export/", LeadExportApi.as_view(), name="lead-export"),
     path("leads/<int:lead_id>/sequence/stop/", LeadSequenceStopApi.as_view(), name="lead-sequence-stop"),
     path("messages/", MessageListApi.as_view(), name="message-list"),
     path("messages/<int:message_id>/", MessageDetailApi.as_view(), name="message-detail"),

@@ -25,6 +25,11 @@ class IntelligenceConfig(AppConfig):
 
         lead_merging.connect(_on_lead_merging, dispatch_uid="intelligence.lead_merging")
 
+        from leads.signals import lead_erasing, lead_exporting
+
+        lead_erasing.connect(_on_lead_erasing, dispatch_uid="intelligence.lead_erasing")
+        lead_exporting.connect(_on_lead_exporting, dispatch_uid="intelligence.lead_exporting")
+
         from django.conf import settings
 
         from bizpilot.health import llm_model_deprecation
@@ -43,3 +48,15 @@ def _on_lead_merging(sender: Any, *, keep_id: int, merge_id: int, **kwargs: Any)
     from leads.models import Lead
 
     return references_move(model=Lead, source_id=merge_id, target_id=keep_id, app_label="intelligence")
+
+
+def _on_lead_erasing(sender: Any, *, lead_ids: list[int], addresses: list[str], **kwargs: Any) -> dict[str, int]:
+    from intelligence.erasure import person_erase
+
+    return person_erase(lead_ids=lead_ids, addresses=addresses)
+
+
+def _on_lead_exporting(sender: Any, *, lead_ids: list[int], **kwargs: Any) -> dict[str, Any]:
+    from intelligence.erasure import person_export
+
+    return person_export(lead_ids=lead_ids)

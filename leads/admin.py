@@ -3,12 +3,15 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from bizpilot.actors import user_actor
+from bizpilot.admin import admin_each
 from bizpilot.errors import ServiceError
 from leads.api_keys import api_key_revoke
+from leads.erasure import lead_erase, lead_export
 from leads.identity import leads_merge
 from leads.imports import lead_import_create, lead_imports_requeue
 from leads.lifecycle import lead_retry
@@ -60,7 +63,7 @@ class LeadAdmin(admin.ModelAdmin):
     search_fields = ["name", "email", "phone", "company"]
     date_hierarchy = "created_at"
     inlines = [InboundMessageInline]
-    actions = ["retry_processing", "merge_leads"]
+    actions = ["retry_processing", "merge_leads", "export_people", "erase_people"]
     readonly_fields = PIPELINE_FIELDS
     fieldsets = [
         (None, {"fields": ["name", "email", "phone", "company", "source", "preferred_channel", "metadata"]}),
@@ -93,18 +96,38 @@ class LeadAdmin(admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "leads": leads, "title": "Merge two leads"}
         return TemplateResponse(request, "admin/leads/lead/merge_confirmation.html", context)
 
+    @admin.action(description="Export everything held about the selected people (GDPR, JSON)")
+    def export_people(self, request, queryset):
+        exports = []
+        for lead_id in queryset.filter(erased_at__isnull=True).values_list("pk", flat=True):
+            exports.append(lead_export(lead_id=lead_id, user=request.user))
+        response = JsonResponse(exports, safe=False, json_dumps_params={"indent": 2})
+        response["Content-Disposition"] = 'attachment; filename="bizpilot-export.json"'
+        return response
+
+    @admin.action(description="Erase the selected people everywhere (GDPR)", permissions=["delete"])
+    def erase_people(self, request, queryset):
+        leads = list(queryset.filter(erased_at__isnull=True).order_by("id"))
+        if not request.POST.get("confirm"):
+            context = {**self.admin_site.each_context(request), "leads": leads, "title": "Erase these people?"}
+            return TemplateResponse(request, "admin/leads/lead/erase_confirmation.html", context)
+        actor = user_actor(request.user)
+        admin_each(
+            self,
+            request,
+            [lead.pk for lead in leads],
+            lambda pk: lead_erase(lead_id=pk, actor=actor, user=request.user),
+            done="Erased {} person(s) everywhere.",
+        )
+        return None
+
     @admin.action(description="Process / retry processing (classify and draft; also for imported leads)")
     def retry_processing(self, request, queryset):
-        done, skipped = 0, []
-        for lead_id in queryset.values_list("pk", flat=True):
-            try:
-                lead_retry(lead_id=lead_id, actor=user_actor(request.user))
-                done += 1
-            except ServiceError as exc:
-                skipped.append(f"#{lead_id}: {exc.message}")
-        self.message_user(request, f"Queued {done} lead(s) for processing.", messages.SUCCESS)
-        if skipped:
-            self.message_user(request, "Skipped " + "; ".join(skipped), messages.WARNING)
+        actor = user_actor(request.user)
+        ids = queryset.values_list("pk", flat=True)
+        admin_each(
+            self, request, ids, lambda pk: lead_retry(lead_id=pk, actor=actor), done="Queued {} lead(s) for processing."
+        )
 
 
 @admin.register(ApiKey)

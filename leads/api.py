@@ -8,8 +8,9 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bizpilot.actors import request_actor
+from bizpilot.actors import request_actor, request_user
 from bizpilot.errors import ValidationFailed
+from leads.erasure import lead_export
 from leads.ingest import LeadInput, lead_accepted_body, lead_ingest, lead_ingest_idempotent
 from leads.serializers import LeadAcceptedOutput, LeadCreateInput
 
@@ -63,4 +64,20 @@ class LeadCreateApi(APIView):
         response = Response(result.body, status=result.status)
         if result.replayed:
             response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class LeadExportApi(APIView):
+    @extend_schema(
+        operation_id="leads_export",
+        summary="Everything held about a person (GDPR)",
+        description="The person's leads (this one and every lead with the same email or phone), inbound messages "
+        "with their raw payloads, replies with their delivery events, classifications, model calls (prompts and "
+        "responses), sequences, suppressions, idempotency records and audit events, as JSON.",
+        responses={200: dict, 404: OpenApiResponse(description="No such lead, or it was erased")},
+    )
+    def get(self, request, lead_id: int):
+        export = lead_export(lead_id=lead_id, user=request_user(request))
+        response = Response(export)
+        response["Content-Disposition"] = f'attachment; filename="lead-{lead_id}-export.json"'
         return response

@@ -79,6 +79,9 @@ class Lead(models.Model):
     contacted_at = models.DateTimeField(null=True, blank=True, help_text="When the first message to the lead was sent")
     replied_at = models.DateTimeField(null=True, blank=True, help_text="When the lead first wrote back after that")
     converted_at = models.DateTimeField(null=True, blank=True, help_text="When the lead was marked converted")
+    erased_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="The person asked to be erased: only this anonymous row is left"
+    )
 
     created_by = models.CharField(max_length=200, blank=True, help_text="The API key or user that submitted the lead")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

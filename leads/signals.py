@@ -15,3 +15,11 @@ lead_merging = Signal()
 # Sent inside the transaction that moves a lead to another state (lead_transition). Arguments: lead_id, state, actor.
 # A receiver that raises rolls the transition back.
 lead_state_changed = Signal()
+# Sent inside the transaction that erases a person (leads.erasure.lead_erase). Arguments: lead_ids (the person's
+# leads), addresses (their emails and phones, as stored). Each app removes or anonymises its own rows and returns
+# {model label: rows changed}. A receiver that raises rolls the erasure back: nothing is half-erased.
+lead_erasing = Signal()
+# Sent to gather everything held about a person (leads.erasure.lead_export). Arguments: lead_ids, addresses. Each
+# app returns
+# {section name: JSON-ready data} of its own rows.
+lead_exporting = Signal()

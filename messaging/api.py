@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from bizpilot.actors import request_actor, request_user
 from bizpilot.errors import NotFound
+from leads.erasure import lead_erase
 from messaging.models import Message
 from messaging.review import message_approve, message_reject
 from messaging.selectors import lead_detail, lead_sequence, message_list
@@ -29,6 +30,23 @@ class LeadDetailApi(APIView):
     )
     def get(self, request, lead_id: int):
         return Response(LeadOutput(lead_detail(lead_id=lead_id)).data)
+
+    @extend_schema(
+        operation_id="leads_erase",
+        summary="Erase a person everywhere (GDPR)",
+        description="Removes or anonymises the person (this lead and every lead with the same email or phone) in "
+        "every table: leads, inbound messages and raw payloads, replies, delivery events, classifications, model "
+        "calls, labelled and voice examples, idempotency records, audit values, stored jobs, CSV files and error "
+        "reports. Counts survive as anonymous rows; the address stays suppressed as a hash only. Then GET is 404.",
+        responses={
+            204: OpenApiResponse(description="Erased"),
+            403: OpenApiResponse(description="Not allowed to erase"),
+            404: OpenApiResponse(description="No such lead, or it was erased already"),
+        },
+    )
+    def delete(self, request, lead_id: int):
+        lead_erase(lead_id=lead_id, actor=request_actor(request), user=request_user(request))
+        return Response(status=204)
 
 
 class LeadSequenceStopApi(APIView):

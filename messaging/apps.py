@@ -23,12 +23,21 @@ class MessagingConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import tracking
 
-        from leads.signals import lead_merging, lead_received, lead_state_changed, lead_wrote_again
+        from leads.signals import (
+            lead_erasing,
+            lead_exporting,
+            lead_merging,
+            lead_received,
+            lead_state_changed,
+            lead_wrote_again,
+        )
 
         lead_received.connect(_on_lead_received, dispatch_uid="messaging.process_lead")
         lead_wrote_again.connect(_on_lead_wrote_again, dispatch_uid="messaging.lead_wrote_again")
         tracking.connect(_on_email_tracking, dispatch_uid="messaging.email_tracking")
         lead_merging.connect(_on_lead_merging, dispatch_uid="messaging.lead_merging")
+        lead_erasing.connect(_on_lead_erasing, dispatch_uid="messaging.lead_erasing")
+        lead_exporting.connect(_on_lead_exporting, dispatch_uid="messaging.lead_exporting")
         lead_state_changed.connect(_on_lead_state_changed, dispatch_uid="messaging.sequence_stop")
 
 
@@ -71,3 +80,15 @@ def _on_lead_merging(sender: Any, *, keep_id: int, merge_id: int, **kwargs: Any)
     from leads.models import Lead
 
     return references_move(model=Lead, source_id=merge_id, target_id=keep_id, app_label="messaging")
+
+
+def _on_lead_erasing(sender: Any, *, lead_ids: list[int], addresses: list[str], **kwargs: Any) -> dict[str, int]:
+    from messaging.erasure import person_erase
+
+    return person_erase(lead_ids=lead_ids, addresses=addresses)
+
+
+def _on_lead_exporting(sender: Any, *, lead_ids: list[int], addresses: list[str], **kwargs: Any) -> dict[str, Any]:
+    from messaging.erasure import person_export
+
+    return person_export(lead_ids=lead_ids, addresses=addresses)

@@ -30,7 +30,7 @@ def lead_detail(*, lead_id: int) -> dict[str, Any]:
             "inbound_messages",
             Prefetch("messages", queryset=Message.objects.order_by("created_at", "id").only("id", "lead_id")),
         )
-        .filter(pk=lead_id)
+        .filter(pk=lead_id, erased_at__isnull=True)  # an erased person is gone from the API
         .first()
     )
     if lead is None:

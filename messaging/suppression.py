@@ -3,6 +3,8 @@ checked right before every send; an opt-out also marks the person's leads unsubs
 
 from __future__ import annotations
 
+import hashlib
+
 from django.db import transaction
 
 from bizpilot.audit import audit_record
@@ -32,8 +34,14 @@ def suppression_address(address: str) -> str:
         return address
 
 
+def suppression_hash(key: str) -> str:
+    """How an erased person's address stays on the list: its SHA-256 alone (suppression_address form first)."""
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
 def is_suppressed(address: str) -> Suppression | None:
-    return Suppression.objects.filter(address=suppression_address(address)).first()
+    key = suppression_address(address)
+    return Suppression.objects.filter(address__in=[key, suppression_hash(key)]).first()
 
 
 def suppression_add(*, address: str, reason: str, source: str, actor: str, payload: dict | None = None) -> Suppression:
@@ -58,7 +66,11 @@ def suppression_remove(*, address: str, source: str, actor: str) -> bool:
     """The person opted back in (START): lift an opt-out they made. Bounces and complaints stay."""
     key = suppression_address(address)
     with transaction.atomic():
-        suppression = Suppression.objects.select_for_update().filter(address=key, reason__in=OPT_OUT_REASONS).first()
+        suppression = (
+            Suppression.objects.select_for_update()
+            .filter(address__in=[key, suppression_hash(key)], reason__in=OPT_OUT_REASONS)
+            .first()
+        )
         if suppression is None:
             return False
         audit_record(
