@@ -4,10 +4,12 @@ examples and voice examples made from their words are deleted, embeddings and al
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Q
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
 from bizpilot.audit import audit_scrub
 from intelligence.examples import examples_changed
@@ -55,3 +57,11 @@ def person_export(*, lead_ids: list[int]) -> dict[str, Any]:
             model_to_dict(e, exclude=["embedding"]) for e in IntentExample.objects.filter(source_lead_id__in=lead_ids)
         ],
     }
+
+
+def model_call_bodies_purge(*, older_than: timedelta) -> int:
+    """Retention: the prompts and responses of model calls older than this are dropped; tokens, cost, latency and
+    status stay for the analytics."""
+    cutoff = timezone.now() - older_than
+    stale = ModelCall.objects.filter(created_at__lt=cutoff).exclude(request={}, response={})
+    return stale.update(request={}, response={}, error="")

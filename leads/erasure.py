@@ -9,6 +9,7 @@ is scrubbed here by searching for the person's ids and addresses."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.admin.models import LogEntry
@@ -109,6 +110,13 @@ def lead_erase(*, lead_id: int, actor: str, user: Any = None) -> dict[str, int]:
         for lead in leads:
             audit_record(actor=actor, action="lead.erased", obj=lead, after={"leads": len(ids)})
     return {label: n for label, n in changed.items() if n}
+
+
+def inbound_payloads_purge(*, older_than: timedelta) -> int:
+    """Retention: the raw payloads (the providers' whole requests) of inbound messages older than this are dropped;
+    the message itself (who, when, what they wrote) stays for the conversation."""
+    cutoff = timezone.now() - older_than
+    return InboundMessage.objects.filter(received_at__lt=cutoff).exclude(raw_payload={}).update(raw_payload={})
 
 
 def _audit_events(lead_ids: list[int], addresses: list[str]) -> Any:

@@ -8,6 +8,7 @@ from datetime import datetime
 from structlog.contextvars import bound_contextvars
 
 from messaging.pipeline import lead_process, leads_requeue_stalled
+from messaging.retention import expired_data_purge
 from messaging.review import message_learn_voice
 from messaging.sending import message_send
 from messaging.sequences import sequence_step_run, sequence_steps_run_due
@@ -40,3 +41,7 @@ def run_sequence_step(step_id: int, due_by: str | None = None) -> int | None:
     with bound_contextvars(sequence_step_id=step_id):
         message = sequence_step_run(step_id=step_id, now=datetime.fromisoformat(due_by) if due_by else None)
     return message.pk if message else None
+
+
+def purge_expired() -> dict[str, int]:
+    return expired_data_purge()

@@ -193,3 +193,34 @@ def test_the_admin_erases_after_a_confirmation(admin_client, person):
     assert "This cannot be undone" in page.content.decode() and Lead.objects.get(pk=person.pk).erased_at is None
     admin_client.post("/admin/leads/lead/", {"action": "erase_people", "_selected_action": [person.pk], "confirm": "1"})
     assert Lead.objects.get(pk=person.pk).erased_at is not None
+
+
+def test_retention_drops_old_raw_payloads_and_prompts_and_keeps_the_rest(api, demo_knowledge, settings):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from leads.models import InboundMessage
+    from leads.tests.factories import submit_lead
+    from messaging.pipeline import lead_process
+
+    old = submit_lead(MESSAGE, email="old@tiles.example")
+    new = submit_lead(MESSAGE, email="new@tiles.example")
+    for lead in (old, new):
+        lead_process(lead_id=lead.pk)
+    long_ago = timezone.now() - timedelta(days=200)
+    InboundMessage.objects.filter(lead=old).update(received_at=long_ago)
+    ModelCall.objects.filter(lead=old).update(created_at=long_ago)
+    assert ModelCall.objects.filter(lead=old).exclude(request={}).exists()
+    settings.RETENTION_DAYS = 180
+    call_command("purge_expired")
+    assert InboundMessage.objects.get(lead=old).raw_payload == {}
+    assert InboundMessage.objects.get(lead=old).body == MESSAGE  # the conversation stays
+    assert InboundMessage.objects.get(lead=new).raw_payload == {"message": MESSAGE}
+    kept = list(ModelCall.objects.filter(lead=old))
+    assert kept and all(c.request == {} and c.response == {} for c in kept)  # the call itself stays, for the counts
+    assert ModelCall.objects.filter(lead=new).exclude(request={}).exists()
+    from django_q.models import Schedule
+
+    assert Schedule.objects.filter(name="purge_expired", func="messaging.tasks.purge_expired").exists()
