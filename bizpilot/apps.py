@@ -24,3 +24,9 @@ class BizpilotConfig(AppConfig):
         from bizpilot.logging import bind_job_context
 
         pre_execute.connect(bind_job_context, dispatch_uid="bizpilot.job_log_context")
+
+        from django.contrib.auth.signals import user_login_failed
+
+        from bizpilot.security import on_login_failed
+
+        user_login_failed.connect(on_login_failed, dispatch_uid="bizpilot.login_failures")

@@ -108,6 +108,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "bizpilot.security.SecurityHeadersMiddleware",
+    "bizpilot.security.LoginThrottleMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -153,8 +155,27 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "bizpilot_cache",
-    }
+    },
+    # Request throttles (API rate per key, failed logins and API keys per address): in this process's memory, so
+    # counting costs no query. Each web process counts on its own; point THROTTLE_CACHE_URL at Redis
+    # (redis://host:6379/1) to share one count between processes and machines.
+    "throttle": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("THROTTLE_CACHE_URL")}
+        if env_str("THROTTLE_CACHE_URL")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "bizpilot-throttle"}
+    ),
 }
+# --- Security ---
+# API requests per key (DRF rate syntax: N/second, N/minute, N/hour); over it, 429 with Retry-After.
+API_RATE_LIMIT = env_str("API_RATE_LIMIT", "600/minute")
+# Wrong API keys, and wrong admin passwords, per client address per minute before it is refused (429).
+AUTH_FAILURES_PER_MINUTE = env_int("AUTH_FAILURES_PER_MINUTE", 10)
+LOGIN_PATH = "/admin/login/"
+# Behind a proxy that sets X-Forwarded-For (compose's, a load balancer), the client is its first hop.
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+# Webhook bodies larger than this are refused with 413 (inbound email, with attachments, has its own limit).
+WEBHOOK_MAX_BYTES = env_int("WEBHOOK_MAX_BYTES", 1024 * 1024)
+INBOUND_EMAIL_MAX_BYTES = env_int("INBOUND_EMAIL_MAX_BYTES", 25 * 1024 * 1024)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -203,6 +224,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "bizpilot.api_errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["leads.auth.ApiKeyRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }

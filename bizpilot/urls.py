@@ -4,9 +4,10 @@ import functools
 
 import anymail.urls
 from anymail.exceptions import AnymailWebhookValidationFailure
+from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from analytics.views import (
     DashboardMetricsApi,
@@ -18,6 +19,7 @@ from analytics.views import (
 )
 from bizpilot.api_errors import webhook_forbidden
 from bizpilot.health import healthz
+from bizpilot.security import body_limited
 from intelligence.api import LeadIntentCorrectionApi
 from leads.api import LeadCreateApi, LeadExportApi
 from leads.views import forms_webhook, typeform_webhook
@@ -36,7 +38,8 @@ api = [
     path("dashboard/metrics/", DashboardMetricsApi.as_view(), name="dashboard-metrics"),
     path("analytics/model-performance/", ModelPerformanceApi.as_view(), name="model-performance"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file: the Content-Security-Policy allows no inline one.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]
 
 
@@ -54,8 +57,18 @@ def _forgeries_forbidden(view):
     return wrapped
 
 
+def _anymail_limit(name: str | None) -> int:
+    return settings.INBOUND_EMAIL_MAX_BYTES if "inbound" in (name or "") else settings.WEBHOOK_MAX_BYTES
+
+
 anymail_webhooks = [
-    URLPattern(p.pattern, _forgeries_forbidden(p.callback), p.default_args, p.name) for p in anymail.urls.urlpatterns
+    URLPattern(
+        p.pattern,
+        body_limited(functools.partial(_anymail_limit, p.name))(_forgeries_forbidden(p.callback)),
+        p.default_args,
+        p.name,
+    )
+    for p in anymail.urls.urlpatterns
 ]
 
 urlpatterns = [

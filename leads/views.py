@@ -12,12 +12,14 @@ import hmac
 import json
 from typing import Any
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from bizpilot.api_errors import error_response, webhook_forbidden
 from bizpilot.errors import ServiceError
+from bizpilot.security import body_limited
 from leads.ingest import integration_ingest, lead_accepted_body
 from leads.mapping import map_fields, typeform_answers
 from leads.models import Integration
@@ -59,6 +61,7 @@ def _json_body(request) -> dict[str, Any] | None:
 
 @csrf_exempt
 @require_POST
+@body_limited(lambda: settings.WEBHOOK_MAX_BYTES)
 def typeform_webhook(request, slug: str):
     integration = _integration(slug, {Integration.Kind.TYPEFORM})
     if integration is None:
@@ -77,6 +80,7 @@ def typeform_webhook(request, slug: str):
 
 @csrf_exempt
 @require_POST
+@body_limited(lambda: settings.WEBHOOK_MAX_BYTES)
 def forms_webhook(request, slug: str):
     integration = _integration(slug, {Integration.Kind.GOOGLE_FORMS, Integration.Kind.JSON})
     if integration is None:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bizpilot.api_errors import webhook_forbidden
 from bizpilot.errors import ServiceError
+from bizpilot.security import body_limited
 from messaging.channels import unsubscribe_address
 from messaging.events import twilio_status_receive
 from messaging.inbound import inbound_text_receive
@@ -47,6 +48,7 @@ def _forbidden() -> JsonResponse:
 
 @csrf_exempt
 @require_POST
+@body_limited(lambda: settings.WEBHOOK_MAX_BYTES)
 def twilio_messages(request):
     if not twilio_signature_ok(request):
         return _forbidden()
@@ -69,6 +71,7 @@ def twilio_messages(request):
 
 @csrf_exempt
 @require_POST
+@body_limited(lambda: settings.WEBHOOK_MAX_BYTES)
 def twilio_status(request):
     if not twilio_signature_ok(request):
         return _forbidden()
