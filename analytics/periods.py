@@ -65,34 +65,42 @@ def day_range(first: date, last: date) -> Period:
     )
 
 
+# Days outside these are taken as the nearest one (the comparison period before a range must still be a date).
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+
+
+def _clamped(day: date) -> date:
+    return min(max(day, FIRST_DAY), LAST_DAY)
+
+
 class PeriodQuery(StrictSerializer):
-    """`days` (the last N days, default 30), or `start` and `end` (dates, both included)."""
+    """The range asked for. Every combination the schema allows means something (so none is refused):
+    - neither `start` nor `end`: the last `days` days up to now (default 30);
+    - `start` and `end`: the business days from one to the other, both included, in either order;
+    - `start` alone: from that day to today; `end` alone: the `days` days that end on it;
+    - a range over 3650 days is cut to the last 3650; days before 1970 or after 2999 are taken as the nearest."""
 
     days = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_DAYS, help_text="The last N days up to now (default 30)"
     )
-    start = serializers.DateField(required=False, help_text="First day of a custom range (YYYY-MM-DD), with end")
+    start = serializers.DateField(
+        required=False, help_text="First day of a custom range (YYYY-MM-DD); start and end win over days"
+    )
     end = serializers.DateField(required=False, help_text="Last day of a custom range (YYYY-MM-DD), included")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        start, end = attrs.get("start"), attrs.get("end")
-        if (start is None) != (end is None):
-            missing = "end" if end is None else "start"
-            raise serializers.ValidationError({missing: ["Give both start and end, or neither."]})
-        if start is not None and end is not None:
-            if "days" in attrs:
-                raise serializers.ValidationError({"days": ["Give either days or start and end, not both."]})
-            if end < start:
-                raise serializers.ValidationError({"end": ["The end is before the start."]})
-            if (end - start).days >= MAX_DAYS:
-                raise serializers.ValidationError({"start": [f"A range spans at most {MAX_DAYS} days."]})
-        return attrs
 
     def period(self) -> Period:
         data = self.validated_data
-        if data.get("start") is not None:
-            return day_range(data["start"], data["end"])
-        return last_days(data.get("days", 30))
+        start, end, days = data.get("start"), data.get("end"), data.get("days", 30)
+        if start is None and end is None:
+            return last_days(days)
+        today = timezone.now().astimezone(business_zone()).date()
+        if end is None:
+            end = max(_clamped(start), today)
+        end = _clamped(end)
+        if start is None:
+            start = end - timedelta(days=days - 1)
+        first, last = sorted((_clamped(start), end))
+        return day_range(max(first, last - timedelta(days=MAX_DAYS - 1)), last)
 
 
 def period_from(params: Any, *, strict: bool) -> tuple[Period, dict[str, list[str]]]:

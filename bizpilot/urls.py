@@ -17,7 +17,7 @@ from analytics.views import (
     analytics_messaging,
     analytics_model,
 )
-from bizpilot.api_errors import webhook_forbidden
+from bizpilot.api_errors import error_response, webhook_forbidden
 from bizpilot.health import healthz
 from bizpilot.security import body_limited
 from intelligence.api import LeadIntentCorrectionApi
@@ -87,3 +87,24 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("django_prometheus.urls")),
 ]
+
+
+def _not_found(request, exception=None):
+    """Under /api/ an unknown path is the API's JSON error, like every other answer there; elsewhere the page."""
+    if request.path.startswith("/api/"):
+        return error_response(404, "not_found", f"No API endpoint at {request.path}.")
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def _server_error(request):
+    if request.path.startswith("/api/"):
+        return error_response(500, "server_error", "Something went wrong on our side; it was logged.")
+    from django.views.defaults import server_error
+
+    return server_error(request)
+
+
+handler404 = _not_found
+handler500 = _server_error

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +17,9 @@ from messaging.serializers import (
     MessageListQuery,
     MessageOutput,
     MessageReviewInput,
+    ReviewApproveInput,
+    ReviewEditInput,
+    ReviewRejectInput,
     SequenceOutput,
     SequenceStopInput,
 )
@@ -105,7 +108,11 @@ class MessageReviewApi(APIView):
             "`approve` sends the draft as it is; `edit` replaces the subject and/or body and approves the new text; "
             "`reject` discards the draft (give a `reason`). Approved messages are sent by the worker."
         ),
-        request=MessageReviewInput,
+        request=PolymorphicProxySerializer(
+            component_name="MessageReview",
+            serializers={"approve": ReviewApproveInput, "edit": ReviewEditInput, "reject": ReviewRejectInput},
+            resource_type_field_name="action",
+        ),
         responses={
             200: MessageOutput,
             400: OpenApiResponse(description="Invalid input"),

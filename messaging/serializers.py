@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from bizpilot.pagination import MAX_LIMIT
 from bizpilot.serializers import StrictCharField, StrictSerializer
 from intelligence.models import DecidedBy, SenderKind
 from messaging.models import LeadSequence, Message
@@ -127,8 +128,31 @@ class MessageOutput(serializers.ModelSerializer):
 
 class MessageListQuery(StrictSerializer):
     status = serializers.ChoiceField(choices=Message.Status.choices, required=False)
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=500)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
     offset = serializers.IntegerField(required=False, min_value=0)
+
+
+class ReviewApproveInput(StrictSerializer):
+    """Approve the draft as it is."""
+
+    action = serializers.ChoiceField(choices=["approve"])
+    reason = StrictCharField(required=False, allow_blank=True, max_length=2000)
+
+
+class ReviewEditInput(StrictSerializer):
+    """Approve new text: the body (and optionally the subject)."""
+
+    action = serializers.ChoiceField(choices=["edit"])
+    body = StrictCharField(allow_blank=True, max_length=20_000, trim_whitespace=False)
+    subject = StrictCharField(required=False, allow_blank=True, max_length=300, trim_whitespace=False)
+    reason = StrictCharField(required=False, allow_blank=True, max_length=2000)
+
+
+class ReviewRejectInput(StrictSerializer):
+    """Reject the draft, with a reason."""
+
+    action = serializers.ChoiceField(choices=["reject"])
+    reason = StrictCharField(required=False, allow_blank=True, max_length=2000)
 
 
 class MessageReviewInput(StrictSerializer):

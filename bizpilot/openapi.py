@@ -1,0 +1,74 @@
+"""The OpenAPI schema says exactly what the API does (schemathesis checks it in the suite): every error answer is
+documented with the one error body, request bodies allow no property the API would refuse, and the links between
+operations (a lead created, then read, corrected, stopped, erased) are declared for stateful testing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+            },
+            "required": ["code", "message", "fields"],
+        }
+    },
+    "required": ["error"],
+}
+STANDARD_ERRORS = {
+    "400": "Invalid input: `error.fields` names each bad field",
+    "401": "Missing or wrong API key",
+    "403": "Not allowed",
+    "404": "No such object",
+    "429": "Too many requests (per API key), or too many wrong keys from this address: see Retry-After",
+}
+IDEMPOTENCY_KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
+LEAD = "$response.body#/id"
+LINKS = {
+    ("/api/leads/", "post", "202"): {
+        "GetLead": ("leads_retrieve", {"lead_id": LEAD}),
+        "CorrectIntent": ("leads_correct_intent", {"lead_id": LEAD}),
+        "StopSequence": ("leads_sequence_stop", {"lead_id": LEAD}),
+        "ExportLead": ("leads_export", {"lead_id": LEAD}),
+        "EraseLead": ("leads_erase", {"lead_id": LEAD}),
+    },
+    ("/api/messages/", "get", "200"): {
+        "GetMessage": ("messages_retrieve", {"message_id": "$response.body#/results/0/id"}),
+        "ReviewMessage": ("messages_review", {"message_id": "$response.body#/results/0/id"}),
+    },
+}
+
+
+def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR
+    for name, schema in schemas.items():
+        if name.endswith("Request") and schema.get("type") == "object":
+            schema["additionalProperties"] = False  # the API refuses unknown fields (StrictSerializer)
+    operation_ids = {op.get("operationId") for ops in result.get("paths", {}).values() for op in ops.values()}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            for status, text in STANDARD_ERRORS.items():
+                responses.setdefault(status, {"description": text})
+            for status, response in responses.items():
+                if status.startswith("4"):
+                    response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "header" and parameter.get("name") == "Idempotency-Key":
+                    parameter["schema"] = IDEMPOTENCY_KEY
+            for link_name, (target, parameters) in LINKS.get((path, method, _success(responses)), {}).items():
+                if target in operation_ids:
+                    links = responses[_success(responses)].setdefault("links", {})
+                    links[link_name] = {"operationId": target, "parameters": parameters}
+    return result
+
+
+def _success(responses: dict[str, Any]) -> str:
+    return next((status for status in responses if status.startswith("2")), "200")

@@ -1,0 +1,20 @@
+"""Limit/offset pagination whose schema states the bounds the API enforces (limit 1 to 500, offset from 0)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.pagination import LimitOffsetPagination
+
+MAX_LIMIT = 500
+
+
+class BoundedLimitOffsetPagination(LimitOffsetPagination):
+    max_limit = MAX_LIMIT
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {self.limit_query_param: {"minimum": 1, "maximum": MAX_LIMIT}, self.offset_query_param: {"minimum": 0}}
+        for parameter in parameters:
+            parameter["schema"] = {**parameter.get("schema", {}), **bounds.get(parameter["name"], {})}
+        return parameters
