@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
 
 
 def _check_database() -> dict:
@@ -96,3 +99,32 @@ def healthz(request):
         state = "ok"
     body = {"status": state, "checks": checks, "details": {"llm": _llm_details()}}
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+class DatabaseUnavailableMiddleware:
+    """PostgreSQL is away (stopped, restarting, unreachable): the API and the webhooks answer 503 JSON with
+    Retry-After (providers retry their webhooks on it), pages a plain 503, never a 500 traceback. Nothing is
+    half-written: every write is in a transaction that the lost connection rolled back. The next request
+    reconnects (CONN_HEALTH_CHECKS) once the database is back."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import InterfaceError, OperationalError
+
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.error("database unavailable: %s %s: %s", request.method, request.path, exception)
+        response: HttpResponse
+        if request.path.startswith(("/api/", "/webhooks/")):
+            from bizpilot.api_errors import error_response
+
+            response = error_response(503, "unavailable", "The database is unavailable; try again shortly.")
+        else:
+            response = HttpResponse("BizPilot's database is unavailable; try again shortly.", status=503)
+        response["Retry-After"] = "5"
+        return response

@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "bizpilot.security.SecurityHeadersMiddleware",
     "bizpilot.security.LoginThrottleMiddleware",
+    "bizpilot.health.DatabaseUnavailableMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
