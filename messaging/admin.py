@@ -17,6 +17,7 @@ from leads.lifecycle import lead_mark_outcome
 from leads.models import Intent
 from messaging.autosend import AUTO_SEND_POLICY_FIELDS, auto_send_policy_save, auto_send_policy_validate
 from messaging.models import AutoSendPolicy, DeliveryEvent, Message, ReviewQueueItem, Suppression
+from messaging.reconcile import message_mark_sent, message_send_again
 from messaging.review import message_approve, message_regenerate, message_reject, message_update_draft
 from messaging.selectors import message_review, review_queue, review_queue_counts
 from messaging.sequences import sequence_stop
@@ -87,7 +88,15 @@ class MessageAdmin(admin.ModelAdmin):
     list_filter = ["status", "channel", "generated_by", "lead__intent", ConfidenceBandFilter, "lead__source"]
     list_select_related = ["lead"]
     search_fields = ["to_address", "subject", "body", "lead__name", "lead__company", "lead__email"]
-    actions = ["approve_selected", "reject_selected", "intent_hot", "intent_warm", "intent_cold"]
+    actions = [
+        "approve_selected",
+        "reject_selected",
+        "intent_hot",
+        "intent_warm",
+        "intent_cold",
+        "mark_sent",
+        "send_again",
+    ]
     inlines = [DeliveryEventInline]
     fields = ["subject", "body"]
     readonly_fields = ["status", "channel", "to_address"]
@@ -224,6 +233,24 @@ class MessageAdmin(admin.ModelAdmin):
             lambda pk, actor: message_approve(message_id=pk, actor=actor, user=request.user),
         )
         return None
+
+    @admin.action(description="Outcome unknown: mark sent (the provider shows it went out)", permissions=["review"])
+    def mark_sent(self, request, queryset):
+        self._bulk(
+            request,
+            queryset,
+            "Marked sent",
+            lambda pk, actor: message_mark_sent(message_id=pk, actor=actor, user=request.user),
+        )
+
+    @admin.action(description="Outcome unknown: send again (the provider has no record of it)", permissions=["review"])
+    def send_again(self, request, queryset):
+        self._bulk(
+            request,
+            queryset,
+            "Sending again",
+            lambda pk, actor: message_send_again(message_id=pk, actor=actor, user=request.user),
+        )
 
     @admin.action(description="Reject selected drafts", permissions=["review"])
     def reject_selected(self, request, queryset):

@@ -13,6 +13,7 @@ import logging
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -152,10 +153,7 @@ class TwilioChannel:
         import requests
         from twilio.base.exceptions import TwilioRestException
 
-        if self.channel == "whatsapp":
-            to, sender = f"whatsapp:{outbound.to_address}", f"whatsapp:{settings.TWILIO_WHATSAPP_FROM}"
-        else:
-            to, sender = outbound.to_address, settings.TWILIO_FROM_NUMBER
+        to, sender = self._addresses(outbound)
         try:
             content: dict[str, str] = {"body": outbound.body}
             if outbound.content_sid:  # an approved template: WhatsApp outside the 24-hour window
@@ -166,7 +164,9 @@ class TwilioChannel:
             message = self.client.messages.create(
                 to=to,
                 from_=sender,
-                status_callback=f"{settings.PUBLIC_BASE_URL.rstrip('/')}/webhooks/twilio/status/",
+                # Our id rides along: a callback for a message whose answer we never recorded still finds it.
+                status_callback=f"{settings.PUBLIC_BASE_URL.rstrip('/')}/webhooks/twilio/status/"
+                f"?message={outbound.message_id}",
                 **content,
             )
         except TwilioRestException as exc:
@@ -180,6 +180,26 @@ class TwilioChannel:
                 raise  # the request may have arrived: not safe to retry automatically
             raise TransientSendError(f"Twilio unreachable: {exc}") from exc
         return SendResult(provider="twilio", provider_message_id=message.sid)
+
+    def find_sent(self, outbound: OutboundMessage, *, since: datetime) -> SendResult | None:
+        """Ask Twilio whether it has this message (a worker died after handing it over): its recent messages to
+        the recipient from our number, matched by text (or template). None: Twilio has no such message."""
+        to, sender = self._addresses(outbound)
+        window_start = since - timedelta(minutes=5)
+        for found in self.client.messages.list(to=to, from_=sender, limit=50):
+            created = found.date_created
+            if created is not None and created < window_start:
+                continue
+            if (outbound.content_sid and outbound.content_sid in str(found.body or "")) or (
+                (found.body or "").strip() == outbound.body.strip()
+            ):
+                return SendResult(provider="twilio", provider_message_id=found.sid)
+        return None
+
+    def _addresses(self, outbound: OutboundMessage) -> tuple[str, str]:
+        if self.channel == "whatsapp":
+            return f"whatsapp:{outbound.to_address}", f"whatsapp:{settings.TWILIO_WHATSAPP_FROM}"
+        return outbound.to_address, settings.TWILIO_FROM_NUMBER
 
 
 class DevelopmentTextChannel:

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from messaging.channels import TWILIO_SUPPRESS_CODES
+from messaging.channels import TWILIO_SUPPRESS_CODES, SendResult
 from messaging.models import DeliveryEvent, Message, Suppression
 from messaging.outcomes import message_stamp_event
 from messaging.sequences import STOP_EVENTS, sequences_stop_for_lead
@@ -68,10 +68,18 @@ TWILIO_EVENTS = {
 }
 
 
-def twilio_status_receive(*, params: dict[str, str]) -> DeliveryEvent | None:
-    """A Twilio status callback: an event on the message with that SID (unknown SIDs are ignored)."""
+def twilio_status_receive(*, params: dict[str, str], message_id: str = "") -> DeliveryEvent | None:
+    """A Twilio status callback: an event on the message with that SID (unknown SIDs are ignored). The callback
+    URL names our message too: a message whose answer we never recorded (its worker died) is recorded as sent."""
     sid, status = params.get("MessageSid") or params.get("SmsSid", ""), params.get("MessageStatus", "")
     message = Message.objects.filter(provider_message_id=sid).first() if sid else None
+    if message is None and sid and message_id.isdigit():
+        from messaging.reconcile import message_reconcile_found
+
+        message_reconcile_found(
+            message_id=int(message_id), result=SendResult(provider="twilio", provider_message_id=sid), actor="twilio"
+        )
+        message = Message.objects.filter(provider_message_id=sid).first()
     if message is None or not status:
         return None
     code = params.get("ErrorCode", "")

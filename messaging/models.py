@@ -111,6 +111,9 @@ class Message(models.Model):
 
     send_attempts = models.PositiveIntegerField(default=0)
     sending_started_at = models.DateTimeField(null=True, blank=True)
+    outcome_unknown_at = models.DateTimeField(
+        null=True, blank=True, help_text="Stuck in sending and the provider cannot be asked: a person must check"
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=255, blank=True)
     last_error = models.TextField(blank=True)

@@ -14,7 +14,7 @@ from bizpilot.actors import PIPELINE
 from bizpilot.audit import audit_record
 from leads.lifecycle import lead_mark_contacted
 from leads.models import Channel, InboundMessage
-from messaging.channels import OutboundMessage, PermanentSendError, TransientSendError, get_channel
+from messaging.channels import OutboundMessage, PermanentSendError, SendResult, TransientSendError, get_channel
 from messaging.models import DeliveryEvent, Message, body_hash, lock_message
 from messaging.sequences import sequence_start
 from messaging.suppression import is_suppressed, suppression_add
@@ -107,27 +107,7 @@ def message_send(*, message_id: int) -> Message:
 
     with transaction.atomic():
         message = lock_message(message_id)
-        message.status = Message.Status.SENT
-        message.sent_at = timezone.now()
-        message.provider_message_id = result.provider_message_id
-        message.last_error = ""
-        message.save(update_fields=["status", "sent_at", "provider_message_id", "last_error", "updated_at"])
-        DeliveryEvent.objects.create(
-            message=message,
-            event_type="sent",
-            provider=result.provider,
-            occurred_at=message.sent_at,
-            payload={"provider_message_id": result.provider_message_id},
-        )
-        lead_mark_contacted(lead_id=message.lead_id, actor=PIPELINE)
-        sequence_start(message=message)  # the first reply went out: its follow-ups are scheduled
-        audit_record(
-            actor=PIPELINE,
-            action="message.sent",
-            obj=message,
-            before={"status": Message.Status.SENDING},
-            after={"status": message.status, "provider_message_id": message.provider_message_id},
-        )
+        message_record_sent(message=message, result=result, actor=PIPELINE)
     log.info(
         "message.sent",
         message_id=message.pk,
@@ -136,6 +116,32 @@ def message_send(*, message_id: int) -> Message:
         provider_message_id=message.provider_message_id,
     )
     return message
+
+
+def message_record_sent(*, message: Message, result: SendResult, actor: str, action: str = "message.sent") -> None:
+    """The provider has the message (its answer, or found later by the reconciler): `sent`, with its id, the
+    `sent` event, the lead contacted and its follow-ups scheduled. The caller holds the row's lock."""
+    message.status = Message.Status.SENT
+    message.sent_at = timezone.now()
+    message.provider_message_id = result.provider_message_id
+    message.last_error = ""
+    message.save(update_fields=["status", "sent_at", "provider_message_id", "last_error", "updated_at"])
+    DeliveryEvent.objects.create(
+        message=message,
+        event_type="sent",
+        provider=result.provider,
+        occurred_at=message.sent_at,
+        payload={"provider_message_id": result.provider_message_id},
+    )
+    lead_mark_contacted(lead_id=message.lead_id, actor=actor)
+    sequence_start(message=message)  # the first reply went out: its follow-ups are scheduled
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=message,
+        before={"status": Message.Status.SENDING},
+        after={"status": message.status, "provider_message_id": message.provider_message_id},
+    )
 
 
 def _back_to_review(message: Message, reason: str, *, action: str) -> Message:

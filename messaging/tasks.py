@@ -8,6 +8,7 @@ from datetime import datetime
 from structlog.contextvars import bound_contextvars
 
 from messaging.pipeline import lead_process, leads_requeue_stalled
+from messaging.reconcile import messages_reconcile_sending
 from messaging.retention import expired_data_purge
 from messaging.review import message_learn_voice
 from messaging.sending import message_send
@@ -45,3 +46,7 @@ def run_sequence_step(step_id: int, due_by: str | None = None) -> int | None:
 
 def purge_expired() -> dict[str, int]:
     return expired_data_purge()
+
+
+def reconcile_sending() -> dict[str, int]:
+    return messages_reconcile_sending()

@@ -75,7 +75,7 @@ def twilio_messages(request):
 def twilio_status(request):
     if not twilio_signature_ok(request):
         return _forbidden()
-    twilio_status_receive(params=request.POST.dict())
+    twilio_status_receive(params=request.POST.dict(), message_id=request.GET.get("message", ""))
     return HttpResponse(status=204)
 
 

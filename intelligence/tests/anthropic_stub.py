@@ -58,8 +58,8 @@ class RecordedRequest:
 
 
 class AnthropicStub:
-    """Answers every POST with the queued responses (the last one repeats) and records each request, JSON or
-    form-encoded. Serves as the Anthropic, Ollama, SendGrid and Twilio stubs."""
+    """Answers every POST (and GET) with the queued responses (the last one repeats) and records each request, JSON
+    or form-encoded (a GET's query string). Serves as the Anthropic, Ollama, SendGrid and Twilio stubs."""
 
     def __init__(self):
         self.responses: list[StubResponse] = []
@@ -68,12 +68,20 @@ class AnthropicStub:
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                # A lookup (Twilio's message list): the query string is recorded as the body.
+                query = self.path.partition("?")[2]
+                self._answer({k: v[0] if len(v) == 1 else v for k, v in parse_qs(query).items()}, b"")
+
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
                     body = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(raw.decode()).items()}  # Twilio
                 else:
                     body = json.loads(raw or b"{}")
+                self._answer(body, raw)
+
+            def _answer(self, body, raw):
                 with stub._lock:
                     stub.requests.append(
                         RecordedRequest(self.path, {k.lower(): v for k, v in self.headers.items()}, body, raw)

@@ -102,7 +102,8 @@ def test_an_approved_sms_is_sent_by_the_twilio_client_with_a_status_callback(cli
     assert request.path == f"/2010-04-01/Accounts/{SID}/Messages.json"
     assert (request.body["To"], request.body["From"]) == ("+447700900123", "+441134960000")
     assert request.body["Body"] == message.body
-    assert request.body["StatusCallback"] == "https://bizpilot.example.com/webhooks/twilio/status/"
+    callback = f"https://bizpilot.example.com/webhooks/twilio/status/?message={message.pk}"
+    assert request.body["StatusCallback"] == callback  # our id rides along (messaging.reconcile)
     assert request.headers["authorization"].startswith("Basic ")
 
     status = {"MessageSid": "SMout1", "MessageStatus": "delivered", "AccountSid": SID, "To": "+447700900123"}
