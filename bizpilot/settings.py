@@ -315,6 +315,8 @@ VOICE_EXAMPLES_IN_PROMPT = env_int("VOICE_EXAMPLES_IN_PROMPT", 2)
 PII_REDACTION = env_bool("PII_REDACTION", True)
 # How long a process keeps the feature flags it read from the database (Admin -> Feature flags).
 FLAGS_CACHE_SECONDS = env_float("FLAGS_CACHE_SECONDS", 5.0)
+# How long a call to Twilio may take; past it the outcome is unknown and the message is looked up later.
+TWILIO_TIMEOUT_SECONDS = env_float("TWILIO_TIMEOUT_SECONDS", 30.0)
 # A message `sending` this long with no answer from the provider is looked up there (messaging.reconcile).
 SENDING_TIMEOUT_MINUTES = env_int("SENDING_TIMEOUT_MINUTES", 10)
 # Retention: inbound raw payloads and model-call prompts/responses older than this are dropped daily.

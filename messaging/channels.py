@@ -4,7 +4,8 @@ channel that records what would be sent.
 
 A channel raises TransientSendError when the provider certainly did not take the message and a later try may work
 (connection refused, 429, 5xx), and PermanentSendError when it refused the message for good. Anything else (a read
-timeout, say) is ambiguous: the message is marked failed for a person to check rather than risk sending it twice."""
+timeout, say) raises AmbiguousSendError: the message stays `sending` and is looked up later (messaging.reconcile),
+never resent blindly."""
 
 from __future__ import annotations
 
@@ -76,6 +77,11 @@ class TransientSendError(Exception):
     """The provider did not take the message this time (unreachable, rate limited, 5xx); try again later."""
 
 
+class AmbiguousSendError(Exception):
+    """The provider did not answer in time: it may have the message or not. Never retried blindly: the message
+    stays `sending` for the reconciler (messaging.reconcile) to look up, or for a person."""
+
+
 class EmailChannel:
     provider_name = "email"
 
@@ -125,7 +131,9 @@ def _classify_email_error(exc: Exception) -> Exception:
             if status == 429 or status >= 500:
                 return TransientSendError(f"email provider HTTP {status}: {exc}")
             return PermanentSendError(f"email provider HTTP {status}: {exc}")
-        if isinstance(exc.__cause__, requests.ConnectionError) and not isinstance(exc.__cause__, requests.Timeout):
+        if isinstance(exc.__cause__, requests.Timeout) and not isinstance(exc.__cause__, requests.ConnectTimeout):
+            return AmbiguousSendError(f"the email provider did not answer in time: {exc.__cause__}")
+        if isinstance(exc.__cause__, requests.ConnectionError):
             return TransientSendError(f"email provider unreachable: {exc.__cause__}")
     return exc
 
@@ -146,7 +154,9 @@ class TwilioChannel:
 
         self.channel = channel
         self.client = Client(
-            settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=HttpClient(timeout=30)
+            settings.TWILIO_ACCOUNT_SID,
+            settings.TWILIO_AUTH_TOKEN,
+            http_client=HttpClient(timeout=settings.TWILIO_TIMEOUT_SECONDS),
         )
 
     def send(self, outbound: OutboundMessage) -> SendResult:
@@ -175,9 +185,11 @@ class TwilioChannel:
                 raise TransientSendError(reason) from exc
             suppress = TWILIO_SUPPRESS_CODES.get(str(exc.code or ""), "")
             raise PermanentSendError(reason, suppress=suppress) from exc
+        except requests.ConnectTimeout as exc:  # never connected: Twilio certainly has nothing
+            raise TransientSendError(f"Twilio unreachable: {exc}") from exc
+        except requests.Timeout as exc:  # the request may have arrived: not safe to retry blindly
+            raise AmbiguousSendError(f"Twilio did not answer in time: {exc}") from exc
         except requests.ConnectionError as exc:
-            if isinstance(exc, requests.Timeout):
-                raise  # the request may have arrived: not safe to retry automatically
             raise TransientSendError(f"Twilio unreachable: {exc}") from exc
         return SendResult(provider="twilio", provider_message_id=message.sid)
 
@@ -226,7 +238,11 @@ _lock = threading.Lock()
 def get_channel(name: str):
     """The process's channel for `email`, `sms` or `whatsapp` (made again when the Twilio settings change)."""
     twilio = bool(settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN)
-    key = (name, twilio, settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN) if name != "email" else (name,)
+    key = (
+        (name, twilio, settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, settings.TWILIO_TIMEOUT_SECONDS)
+        if name != "email"
+        else (name,)
+    )
     with _lock:
         if key not in _channels:
             if name == "email":

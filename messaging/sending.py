@@ -14,7 +14,14 @@ from bizpilot.actors import PIPELINE
 from bizpilot.audit import audit_record
 from leads.lifecycle import lead_mark_contacted
 from leads.models import Channel, InboundMessage
-from messaging.channels import OutboundMessage, PermanentSendError, SendResult, TransientSendError, get_channel
+from messaging.channels import (
+    AmbiguousSendError,
+    OutboundMessage,
+    PermanentSendError,
+    SendResult,
+    TransientSendError,
+    get_channel,
+)
 from messaging.models import DeliveryEvent, Message, body_hash, lock_message
 from messaging.sequences import sequence_start
 from messaging.suppression import is_suppressed, suppression_add
@@ -94,6 +101,13 @@ def message_send(*, message_id: int) -> Message:
             message_id=message_id, error=f"gave up after {SEND_MAX_ATTEMPTS} tries: {exc}", permanent=False
         )
         return Message.objects.get(pk=message_id)
+    except AmbiguousSendError as exc:
+        with transaction.atomic():  # still `sending`: the reconciler looks it up after SENDING_TIMEOUT_MINUTES
+            message = lock_message(message_id)
+            message.last_error = f"{exc}; the outcome is checked with the provider before anything is sent again"
+            message.save(update_fields=["last_error", "updated_at"])
+            audit_record(actor=PIPELINE, action="message.send_ambiguous", obj=message, after={"error": str(exc)[:500]})
+        return message
     except PermanentSendError as exc:
         _record_send_failure(message_id=message_id, error=str(exc), permanent=True)
         if exc.suppress:
