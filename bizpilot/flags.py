@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
 from bizpilot.access import require_permission
-from bizpilot.audit import audit_record
 from bizpilot.errors import ValidationFailed
 from bizpilot.models import FeatureFlags
+from bizpilot.settings_rows import settings_row_write
 
 FLAG_FIELDS = ("llm", "auto_send", "pii_redaction", "holdout_share")
 
@@ -73,24 +73,15 @@ def flags_save(*, values: dict[str, Any], actor: str, user: Any = None) -> Featu
     problems = flags_validate(values)
     if problems:
         raise ValidationFailed("Invalid feature flags.", fields=problems)
-    with transaction.atomic():
-        row = FeatureFlags.objects.select_for_update().order_by("pk").first()
-        if row is None:
-            current = flags()
-            row = FeatureFlags(**{f: getattr(current, f) for f in FLAG_FIELDS})
-        before = {f: getattr(row, f) for f in FLAG_FIELDS}
-        for field in FLAG_FIELDS:
-            if field in values:
-                setattr(row, field, values[field])
-        row.updated_by = actor
-        row.save()
-        audit_record(
-            actor=actor,
-            action="feature_flags.change",
-            obj=row,
-            before=before,
-            after={f: getattr(row, f) for f in FLAG_FIELDS},
-        )
+    row = settings_row_write(
+        model=FeatureFlags,
+        fields=FLAG_FIELDS,
+        values=values,
+        actor=actor,
+        action="feature_flags.change",
+        default=lambda: FeatureFlags(**asdict(flags())),
+        shown=lambda value: value,  # booleans and a number: kept as they are
+    )
     transaction.on_commit(flags_forget)
     flags_forget()
     return row

@@ -14,6 +14,7 @@ from bizpilot.actors import AUTO_SEND
 from bizpilot.audit import audit_record
 from bizpilot.errors import ValidationFailed
 from bizpilot.flags import flags
+from bizpilot.settings_rows import settings_row_write
 from messaging.models import AutoSendPolicy, Message, lock_message
 from messaging.review import message_approve
 
@@ -87,22 +88,14 @@ def auto_send_policy_validate(values: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def _auto_send_policy_write(values: dict[str, Any], actor: str) -> AutoSendPolicy:
-    with transaction.atomic():
-        policy = AutoSendPolicy.objects.select_for_update().order_by("pk").first() or AutoSendPolicy.current()
-        before = {f: str(getattr(policy, f)) for f in AUTO_SEND_POLICY_FIELDS} if policy.pk else None
-        for field_name in AUTO_SEND_POLICY_FIELDS:
-            if field_name in values:
-                setattr(policy, field_name, values[field_name])
-        policy.updated_by = actor
-        policy.save()
-        audit_record(
-            actor=actor,
-            action="auto_send_policy.change",
-            obj=policy,
-            before=before,
-            after={f: str(getattr(policy, f)) for f in AUTO_SEND_POLICY_FIELDS},
-        )
-    return policy
+    return settings_row_write(
+        model=AutoSendPolicy,
+        fields=AUTO_SEND_POLICY_FIELDS,
+        values=values,
+        actor=actor,
+        action="auto_send_policy.change",
+        default=AutoSendPolicy.current,
+    )
 
 
 def auto_send_threshold(message: Message, policy: AutoSendPolicy) -> float:

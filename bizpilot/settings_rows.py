@@ -1,0 +1,39 @@
+"""One-row settings an admin edits (the auto-send policy, the feature flags): written under a row lock, created
+from the values in effect when it does not exist yet, with an audit row of before and after."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from django.db import models, transaction
+
+from bizpilot.audit import audit_record
+
+Row = TypeVar("Row", bound=models.Model)
+
+
+def settings_row_write(
+    *,
+    model: type[Row],
+    fields: Sequence[str],
+    values: dict[str, Any],
+    actor: str,
+    action: str,
+    default: Callable[[], Row],
+    shown: Callable[[Any], Any] = str,
+) -> Row:
+    """Set `values` (of `fields`) on the one row; `default()` makes it, with the values in effect, when missing;
+    `shown` is how a value is written into the audit row."""
+    with transaction.atomic():
+        row = model._default_manager.select_for_update().order_by("pk").first() or default()
+        before = {f: shown(getattr(row, f)) for f in fields}  # a new row: the values that were in effect
+        for field in fields:
+            if field in values:
+                setattr(row, field, values[field])
+        row.updated_by = actor  # type: ignore[attr-defined]
+        row.save()
+        audit_record(
+            actor=actor, action=action, obj=row, before=before, after={f: shown(getattr(row, f)) for f in fields}
+        )
+    return row
