@@ -18,6 +18,9 @@ def fresh_intent_models():
 
     invalidate_intent_models()
     flags_forget()  # nor feature flags another test saved
+    from django.core.cache import caches
+
+    caches["throttle"].clear()  # nor the wrong keys and passwords another test tried (all from 127.0.0.1)
 
 
 # What the demo business's loaders write: kept once per session in side tables (see demo_snapshot).

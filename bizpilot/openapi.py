@@ -28,6 +28,8 @@ STANDARD_ERRORS = {
     "404": "No such object",
     "429": "Too many requests (per API key), or too many wrong keys from this address: see Retry-After",
 }
+NO_NUL = "^[^\\u0000]*$"
+OPTIONAL_BODY = {"leads_sequence_stop"}  # its only field, the reason, is optional
 IDEMPOTENCY_KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
 LEAD = "$response.body#/id"
 LINKS = {
@@ -51,6 +53,11 @@ def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bo
     for name, schema in schemas.items():
         if name.endswith("Request") and schema.get("type") == "object":
             schema["additionalProperties"] = False  # the API refuses unknown fields (StrictSerializer)
+            for prop in schema.get("properties", {}).values():
+                if prop.get("type") == "string" and "pattern" not in prop and "enum" not in prop:
+                    prop["pattern"] = NO_NUL  # text fields refuse the NUL character (it cannot be stored)
+    if "LeadCreateRequest" in schemas:  # a lead needs a way to answer it: an email address or a phone number
+        schemas["LeadCreateRequest"]["anyOf"] = [{"required": ["email"]}, {"required": ["phone"]}]
     operation_ids = {op.get("operationId") for ops in result.get("paths", {}).values() for op in ops.values()}
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
@@ -60,6 +67,9 @@ def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bo
             for status, response in responses.items():
                 if status.startswith("4"):
                     response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+            body = operation.get("requestBody")
+            if body is not None and operation.get("operationId") not in OPTIONAL_BODY:
+                body["required"] = True  # the API answers 400 to a POST without its body
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") == "header" and parameter.get("name") == "Idempotency-Key":
                     parameter["schema"] = IDEMPOTENCY_KEY

@@ -39,6 +39,18 @@ class LeadInput:
     metadata: dict[str, Any] | None = None
 
 
+def storable(value: Any) -> Any:
+    """JSON as PostgreSQL can keep it: jsonb holds no NUL character, so one in a key or a value (a form or a provider
+    may send it) becomes U+FFFD instead of failing the whole delivery."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    return value
+
+
 def lead_ingest(
     *, data: LeadInput, channel: str, actor: str, raw_payload: dict[str, Any], provider_message_id: str = ""
 ) -> Lead:
@@ -75,7 +87,7 @@ def lead_ingest(
                     preferred_channel=Channel.EMAIL
                     if email
                     else (Channel.WHATSAPP if channel == "whatsapp" else Channel.SMS),
-                    metadata=data.metadata or {},
+                    metadata=storable(data.metadata or {}),
                     created_by=actor,
                 )
                 outcome = "new"
@@ -87,7 +99,7 @@ def lead_ingest(
                 channel=channel,
                 subject=data.subject.strip(),
                 body=data.message,
-                raw_payload=raw_payload,
+                raw_payload=storable(raw_payload),
                 provider_message_id=provider_message_id,
             )
             after = {"source": data.source or "api", "channel": channel, "inbound_id": inbound.pk, "outcome": outcome}

@@ -7,16 +7,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-from django.core.cache import caches
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttles():
-    caches["throttle"].clear()
-    yield
-    caches["throttle"].clear()
 
 
 def test_pages_carry_a_content_security_policy_and_strict_headers(admin_client):
