@@ -142,6 +142,8 @@ def test_regenerating_with_a_note_redrafts_and_keeps_the_old_text_in_the_audit(
         ),
     )
     message = draft(HOT, name="Ann Lee")
+    # (Which queued answer the first draft got depends on whether the classifier asked the LLM to arbitrate first.)
+    first_body = message.body
     regenerated = message_regenerate(
         message_id=message.pk, actor="user:olivia", note="Mention the spring offer", user=operator
     )
@@ -149,7 +151,7 @@ def test_regenerating_with_a_note_redrafts_and_keeps_the_old_text_in_the_audit(
     assert (regenerated.subject, regenerated.body) == ("Second", "Hi Ann, spring offer!\n\nMaya")
     assert regenerated.original_body == regenerated.body and regenerated.status == "pending_review"
     event = AuditEvent.objects.get(action="message.regenerate")
-    assert event.before["body"] == "Hi Ann, first try.\n\nMaya" and event.after["note"] == "Mention the spring offer"
+    assert event.before["body"] == first_body and event.after["note"] == "Mention the spring offer"
 
 
 def test_an_approval_is_void_once_the_text_changes_elsewhere(demo_knowledge, operator):
