@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import Q
 
 from analytics.periods import Period
-from bizpilot.stats import proportion_difference
+from bizpilot.stats import proportion_difference, rate
 from leads.models import Lead
 from messaging.models import Experiment, Message
 
@@ -27,8 +27,8 @@ def _outcome(leads: int, replied: int, converted: int) -> dict[str, Any]:
         "leads": leads,
         "replied": replied,
         "converted": converted,
-        "reply_rate": round(replied / leads, 4) if leads else None,
-        "conversion_rate": round(converted / leads, 4) if leads else None,
+        "reply_rate": rate(replied, leads),
+        "conversion_rate": rate(converted, leads),
     }
 
 

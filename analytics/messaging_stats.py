@@ -13,6 +13,7 @@ from django.db.models import Avg, Count, Q
 
 from analytics.periods import Period
 from bizpilot.actors import AUTO_SEND
+from bizpilot.stats import rate
 from messaging.models import LeadSequence, LeadSequenceStep, Message, Sequence
 
 EDIT_RATE_TARGET = 0.2
@@ -43,10 +44,6 @@ class MessagingStats:
         return asdict(self)
 
 
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
 def review_numbers(period: Period) -> dict[str, Any]:
     """What happened to the drafts written in the period, and the share of the period's sends that went out on
     their own (the numbers the previous period is compared on)."""
@@ -73,11 +70,11 @@ def review_numbers(period: Period) -> dict[str, Any]:
         **counts,
         "reviewed": reviewed,
         "mean_edit_size": round(float(mean_edit), 1) if mean_edit is not None else None,
-        "approval_rate": _rate(counts["approved"], reviewed),
-        "edit_rate": _rate(counts["edited"], counts["approved"]),
-        "rejection_rate": _rate(counts["rejected"], reviewed),
+        "approval_rate": rate(counts["approved"], reviewed),
+        "edit_rate": rate(counts["edited"], counts["approved"]),
+        "rejection_rate": rate(counts["rejected"], reviewed),
         "sent": sent["n"],
-        "auto_send_share": _rate(sent["auto"], sent["n"]),
+        "auto_send_share": rate(sent["auto"], sent["n"]),
     }
 
 
@@ -136,7 +133,7 @@ def sent_message_outcomes(period: Period) -> tuple[list[dict[str, Any]], list[di
             row: dict[str, Any] = {"channel": channel, "sent": n}
             for what in OUTCOMES[:5]:
                 row[what] = found[what]
-                row[f"{what}_rate"] = _rate(found[what], n)
+                row[f"{what}_rate"] = rate(found[what], n)
             channels.append(row)
         else:
             steps.append(
@@ -146,8 +143,8 @@ def sent_message_outcomes(period: Period) -> tuple[list[dict[str, Any]], list[di
                     "sent": n,
                     "replied": found["replied"],
                     "converted": found["converted"],
-                    "reply_rate": round(found["replied"] / n, 4),
-                    "conversion_rate": round(found["converted"] / n, 4),
+                    "reply_rate": rate(found["replied"], n),
+                    "conversion_rate": rate(found["converted"], n),
                 }
             )
     channels.sort(key=lambda r: r["channel"])

@@ -14,6 +14,7 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 
 from analytics.periods import Period, business_zone
+from bizpilot.stats import rate
 from leads.models import Lead
 from messaging.models import Message
 
@@ -39,10 +40,6 @@ class Overview:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _rate(part: int, whole: int | None) -> float | None:
-    return round(part / whole, 4) if whole else None
 
 
 def leads_in(period: Period) -> QuerySet[Lead]:
@@ -98,8 +95,8 @@ def funnel(counts: dict[str, int]) -> list[dict[str, Any]]:
             {
                 "stage": stage,
                 "leads": counts[stage],
-                "rate": _rate(counts[stage], counts["received"]),
-                "step_rate": _rate(counts[stage], before) if before is not None else None,
+                "rate": rate(counts[stage], counts["received"]),
+                "step_rate": rate(counts[stage], before) if before is not None else None,
             }
         )
         before = counts[stage]
@@ -139,7 +136,7 @@ def overview(period: Period) -> Overview:
         by_intent=by_intent,
         by_state=by_state,
         classified=numbers["classified"],
-        coverage=_rate(numbers["classified"], numbers["received"]),
+        coverage=rate(numbers["classified"], numbers["received"]),
         response_minutes_median=numbers["response_minutes_median"],
         response_minutes_p95=numbers["response_minutes_p95"],
         draft_minutes_median=numbers["draft_minutes_median"],

@@ -16,12 +16,9 @@ from analytics.messaging_stats import messaging_stats, review_numbers
 from analytics.overview import cohort_numbers, overview
 from analytics.periods import Period, business_zone
 from bizpilot.actors import AUTO_SEND
+from bizpilot.stats import rate
 from intelligence.models import Classification, ModelCall
 from messaging.models import DeliveryEvent, Message
-
-
-def _rate(part: int | float, whole: int | float) -> float | None:
-    return round(part / whole, 4) if whole else None
 
 
 def change(current: float | None, previous: float | None) -> dict[str, float | None]:
@@ -107,12 +104,12 @@ def headline_of(view: dict[str, Any], stats: dict[str, Any]) -> dict[str, float 
 def headline_from(leads: dict[str, Any], reviews: dict[str, Any]) -> dict[str, float | None]:
     return {
         "leads": leads["received"],
-        "coverage": _rate(leads["classified"], leads["received"]),
+        "coverage": rate(leads["classified"], leads["received"]),
         "response_minutes_median": leads["response_minutes_median"],
         "response_minutes_p95": leads["response_minutes_p95"],
-        "contacted_rate": _rate(leads["contacted"], leads["received"]),
-        "replied_rate": _rate(leads["replied"], leads["received"]),
-        "conversion_rate": _rate(leads["converted"], leads["received"]),
+        "contacted_rate": rate(leads["contacted"], leads["received"]),
+        "replied_rate": rate(leads["replied"], leads["received"]),
+        "conversion_rate": rate(leads["converted"], leads["received"]),
         "approval_rate": reviews["approval_rate"],
         "edit_rate": reviews["edit_rate"],
         "rejection_rate": reviews["rejection_rate"],
@@ -322,7 +319,7 @@ def _drafts_by_generator(period: Period) -> list[dict[str, Any]]:
                 "approved": row["approved"],
                 "rejected": row["rejected"],
                 "edited": row["edited"],
-                "edit_rate": _rate(row["edited"], row["approved"]),
+                "edit_rate": rate(row["edited"], row["approved"]),
                 "mean_edit_size": round((row["edit_total"] or 0) / row["approved"], 1) if row["approved"] else None,
             }
         )
@@ -342,9 +339,9 @@ def _model_headline(period: Period) -> dict[str, Any]:
             "agreement": round(1 - judged["corrected"] / judged["classified"], 4)
             if judged["classified"] and judged["reviewed"]
             else None,
-            "override_rate": _rate(overridden, reviewed),
-            "intent_correction_rate": _rate(judged["corrected"], judged["classified"]),
-            "llm_share": _rate(next(d["drafts"] for d in drafts if d["generated_by"] == "llm"), written),
+            "override_rate": rate(overridden, reviewed),
+            "intent_correction_rate": rate(judged["corrected"], judged["classified"]),
+            "llm_share": rate(next(d["drafts"] for d in drafts if d["generated_by"] == "llm"), written),
         },
     }
 

@@ -9,6 +9,11 @@ from dataclasses import dataclass
 Z95 = 1.959963984540054
 
 
+def rate(part: float, whole: float | None) -> float | None:
+    """part / whole to four places; None when there is nothing to divide by (never a made-up 0 or 100%)."""
+    return round(part / whole, 4) if whole else None
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """The nearest-rank `q`th percentile (0 to 100) of a non-empty sequence."""
     ordered = sorted(values)

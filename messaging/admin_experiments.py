@@ -78,22 +78,13 @@ class ExperimentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Start the selected experiments")
     def start_selected(self, request, queryset):
-        actor = user_actor(request.user)
-        admin_each(
-            self,
-            request,
-            queryset.values_list("pk", flat=True),
-            lambda pk: experiment_start(experiment_id=pk, actor=actor, user=request.user),
-            done="Started {} experiment(s).",
-        )
+        self._each(request, queryset, experiment_start, "Started {} experiment(s).")
 
     @admin.action(description="Stop the selected experiments")
     def stop_selected(self, request, queryset):
+        self._each(request, queryset, experiment_stop, "Stopped {} experiment(s).")
+
+    def _each(self, request, queryset, service, done: str) -> None:
         actor = user_actor(request.user)
-        admin_each(
-            self,
-            request,
-            queryset.values_list("pk", flat=True),
-            lambda pk: experiment_stop(experiment_id=pk, actor=actor, user=request.user),
-            done="Stopped {} experiment(s).",
-        )
+        ids = queryset.values_list("pk", flat=True)
+        admin_each(self, request, ids, lambda pk: service(experiment_id=pk, actor=actor, user=request.user), done=done)

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Case, Count, Prefetch, QuerySet, When
 
 from bizpilot.errors import NotFound
-from leads.models import Lead
+from leads.models import InboundMessage, Lead
 from messaging.models import DeliveryEvent, LeadSequence, LeadSequenceStep, Message
 from messaging.suppression import is_suppressed
 
@@ -162,8 +162,6 @@ def lead_sequence(*, lead_id: int) -> dict[str, Any] | None:
 def lead_timeline(*, lead_id: int) -> list[dict[str, Any]]:
     """Everything that happened with a lead, oldest first, then what is planned: inbound messages, replies and
     follow-ups sent, what people did with them (machine opens and scanner clicks left out), upcoming steps."""
-    from leads.models import InboundMessage
-
     entries: list[dict[str, Any]] = []
     for inbound in InboundMessage.objects.filter(lead_id=lead_id):
         entries.append({"at": inbound.received_at, "kind": "received", "text": f"The lead wrote via {inbound.channel}"})
