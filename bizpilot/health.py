@@ -29,36 +29,57 @@ def _check_database() -> dict:
 
 
 def _check_queue() -> dict:
-    """The queue is reachable; how many tasks wait and for how long, whether tasks are moving, and the workers."""
+    """The queues are reachable; how many tasks wait and for how long, whether tasks are moving, and the workers:
+    in all and for each queue (the default one and the LLM one, each with its own cluster)."""
+    from django.conf import settings
     from django_q.status import Stat
 
     from bizpilot.queue import queue_state, worker_restarts, workers_reported
 
     try:
-        state = queue_state()
+        per_queue = {name: queue_state(name) for name in settings.JOB_QUEUES}
         clusters = [stat for stat in Stat.get_all() if stat.status != "Stopped"]
-        reported = workers_reported()
+        reports = workers_reported()
         restarts = worker_restarts()
     except Exception as exc:
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-    processes = reported.get("workers", [])
+    processes = [(report.get("queue"), p) for report in reports for p in report.get("workers", [])]
     # A worker busy on a long task is not a frozen queue (the watchdog reports what each worker is doing).
-    stalled = state.stalled and not any(p.get("busy") for p in processes)
+    stalled = {
+        name: state.stalled and not any(p.get("busy") for queue, p in processes if queue == name)
+        for name, state in per_queue.items()
+    }
+    queues = {
+        name: {
+            "waiting": state.waiting,
+            "in_flight": state.in_flight,
+            "oldest_task_age_seconds": state.oldest_task_seconds,
+            "tasks_finished_recently": state.finished_recently,
+            "stalled": stalled[name],
+            "worker_processes": sum(1 for queue, _ in processes if queue == name),
+        }
+        for name, state in per_queue.items()
+    }
+    states = list(per_queue.values())
+    ages = [s.oldest_task_seconds for s in states if s.oldest_task_seconds is not None]
+    finished = [s.last_finished_seconds_ago for s in states if s.last_finished_seconds_ago is not None]
     return {
         "ok": True,
-        "queued": state.waiting + state.in_flight,
-        "waiting": state.waiting,
-        "in_flight": state.in_flight,
-        "oldest_task_age_seconds": state.oldest_task_seconds,
-        "tasks_finished_recently": state.finished_recently,
-        "last_task_finished_seconds_ago": state.last_finished_seconds_ago,
-        "stall_seconds": state.stall_seconds,
-        "stalled": stalled,
+        "queued": sum(s.waiting + s.in_flight for s in states),
+        "waiting": sum(s.waiting for s in states),
+        "in_flight": sum(s.in_flight for s in states),
+        "oldest_task_age_seconds": max(ages, default=None),
+        "tasks_finished_recently": sum(s.finished_recently for s in states),
+        "last_task_finished_seconds_ago": min(finished, default=None),
+        "stall_seconds": settings.WORKER_STALL_SECONDS,
+        "stalled": any(stalled.values()),
         "workers_alive": len(clusters),
         "worker_processes": [
-            {"pid": p["pid"], "rss_mb": round(p["rss_bytes"] / 2**20, 1), "busy": p["busy"]} for p in processes
+            {"queue": queue, "pid": p["pid"], "rss_mb": round(p["rss_bytes"] / 2**20, 1), "busy": p["busy"]}
+            for queue, p in processes
         ],
         "worker_restarts": restarts,
+        "queues": queues,
     }
 
 

@@ -10,9 +10,22 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
+DEFAULT = "default"  # sends, imports, embeddings, sweeps
+LLM = "llm"  # work that waits on the LLM: its own queue and cluster (settings.LLM_QUEUE), so neither holds up the other
 
-def enqueue(func: str, *args: object, task_name: str, group: str | None = None) -> bool:
-    """Queue `func` (a dotted path to a task) with `args`; False when the queue is unreachable.
+
+def queue_name(queue: str) -> str:
+    """The django-q2 cluster (queue) name for one of our queues."""
+    from django.conf import settings
+
+    if queue not in (DEFAULT, LLM):
+        raise ValueError(f"unknown queue {queue!r}")
+    return settings.LLM_QUEUE if queue == LLM else settings.JOB_QUEUE
+
+
+def enqueue(func: str, *args: object, task_name: str, group: str | None = None, queue: str = DEFAULT) -> bool:
+    """Queue `func` (a dotted path to a task) with `args` on `queue` (DEFAULT or LLM); False when the queue is
+    unreachable.
 
     Callers enqueue after their data committed, so a failure here loses nothing: it is logged loudly and a scheduled
     sweep or an operator's retry picks the object up. The request that committed the data does not fail for it."""
@@ -22,16 +35,23 @@ def enqueue(func: str, *args: object, task_name: str, group: str | None = None) 
 
     carried = {JOB_CONTEXT_KWARG: context} if (context := job_context()) else {}
     try:
-        async_task(func, *args, task_name=task_name, group=group or func.rsplit(".", 1)[-1], **carried)
+        async_task(
+            func,
+            *args,
+            task_name=task_name,
+            group=group or func.rsplit(".", 1)[-1],
+            cluster=queue_name(queue),
+            **carried,
+        )
     except Exception:
         logger.exception("could not enqueue %s%r", func, args)
         return False
     return True
 
 
-def enqueue_on_commit(func: str, *args: object, task_name: str, group: str | None = None) -> None:
+def enqueue_on_commit(func: str, *args: object, task_name: str, group: str | None = None, queue: str = DEFAULT) -> None:
     """`enqueue` once the current transaction commits (at once outside a transaction); nothing if it rolls back."""
-    transaction.on_commit(lambda: enqueue(func, *args, task_name=task_name, group=group))
+    transaction.on_commit(lambda: enqueue(func, *args, task_name=task_name, group=group, queue=queue))
 
 
 def schedule_once(func: str, *args: object, name: str, run_at: datetime) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -245,8 +246,9 @@ SPECTACULAR_SETTINGS = {
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 
 # --- Background jobs (django-q2, ORM broker in the same database) ---
-Q_CLUSTER = {
-    "name": "bizpilot",
+JOB_QUEUE: str = "bizpilot"  # the default queue (and the cluster's name; see LLM_QUEUE below)
+Q_CLUSTER: dict[str, Any] = {
+    "name": JOB_QUEUE,
     "orm": "default",
     "workers": env_int("WORKER_PROCESSES", 2),
     "timeout": env_int("JOB_TIMEOUT_SECONDS", 300),
@@ -262,6 +264,19 @@ Q_CLUSTER = {
     # A worker restarts gracefully (between tasks) once its peak memory passes this, or after this many tasks.
     "max_rss": env_int("WORKER_MAX_RSS_MB", 1000) * 1024,
     "recycle": env_int("WORKER_RECYCLE_TASKS", 500),
+}
+# Two queues, each served by its own cluster (django-q2's ALT_CLUSTERS; `run_worker` supervises both): LLM work
+# (classifying and drafting a lead, drafting a follow-up) waits on a remote model for seconds, so it must not hold up
+# sends, imports and sweeps, nor they it. The LLM cluster's timeout covers the client's own retries of a slow model.
+LLM_QUEUE: str = f"{JOB_QUEUE}-llm"
+JOB_QUEUES: tuple[str, ...] = (JOB_QUEUE, LLM_QUEUE)
+_LLM_JOB_TIMEOUT = env_int("LLM_JOB_TIMEOUT_SECONDS", 300)
+Q_CLUSTER["ALT_CLUSTERS"] = {
+    LLM_QUEUE: {
+        "workers": env_int("LLM_WORKER_PROCESSES", 2),
+        "timeout": _LLM_JOB_TIMEOUT,
+        "retry": _LLM_JOB_TIMEOUT + 60,
+    }
 }
 # The watchdog of `manage.py run_worker` (bizpilot/worker.py): a task waiting longer than WORKER_STALL_SECONDS while
 # none finished in as long and no worker is busy means the cluster froze; it is restarted. /healthz says `stalled`.

@@ -1,12 +1,13 @@
-"""The job worker under a watchdog: `manage.py run_worker` runs django-q2's `qcluster` as a child and restarts it
-when it stalls.
+"""The job workers under a watchdog: `manage.py run_worker` runs one django-q2 `qcluster` per queue (the default
+queue and the LLM queue, settings.JOB_QUEUES) as children and restarts a cluster when it stalls.
 
 Why: when a worker process of a django-q2 cluster dies while it waits for work (killed, out of memory), it can leave
 the cluster's internal task queue locked; the sentinel starts a new worker, but no worker ever receives a task again
 and the cluster also hangs on shutdown (django-q2 issue #23, inherited from django-q #394 and #200). Nothing inside
 the cluster notices, so this process watches from outside, by what it can measure:
 
-- the queue (bizpilot.queue): a task has waited longer than WORKER_STALL_SECONDS and none finished in as long;
+- its queue (bizpilot.queue): a task has waited longer than WORKER_STALL_SECONDS and none finished in as long (with
+  a broker that cannot say how long a task waited, such as Redis: tasks waited all that time by the watchdog's clock);
 - the workers: each process titles itself `qcluster <name> idle` or `... processing <task>` (setproctitle), so a
   worker busy on a long task is told apart from a frozen cluster.
 
@@ -35,7 +36,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
-from bizpilot.queue import RESTARTS_KEY, WORKERS_KEY, queue_state
+from bizpilot.queue import RESTARTS_KEY, orm_broker, queue_state, report_workers
 
 logger = logging.getLogger("bizpilot.worker")
 
@@ -66,28 +67,35 @@ def cluster_workers(root_pid: int) -> list[WorkerProcess]:
     return workers
 
 
-def release_taken_tasks() -> int:
-    """Hand out again, now, the tasks a cluster had taken (their broker lock is in the future), when no other cluster
-    is alive to be running them. Returns how many."""
+def release_taken_tasks(queue: str, *, elsewhere: set[int] = frozenset()) -> int:  # type: ignore[assignment]
+    """Hand out again, now, the tasks a cluster of `queue` had taken (their broker lock is in the future), when no
+    other cluster is alive that may be running them; `elsewhere` are the pids of this host's clusters known to serve
+    other queues. Returns how many. (Brokers other than the ORM hand a task out once: nothing to release.)"""
     from django_q.models import OrmQ
     from django_q.status import Stat
 
+    if not orm_broker():
+        return 0
     here = socket.gethostname()
     others = [
         stat
         for stat in Stat.get_all()
-        if stat.status != "Stopped" and not (stat.host == here and not psutil.pid_exists(stat.pid))
+        if stat.status != "Stopped"
+        and not (stat.host == here and (stat.pid in elsewhere or not psutil.pid_exists(stat.pid)))
     ]
     if others:
         return 0  # another cluster may be running them; the broker's retry hands them out in time
-    return OrmQ.objects.filter(lock__gt=timezone.now()).update(lock=timezone.now())
+    return OrmQ.objects.filter(key=queue, lock__gt=timezone.now()).update(lock=timezone.now())
 
 
-def release_task_named(name: str) -> bool:
-    """Hand out again, now, the taken task called `name` (its worker died with it). False when it is not queued."""
+def release_task_named(queue: str, name: str) -> bool:
+    """Hand out again, now, the taken task of `queue` called `name` (its worker died with it). False when it is not
+    queued (or the broker hands tasks out once; the sweepers then pick its lead or message up)."""
     from django_q.models import OrmQ
 
-    for row in OrmQ.objects.filter(lock__gt=timezone.now()):
+    if not orm_broker():
+        return False
+    for row in OrmQ.objects.filter(key=queue, lock__gt=timezone.now()):
         if row.name() == name:
             return bool(OrmQ.objects.filter(pk=row.pk, lock=row.lock).update(lock=timezone.now()))
     return False
@@ -99,12 +107,14 @@ def task_name_in(title: str) -> str:
 
 
 class Supervisor:
-    """Runs `command` (a qcluster) and keeps it working; `run()` returns when asked to stop (SIGTERM, SIGINT)."""
+    """Runs `command` (the qcluster of `queue`) and keeps it working: `check()` says why it must be restarted,
+    `restart()` does it. `supervise()` runs several until asked to stop (SIGTERM, SIGINT)."""
 
     def __init__(
         self,
         *,
         command: list[str],
+        queue: str,
         env: dict[str, str] | None = None,
         stall_seconds: int,
         check_seconds: float,
@@ -112,30 +122,19 @@ class Supervisor:
         on_restart: Callable[[str], None] | None = None,
     ):
         self.command = command
-        self.env = env
+        self.queue = queue
+        self.env = {**(env if env is not None else os.environ), "Q_CLUSTER_NAME": queue}
         self.stall_seconds = stall_seconds
         self.check_seconds = check_seconds
         self.stop_seconds = stop_seconds
         self.on_restart = on_restart
         self.process: subprocess.Popen[bytes] | None = None
-        self.stopping = threading.Event()
         self.started_at = 0.0
         self.restarts = 0
         self.busy_titles: dict[int, str] = {}
-
-    def request_stop(self, signum: int = 0, frame: Any = None) -> None:
-        self.stopping.set()
-
-    def run(self) -> int:
-        signal.signal(signal.SIGTERM, self.request_stop)
-        signal.signal(signal.SIGINT, self.request_stop)
-        self._start()
-        while not self.stopping.wait(self.check_seconds):
-            reason = self.check()
-            if reason and not self.stopping.is_set():
-                self.restart(reason)
-        self._stop()
-        return 0
+        self.waiting_since: float | None = None  # when this watchdog first saw tasks waiting (brokers without ages)
+        self.elsewhere: set[int] = set()  # pids of this run_worker's clusters for other queues
+        self.report_key = f"{socket.gethostname()}:{os.getpid()}:{queue}"
 
     def check(self) -> str:
         """Why the cluster must be restarted now ("" when it is fine)."""
@@ -153,47 +152,58 @@ class Supervisor:
         close_old_connections()
         try:
             for name in filter(None, orphaned):
-                if release_task_named(name):
+                if release_task_named(self.queue, name):
                     logger.warning("a worker died running %s; the task is handed out again", name)
-            cache.set(
-                WORKERS_KEY,
-                {"at": timezone.now().isoformat(), "workers": [asdict(w) for w in workers]},
+            report_workers(
+                self.report_key,
+                {
+                    "queue": self.queue,
+                    "host": socket.gethostname(),
+                    "at": timezone.now().isoformat(),
+                    "workers": [asdict(w) for w in workers],
+                },
                 timeout=max(60, int(self.check_seconds * 10)),
             )
-            state = queue_state(stall_seconds=self.stall_seconds)
+            state = queue_state(self.queue, stall_seconds=self.stall_seconds)
         except DatabaseError as exc:  # the database is away: that is not the cluster's fault
-            logger.warning("watchdog could not read the queue: %s", exc)
+            logger.warning("watchdog could not read the %s queue: %s", self.queue, exc)
             return ""
-        if judged and state.stalled and not any(w.busy for w in workers):
+        stalled = state.stalled
+        if state.oldest_task_seconds is None:  # the broker cannot age its tasks: time them here
+            now = time.monotonic()
+            self.waiting_since = (self.waiting_since or now) if state.waiting else None
+            waited = now - self.waiting_since if self.waiting_since else 0.0
+            stalled = waited > self.stall_seconds and state.finished_recently == 0
+        if judged and stalled and not any(w.busy for w in workers):
             return (
-                f"stalled: {state.waiting + state.in_flight} task(s) queued, the oldest for "
-                f"{state.oldest_task_seconds:.0f} s, none finished in {self.stall_seconds} s and no worker busy "
-                f"({len(workers)} alive)"
+                f"stalled: {state.waiting + state.in_flight} task(s) queued on {self.queue}, none finished in "
+                f"{self.stall_seconds} s and no worker busy ({len(workers)} alive)"
             )
         return ""
 
     def restart(self, reason: str) -> None:
-        logger.error("restarting the job cluster: %s", reason)
-        self._stop(grace=1.0)  # no worker is busy, and a frozen cluster never stops by itself
+        logger.error("restarting the %s job cluster: %s", self.queue, reason)
+        self.stop(grace=1.0)  # no worker is busy, and a frozen cluster never stops by itself
         close_old_connections()
         try:
-            released = release_taken_tasks()
+            released = release_taken_tasks(self.queue, elsewhere=self.elsewhere)
             self.restarts = int(cache.get(RESTARTS_KEY) or 0) + 1
             cache.set(RESTARTS_KEY, self.restarts, timeout=None)
         except DatabaseError as exc:
             logger.warning("could not release the stalled cluster's tasks: %s", exc)
             released = 0
-        logger.warning("job cluster restarted (%d task(s) handed out again)", released)
+        logger.warning("%s job cluster restarted (%d task(s) handed out again)", self.queue, released)
         if self.on_restart:
             self.on_restart(reason)
-        self._start()
+        self.start()
 
-    def _start(self) -> None:
+    def start(self) -> None:
         self.started_at = time.monotonic()
         self.busy_titles = {}
+        self.waiting_since = None
         self.process = subprocess.Popen(self.command, env=self.env, start_new_session=True)
 
-    def _stop(self, grace: float | None = None) -> None:
+    def stop(self, grace: float | None = None) -> None:
         """SIGTERM to the cluster's main process (it stops its workers in order); after `grace` (`stop_seconds`),
         SIGKILL to its whole process group (a stalled cluster hangs on shutdown)."""
         grace = self.stop_seconds if grace is None else grace
@@ -205,7 +215,39 @@ class Supervisor:
             try:
                 process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
-                logger.warning("the job cluster did not stop within %.0f s; killing it", grace)
+                logger.warning("the %s job cluster did not stop within %.0f s; killing it", self.queue, grace)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # its workers, pusher and monitor, if any are left
         process.wait()
+
+
+def supervise(supervisors: list[Supervisor], *, check_seconds: float) -> int:
+    """Start every cluster, check each in turn every `check_seconds`, restart the ones that stall, and stop them all
+    (in parallel, each within its stop grace) on SIGTERM or SIGINT."""
+    stopping = threading.Event()
+
+    def request_stop(signum: int = 0, frame: Any = None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
+    def tell_each_the_others() -> None:  # a cluster restart must not wait on this host's clusters of other queues
+        for one in supervisors:
+            one.elsewhere = {other.process.pid for other in supervisors if other is not one and other.process}
+
+    for supervisor in supervisors:
+        supervisor.start()
+    tell_each_the_others()
+    while not stopping.wait(check_seconds):
+        for supervisor in supervisors:
+            reason = supervisor.check()
+            if reason and not stopping.is_set():
+                supervisor.restart(reason)
+                tell_each_the_others()
+    stoppers = [threading.Thread(target=supervisor.stop) for supervisor in supervisors]
+    for thread in stoppers:
+        thread.start()
+    for thread in stoppers:
+        thread.join()
+    return 0

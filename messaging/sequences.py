@@ -130,7 +130,11 @@ def sequence_steps_run_due(*, now: datetime | None = None) -> int:
     for step_id in due:
         # The sweep's time goes along: the step was due then, however late the job runs.
         jobs.enqueue(
-            "messaging.tasks.run_sequence_step", step_id, now.isoformat(), task_name=f"sequence_step-{step_id}"
+            "messaging.tasks.run_sequence_step",
+            step_id,
+            now.isoformat(),
+            task_name=f"sequence_step-{step_id}",
+            queue=jobs.LLM,
         )
     return len(due)
 

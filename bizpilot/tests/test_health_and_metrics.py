@@ -115,7 +115,7 @@ def frozen_queue(monkeypatch, settings):
 
     monkeypatch.setattr(Conf, "SYNC", False)
     settings.WORKER_STALL_SECONDS = 60
-    async_task("messaging.tasks.process_lead", 1, task_name="process_lead-1")
+    async_task("messaging.tasks.process_lead", 1, task_name="process_lead-1", cluster=settings.LLM_QUEUE)
     OrmQ.objects.update(lock=timezone.now() - timedelta(seconds=120))
 
 
@@ -126,23 +126,37 @@ def test_healthz_says_stalled_when_tasks_wait_and_none_finishes(client, frozen_q
     assert body["status"] == "stalled"
     queue = body["checks"]["queue"]
     assert queue["stalled"] is True and queue["waiting"] == 1 and queue["oldest_task_age_seconds"] >= 119
+    # The LLM queue is the one stalled; the default queue is fine.
+    assert queue["queues"]["bizpilot-llm"]["stalled"] is True and queue["queues"]["bizpilot-llm"]["waiting"] == 1
+    assert queue["queues"]["bizpilot"]["stalled"] is False and queue["queues"]["bizpilot"]["waiting"] == 0
 
 
 def test_a_worker_busy_on_a_long_task_is_not_a_stall(client, frozen_queue):
-    from django.core.cache import cache
 
-    from bizpilot.queue import WORKERS_KEY
+    from bizpilot.queue import report_workers
 
-    cache.set(WORKERS_KEY, {"at": "now", "workers": [{"pid": 42, "rss_bytes": 650 * 2**20, "busy": True}]})
+    worker = {"pid": 42, "rss_bytes": 650 * 2**20, "busy": True}
+    # Busy on the other queue does not explain a stall on this one.
+    report_workers(
+        "host:1:bizpilot", {"queue": "bizpilot", "host": "host", "at": "now", "workers": [worker]}, timeout=60
+    )
+    assert client.get("/healthz").json()["checks"]["queue"]["stalled"] is True
+    report = {"queue": "bizpilot-llm", "host": "host", "at": "now", "workers": [{**worker, "pid": 43}]}
+    report_workers("host:1:bizpilot-llm", report, timeout=60)
     body = client.get("/healthz").json()
     assert body["checks"]["queue"]["stalled"] is False
-    assert body["checks"]["queue"]["worker_processes"] == [{"pid": 42, "rss_mb": 650.0, "busy": True}]
+    assert body["checks"]["queue"]["worker_processes"] == [
+        {"queue": "bizpilot", "pid": 42, "rss_mb": 650.0, "busy": True},
+        {"queue": "bizpilot-llm", "pid": 43, "rss_mb": 650.0, "busy": True},
+    ]
 
 
 def test_prometheus_has_the_queue_and_worker_gauges(client, frozen_queue):
     text = client.get("/metrics").content.decode()
-    assert "bizpilot_queue_waiting_tasks 1.0" in text
-    assert "bizpilot_queue_stalled 1.0" in text
+    assert 'bizpilot_queue_waiting_tasks{queue="bizpilot-llm"} 1.0' in text
+    assert 'bizpilot_queue_waiting_tasks{queue="bizpilot"} 0.0' in text
+    assert 'bizpilot_queue_stalled{queue="bizpilot-llm"} 1.0' in text
     assert "bizpilot_worker_restarts_total 0.0" in text
-    oldest = next(line for line in text.splitlines() if line.startswith("bizpilot_queue_oldest_task_age_seconds "))
+    prefix = 'bizpilot_queue_oldest_task_age_seconds{queue="bizpilot-llm"} '
+    oldest = next(line for line in text.splitlines() if line.startswith(prefix))
     assert float(oldest.split()[1]) >= 119

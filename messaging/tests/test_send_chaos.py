@@ -86,7 +86,7 @@ def test_killing_workers_during_a_thousand_sends_loses_none_and_sends_none_twice
     }
     log = (tmp_path / "worker.log").open("wb")
     worker = subprocess.Popen(
-        [sys.executable, "manage.py", "run_worker"],
+        [sys.executable, "manage.py", "run_worker", "--queue", settings.JOB_QUEUE],  # sends: the default queue
         cwd=settings.BASE_DIR,
         env=env,
         stdout=log,

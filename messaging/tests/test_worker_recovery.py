@@ -1,6 +1,6 @@
-"""A killed worker must not stop BizPilot answering leads: a real `manage.py run_worker` (the qcluster under its
-watchdog) on the test database, its worker processes killed with SIGKILL as the out-of-memory killer would, while
-replies go out through anymail's SendGrid backend to a local stub that counts every delivery."""
+"""A killed worker must not stop BizPilot answering leads: a real `manage.py run_worker` (one qcluster per queue
+under its watchdog) on the test database, its worker processes killed with SIGKILL as the out-of-memory killer
+would, while replies go out through anymail's SendGrid backend to a local stub that counts every delivery."""
 
 from __future__ import annotations
 
@@ -88,7 +88,8 @@ def test_killed_workers_never_freeze_the_queue(demo_knowledge, monkeypatch, clie
         "DATABASE_URL": test_database_url(),
         "BIZPILOT_ENV": "test",
         "JOBS_SYNC": "0",
-        "WORKER_PROCESSES": "2",
+        "WORKER_PROCESSES": "1",  # sends
+        "LLM_WORKER_PROCESSES": "2",  # classifying and drafting
         "WORKER_STALL_SECONDS": str(STALL_SECONDS),
         "WORKER_WATCHDOG_SECONDS": "1",
         "WORKER_STOP_SECONDS": "3",
@@ -108,7 +109,8 @@ def test_killed_workers_never_freeze_the_queue(demo_knowledge, monkeypatch, clie
         start_new_session=True,
     )
     try:
-        wait_for(lambda: len(cluster_workers(worker.pid)) == 2, timeout=60, what="two worker processes")
+        workers = 3  # one on the default queue, two on the LLM queue (one cluster each)
+        wait_for(lambda: len(cluster_workers(worker.pid)) == workers, timeout=60, what="every worker process")
 
         # A worker killed in the middle of a lead (while Claude drafts): its task is handed out again at once, not
         # after the broker's retry (JOB_TIMEOUT_SECONDS + 60 s), and the lead is drafted once.
