@@ -244,6 +244,9 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "bizpilot.openapi.postprocess"],
 }
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
+# A web process remembers an API key it verified for this long (no query per request); a revoked key stops working
+# at once in the process that revoked it and within this time in the others. 0: check every request.
+API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 30)
 
 # --- Background jobs (django-q2, ORM broker in the same database) ---
 JOB_QUEUE: str = "bizpilot"  # the default queue (and the cluster's name; see LLM_QUEUE below)

@@ -24,7 +24,7 @@ from bizpilot.access import require_permission
 from bizpilot.audit import audit_record, audit_scrub
 from bizpilot.errors import NotFound
 from bizpilot.models import AuditEvent
-from leads.models import IdempotencyKey, InboundMessage, Lead, LeadImport
+from leads.models import InboundMessage, Lead, LeadImport
 from leads.signals import lead_erasing, lead_exporting
 
 ERASED = "[erased]"
@@ -61,9 +61,6 @@ def lead_export(*, lead_id: int, user: Any = None) -> dict[str, Any]:
         "inbound_messages": [
             _jsonable(model_to_dict(inbound)) for inbound in InboundMessage.objects.filter(lead_id__in=ids)
         ],
-        "idempotency_records": [
-            _jsonable(model_to_dict(record)) for record in IdempotencyKey.objects.filter(lead_id__in=ids)
-        ],
     }
     for _, sections in lead_exporting.send(sender=Lead, lead_ids=ids, addresses=_addresses(leads)):
         if isinstance(sections, dict):
@@ -87,8 +84,9 @@ def lead_erase(*, lead_id: int, actor: str, user: Any = None) -> dict[str, int]:
                 changed.update(by_app)
         inbound = InboundMessage.objects.filter(lead_id__in=ids)
         audit_scrub(model=InboundMessage, ids=inbound.values_list("pk", flat=True))
-        changed["leads.InboundMessage"] = inbound.update(subject="", body="", raw_payload={}, provider_message_id="")
-        changed["leads.IdempotencyKey"] = IdempotencyKey.objects.filter(lead_id__in=ids).delete()[0]
+        changed["leads.InboundMessage"] = inbound.update(
+            subject="", body="", raw_payload={}, provider_message_id="", request_fingerprint="", response_body=None
+        )
         changed["leads.LeadImport"] = _scrub_imports(addresses)
         changed["bizpilot.AuditEvent"] = _audit_events(ids, addresses).update(before={}, after={"erased": True})
         for address in addresses:  # what the person did themselves (an SMS STOP) names them as the actor

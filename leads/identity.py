@@ -18,10 +18,14 @@ INGEST_LOCK = "leads:ingest"
 
 def lock_identities(email: str, phone: str) -> None:
     keys = sorted(k for k in (f"email:{email.lower()}" if email else "", f"phone:{phone}" if phone else "") if k)
+    # One statement: the shared lock first (a merge or an import takes it exclusively), then each identity's, in
+    # sorted order so two deliveries naming the same two identities cannot deadlock.
+    locks = ", ".join(
+        ["pg_advisory_xact_lock_shared(hashtextextended(%s, 0))"]
+        + ["pg_advisory_xact_lock(hashtextextended(%s, 0))"] * len(keys)
+    )
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock_shared(hashtextextended(%s, 0))", [INGEST_LOCK])
-        for key in keys:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+        cursor.execute(f"SELECT {locks}", [INGEST_LOCK, *keys])
 
 
 def known_lead(email: str, phone: str) -> Lead | None:

@@ -20,7 +20,7 @@ from bizpilot.errors import IdempotencyConflict, ValidationFailed
 from leads.contacts import InvalidPhone, normalize_email, normalize_phone
 from leads.identity import fill_blanks, known_lead, lock_identities
 from leads.lifecycle import lead_transition
-from leads.models import Channel, IdempotencyKey, InboundMessage, Integration, Lead
+from leads.models import Channel, InboundMessage, Integration, Lead
 from leads.signals import lead_received, lead_wrote_again
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,13 @@ def storable(value: Any) -> Any:
 
 
 def lead_ingest(
-    *, data: LeadInput, channel: str, actor: str, raw_payload: dict[str, Any], provider_message_id: str = ""
+    *,
+    data: LeadInput,
+    channel: str,
+    actor: str,
+    raw_payload: dict[str, Any],
+    provider_message_id: str = "",
+    request_fingerprint: str = "",
 ) -> Lead:
     """Store an inbound message, durably, from any source.
 
@@ -60,7 +66,8 @@ def lead_ingest(
     compared case-insensitively, or the same phone number in E.164) gets the message attached to their lead and
     `lead_wrote_again` is sent; if we had already contacted them it is a reply and the lead becomes `replied`. A
     provider's retry with an id already stored creates nothing. The returned lead carries `ingest_outcome`: new,
-    attached, reply or duplicate.
+    attached, reply or duplicate. With a `request_fingerprint` (an Idempotency-Key's request) the delivery id is
+    not looked up first: the unique index catches a repeat, and the response is stored for replay.
     """
     email = normalize_email(data.email)
     try:
@@ -70,7 +77,7 @@ def lead_ingest(
     if not email and not phone:
         msg = "Provide an email address or a phone number."
         raise ValidationFailed(msg, fields={"email": [msg], "phone": [msg]})
-    duplicate = _known_delivery(channel, provider_message_id)
+    duplicate = None if request_fingerprint else _known_delivery(channel, provider_message_id)
     if duplicate is not None:
         return duplicate
     try:
@@ -94,6 +101,8 @@ def lead_ingest(
             else:
                 fill_blanks(lead, name=data.name.strip(), email=email, phone=phone, company=data.company.strip())
                 outcome = "reply" if lead.state in {Lead.State.CONTACTED, Lead.State.REPLIED} else "attached"
+            replied = outcome == "reply" and lead.state == Lead.State.CONTACTED
+            state = Lead.State.REPLIED if replied else lead.state
             inbound = InboundMessage.objects.create(
                 lead=lead,
                 channel=channel,
@@ -101,6 +110,8 @@ def lead_ingest(
                 body=data.message,
                 raw_payload=storable(raw_payload),
                 provider_message_id=provider_message_id,
+                request_fingerprint=request_fingerprint,
+                response_body=accepted_body(lead.pk, state, outcome) if request_fingerprint else None,
             )
             after = {"source": data.source or "api", "channel": channel, "inbound_id": inbound.pk, "outcome": outcome}
             audit_record(actor=actor, action="lead.ingest", obj=lead, after=after)
@@ -112,7 +123,7 @@ def lead_ingest(
                     lambda: lead_received.send(sender=Lead, lead_id=lead.pk, inbound_id=inbound.pk), robust=True
                 )
             else:
-                if outcome == "reply" and lead.state == Lead.State.CONTACTED:
+                if replied:
                     lead_transition(lead=lead, to_state=Lead.State.REPLIED, actor=actor)
                 transaction.on_commit(
                     lambda: lead_wrote_again.send(
@@ -204,6 +215,11 @@ class IdempotentResult:
     replayed: bool
 
 
+def idempotency_delivery_id(actor: str, key: str) -> str:
+    """An Idempotency-Key as the request's delivery id: scoped to the caller, hashed (fixed length, no raw key)."""
+    return "idempotency:" + hashlib.sha256(f"{actor}\n{key}".encode()).hexdigest()
+
+
 def lead_ingest_idempotent(
     *,
     data: LeadInput,
@@ -213,43 +229,58 @@ def lead_ingest_idempotent(
     idempotency_key: str,
     fingerprint: str,
 ) -> IdempotentResult:
-    """lead_ingest behind an Idempotency-Key: the first response is kept and replayed; another body is a 422."""
-    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
-    IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    """lead_ingest behind an Idempotency-Key: the first response is kept and replayed; another body is a 422.
 
-    existing = IdempotencyKey.objects.filter(owner=actor, key=idempotency_key).first()
-    if existing is not None:
-        return _replay(existing, fingerprint)
-    try:
-        with transaction.atomic():
-            lead = lead_ingest(data=data, channel=channel, actor=actor, raw_payload=raw_payload)
-            body = lead_accepted_body(lead)
-            IdempotencyKey.objects.create(
-                owner=actor,
-                key=idempotency_key,
-                request_fingerprint=fingerprint,
-                response_status=202,
-                response_body=body,
-                lead=lead,
-            )
-    except IntegrityError:
-        # A concurrent request with the same key committed first: answer as it did.
-        existing = IdempotencyKey.objects.filter(owner=actor, key=idempotency_key).first()
-        if existing is None:
-            raise
-        return _replay(existing, fingerprint)
-    return IdempotentResult(status=202, body=body, replayed=False)
+    The key is the request's delivery id on its inbound message, so a keyed request costs no query more than one
+    without: a repeat is caught by the unique index (its transaction rolls back) and answered from the stored
+    response. A key older than IDEMPOTENCY_KEY_TTL_HOURS is released here, and all of them daily by
+    `purge_expired`."""
+    delivery_id = idempotency_delivery_id(actor, idempotency_key)
+    for _ in range(2):
+        lead = lead_ingest(
+            data=data,
+            channel=channel,
+            actor=actor,
+            raw_payload=raw_payload,
+            provider_message_id=delivery_id,
+            request_fingerprint=fingerprint,
+        )
+        if lead.ingest_outcome != "duplicate":
+            return IdempotentResult(status=202, body=lead_accepted_body(lead), replayed=False)
+        existing = InboundMessage.objects.get(channel=channel, provider_message_id=delivery_id)
+        if existing.received_at >= idempotency_cutoff():
+            return _replay(existing, fingerprint)
+        idempotency_keys_expire(pk=existing.pk)  # then the request is taken as new
+    raise IdempotencyConflict("This Idempotency-Key is in use by a request still running; retry it.")
 
 
-def _replay(existing: IdempotencyKey, fingerprint: str) -> IdempotentResult:
+def idempotency_cutoff() -> Any:
+    return timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+
+
+def idempotency_keys_expire(*, pk: int | None = None) -> int:
+    """Release Idempotency-Keys older than IDEMPOTENCY_KEY_TTL_HOURS (their message stays); how many."""
+    rows = InboundMessage.objects.filter(
+        provider_message_id__startswith="idempotency:", received_at__lt=idempotency_cutoff()
+    )
+    if pk is not None:
+        rows = rows.filter(pk=pk)
+    return rows.update(provider_message_id="", request_fingerprint="", response_body=None)
+
+
+def _replay(existing: InboundMessage, fingerprint: str) -> IdempotentResult:
     if not hmac.compare_digest(existing.request_fingerprint, fingerprint):
         raise IdempotencyConflict(
             "This Idempotency-Key was already used with a different request body.",
             fields={"Idempotency-Key": ["Already used with a different request body."]},
         )
-    return IdempotentResult(status=existing.response_status, body=existing.response_body, replayed=True)
+    body = existing.response_body or accepted_body(existing.lead_id, "received", "new")
+    return IdempotentResult(status=202, body=body, replayed=True)
+
+
+def accepted_body(lead_id: int, state: str, outcome: str) -> dict[str, Any]:
+    return {"id": lead_id, "state": state, "outcome": outcome, "url": f"/api/leads/{lead_id}/"}
 
 
 def lead_accepted_body(lead: Lead) -> dict[str, Any]:
-    outcome = getattr(lead, "ingest_outcome", "new")
-    return {"id": lead.pk, "state": lead.state, "outcome": outcome, "url": f"/api/leads/{lead.pk}/"}
+    return accepted_body(lead.pk, lead.state, getattr(lead, "ingest_outcome", "new"))

@@ -112,7 +112,12 @@ class InboundMessage(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True)
     raw_payload = models.JSONField(default=dict, blank=True)
+    # The delivery's own id: a provider's message id, or for an API request with an Idempotency-Key
+    # "idempotency:<sha256 of the caller and the key>" (blanked when the key expires). One message per id and channel.
     provider_message_id = models.CharField(max_length=255, blank=True)
+    # For an Idempotency-Key: a SHA-256 of the request body, and the response replayed to a repeat.
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -154,24 +159,6 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
-
-
-class IdempotencyKey(models.Model):
-    """The first response to a request made with an Idempotency-Key header, replayed for repeats (kept 24 h)."""
-
-    owner = models.CharField(max_length=100)
-    key = models.CharField(max_length=255)
-    request_fingerprint = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
-    lead = models.ForeignKey(Lead, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_unique_owner_key")]
-
-    def __str__(self) -> str:
-        return f"{self.owner}:{self.key}"
 
 
 class Integration(models.Model):

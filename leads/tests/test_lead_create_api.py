@@ -5,7 +5,7 @@ import json
 import pytest
 
 from leads.api_keys import api_key_create, api_key_revoke
-from leads.models import IdempotencyKey, InboundMessage, Lead
+from leads.models import InboundMessage, Lead
 
 pytestmark = pytest.mark.django_db
 
@@ -140,7 +140,7 @@ def test_idempotency_keys_expire_after_24_hours(api):
     from django.utils import timezone
 
     post(api, GOOD, HTTP_IDEMPOTENCY_KEY="daily")
-    IdempotencyKey.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    InboundMessage.objects.update(received_at=timezone.now() - timedelta(hours=25))
     response = post(api, GOOD, HTTP_IDEMPOTENCY_KEY="daily")
     assert response.status_code == 202
     assert "Idempotent-Replayed" not in response
@@ -167,3 +167,43 @@ def test_an_overlong_idempotency_key_is_rejected(api):
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["error"]["fields"]
     assert_nothing_stored()
+
+
+def test_expired_idempotency_keys_are_released_by_the_daily_purge_not_per_request(api):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    post(api, GOOD, HTTP_IDEMPOTENCY_KEY="old")
+    post(api, {**GOOD, "email": "new@shop.example"}, HTTP_IDEMPOTENCY_KEY="new")
+    InboundMessage.objects.filter(lead__email=GOOD["email"]).update(received_at=timezone.now() - timedelta(hours=25))
+    keyed = InboundMessage.objects.exclude(provider_message_id="")
+    assert keyed.count() == 2  # a request does not purge
+    call_command("purge_expired")
+    [kept] = keyed
+    assert kept.lead.email == "new@shop.example" and kept.response_body["outcome"] == "new"
+    assert InboundMessage.objects.count() == 2  # the expired key's message stays
+
+
+def test_a_key_revoked_after_use_stops_working_at_once_here_and_within_the_cache_time_elsewhere(client, db, settings):
+    from leads.models import ApiKey
+
+    api_key, key = api_key_create(name="busy-form")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}", "content_type": "application/json"}
+    assert client.post("/api/leads/", json.dumps(GOOD), **auth).status_code == 202  # verified and remembered
+    # Revoked by another process (a row update this process did not make): remembered until the cache time ends.
+    ApiKey.objects.filter(pk=api_key.pk).update(revoked_at=api_key.created_at)
+    assert client.post("/api/leads/", json.dumps(GOOD), **auth).status_code == 202
+    settings.API_KEY_CACHE_SECONDS = 0
+    from leads.api_keys import api_keys_forget
+
+    api_keys_forget()  # what the cache time's end amounts to
+    assert client.post("/api/leads/", json.dumps(GOOD), **auth).status_code == 401
+    # Revoked here: at once.
+    other, other_key = api_key_create(name="second-form")
+    settings.API_KEY_CACHE_SECONDS = 30
+    other_auth = {**auth, "HTTP_AUTHORIZATION": f"Bearer {other_key}"}
+    assert client.post("/api/leads/", json.dumps(GOOD), **other_auth).status_code == 202
+    api_key_revoke(api_key_id=other.pk, actor="user:admin")
+    assert client.post("/api/leads/", json.dumps(GOOD), **other_auth).status_code == 401

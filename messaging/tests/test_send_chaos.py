@@ -137,6 +137,7 @@ def test_killing_workers_during_a_thousand_sends_loses_none_and_sends_none_twice
             worker.wait()
         sendgrid.stop()
         log.close()
+        print((tmp_path / "worker.log").read_text(errors="replace")[-4000:])  # shown by pytest when the test fails
     assert kills >= 2, "the workers were never caught sending"
 
     deliveries = Counter(r.body["custom_args"]["bizpilot_message_id"] for r in sendgrid.requests)
