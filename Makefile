@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install run test lint format clean-data
+.PHONY: install run dev test lint format clean-data
 
 $(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "BizPilot needs $(PYTHON)"; exit 1; }
@@ -19,6 +19,10 @@ install: $(STAMP)
 
 run: $(STAMP)
 	exec $(BIN)/python -m bizpilot.run
+
+# The same, with Django's auto-reloading development server instead of gunicorn.
+dev: $(STAMP)
+	exec $(BIN)/python -m bizpilot.run --dev
 
 test: lint
 	bash scripts/ensure-chromium

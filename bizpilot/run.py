@@ -1,5 +1,6 @@
 """`make run`: start the embedded database (unless DATABASE_URL is set), migrate, seed the demo, then run the web
-server and the job worker until Ctrl-C, and stop everything cleanly."""
+server (gunicorn, WEB_CONCURRENCY processes) and the job workers until Ctrl-C, and stop everything cleanly.
+`make dev` (`--dev`) serves with Django's auto-reloading development server instead."""
 
 from __future__ import annotations
 
@@ -55,7 +56,38 @@ def stop(processes: list[subprocess.Popen]) -> None:
             os.killpg(process.pid, signal.SIGKILL)  # stragglers in its process group
 
 
-def main() -> int:
+def web_concurrency(env: dict[str, str]) -> int:
+    """WEB_CONCURRENCY, else fitted to the cores: two web processes per core plus one (gunicorn's advice), at
+    most 8 (each takes about 100 MB, and the job workers share the same cores)."""
+    value = env.get("WEB_CONCURRENCY", "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise SystemExit(f"WEB_CONCURRENCY must be a whole number of processes, at least 1 (got {value!r})")
+        return int(value)
+    return min(2 * (os.cpu_count() or 1) + 1, 8)
+
+
+def web_command(env: dict[str, str], host: str, port: str, *, dev: bool) -> list[str]:
+    if dev:
+        return [PYTHON, "manage.py", "runserver", f"{host}:{port}"]
+    return [
+        PYTHON,
+        "-m",
+        "gunicorn",
+        "bizpilot.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(web_concurrency(env)),
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "10",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    dev = "--dev" in (sys.argv[1:] if argv is None else argv)
     sys.path.insert(0, str(BASE_DIR))
     from bizpilot.envfile import load_env_file
 
@@ -90,14 +122,11 @@ def main() -> int:
         manage("seed_demo", env=env)
 
         # Each child gets its own process group so Ctrl-C reaches it through us, in order.
-        processes.append(
-            subprocess.Popen(
-                [PYTHON, "manage.py", "runserver", "--noreload", f"{host}:{port}"],
-                cwd=BASE_DIR,
-                env=env,
-                start_new_session=True,
-            )
-        )
+        env["WEB_CONCURRENCY"] = str(web_concurrency(env))  # gunicorn reads it too, and fails on an empty one
+        command = web_command(env, host, port, dev=dev)
+        server = "Django's auto-reloading development server" if dev else f"gunicorn, {web_concurrency(env)} processes"
+        log(f"web: {server} on {host}:{port}")
+        processes.append(subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True))
         processes.append(
             # The job worker under its watchdog (bizpilot/worker.py): a frozen cluster is restarted.
             subprocess.Popen([PYTHON, "manage.py", "run_worker"], cwd=BASE_DIR, env=env, start_new_session=True)
@@ -119,7 +148,7 @@ def main() -> int:
             for process in processes:
                 if process.poll() is not None:
                     args = process.args if isinstance(process.args, list) else [process.args]
-                    name = " ".join(str(arg) for arg in args[2:3])
+                    name = " ".join(str(arg) for arg in args[1:3])
                     log(f"{name} exited with code {process.returncode}; stopping")
                     stopping = True
             time.sleep(0.5)

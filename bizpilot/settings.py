@@ -284,6 +284,8 @@ Q_CLUSTER["ALT_CLUSTERS"] = {
 # The watchdog of `manage.py run_worker` (bizpilot/worker.py): a task waiting longer than WORKER_STALL_SECONDS while
 # none finished in as long and no worker is busy means the cluster froze; it is restarted. /healthz says `stalled`.
 WORKER_STALL_SECONDS = env_int("WORKER_STALL_SECONDS", 60)
+# Each worker process loads the embedding and intent models before its first job (no slow first lead after a start).
+WORKER_PRELOAD = env_bool("WORKER_PRELOAD", True)
 WORKER_WATCHDOG_SECONDS = env_float("WORKER_WATCHDOG_SECONDS", 5.0)
 WORKER_STOP_SECONDS = env_float("WORKER_STOP_SECONDS", 8.0)
 

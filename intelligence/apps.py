@@ -30,6 +30,12 @@ class IntelligenceConfig(AppConfig):
         lead_erasing.connect(_on_lead_erasing, dispatch_uid="intelligence.lead_erasing")
         lead_exporting.connect(_on_lead_exporting, dispatch_uid="intelligence.lead_exporting")
 
+        from django_q.signals import post_spawn
+
+        from intelligence.warmup import worker_warm_up
+
+        post_spawn.connect(worker_warm_up, dispatch_uid="intelligence.worker_warm_up")
+
         from django.conf import settings
 
         from bizpilot.health import llm_model_deprecation

@@ -1,0 +1,36 @@
+"""A job worker loads the embedding model and the intent model before it takes its first job (django-q2's
+`post_spawn`, in the new worker process), so the first lead after a start does not wait seconds for them."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+
+logger = logging.getLogger(__name__)
+
+
+def worker_warm_up(sender: Any = None, proc_name: str = "", **kwargs: Any) -> float:
+    """Load the models into this process; returns the seconds it took. A missing piece (no labelled examples yet)
+    is logged and left to the first job, which reports it properly."""
+    if not settings.WORKER_PRELOAD:
+        return 0.0
+    from intelligence.classifier import get_intent_model
+    from intelligence.embeddings import get_embedder
+
+    started = time.perf_counter()
+    try:
+        get_embedder().embed_one("warm up")
+        get_intent_model(
+            embedding_model=settings.EMBEDDING_MODEL, method=settings.CLASSIFIER_METHOD, k=settings.CLASSIFIER_K
+        )
+    except Exception as exc:  # the worker must start anyway; its first job meets the same problem and reports it
+        logger.warning("worker %s could not preload the models: %s", proc_name, exc)
+    finally:
+        connection.close()  # the worker's jobs open their own
+    seconds = time.perf_counter() - started
+    logger.info("worker %s preloaded the models in %.1f s", proc_name, seconds)
+    return seconds
