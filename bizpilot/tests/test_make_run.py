@@ -37,7 +37,7 @@ def call(url: str, *, key: str = "", body: dict | None = None) -> dict:
     request.add_header("Content-Type", "application/json")
     if key:
         request.add_header("Authorization", f"Bearer {key}")
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (a local URL)
+    with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
 
