@@ -71,7 +71,9 @@ def test_make_run_serves_with_gunicorn_preloads_the_models_and_stops_on_ctrl_c(d
         children = psutil.Process(run.pid).children(recursive=True)
         gunicorns = [p for p in children if "gunicorn" in " ".join(p.cmdline())]
         assert len(gunicorns) == 1 + 2, [p.cmdline() for p in gunicorns]  # the arbiter and WEB_CONCURRENCY workers
-        key = re.search(r"API key: (bp_\S+)", output()).group(1)
+        found = re.search(r"API key: (bp_\S+)", output())
+        assert found, output()[-3000:]
+        key = found.group(1)
         # Both workers preloaded before taking a job, so the first lead is drafted at once (it took 6-10 s).
         wait_for_preload = time.monotonic() + 60
         while output().count("preloaded the models") < 2:
@@ -91,6 +93,7 @@ def test_make_run_serves_with_gunicorn_preloads_the_models_and_stops_on_ctrl_c(d
     finally:
         stopping = time.monotonic()
         run.send_signal(signal.SIGINT)  # Ctrl-C
+        code: int | None
         try:
             code = run.wait(timeout=30)
         except subprocess.TimeoutExpired:
