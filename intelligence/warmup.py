@@ -16,7 +16,9 @@ logger = logging.getLogger(__name__)
 def worker_warm_up(sender: Any = None, proc_name: str = "", **kwargs: Any) -> float:
     """Load the models into this process; returns the seconds it took. A missing piece (no labelled examples yet)
     is logged and left to the first job, which reports it properly."""
-    if not settings.WORKER_PRELOAD:
+    from django_q.conf import Conf
+
+    if not settings.WORKER_PRELOAD or Conf.SYNC:  # a task run inline (JOBS_SYNC) is not a new worker
         return 0.0
     from intelligence.classifier import get_intent_model
     from intelligence.embeddings import get_embedder
@@ -29,8 +31,7 @@ def worker_warm_up(sender: Any = None, proc_name: str = "", **kwargs: Any) -> fl
         )
     except Exception as exc:  # the worker must start anyway; its first job meets the same problem and reports it
         logger.warning("worker %s could not preload the models: %s", proc_name, exc)
-    finally:
-        connection.close()  # the worker's jobs open their own
+        connection.close()  # a broken connection is not handed to the first job
     seconds = time.perf_counter() - started
     logger.info("worker %s preloaded the models in %.1f s", proc_name, seconds)
     return seconds

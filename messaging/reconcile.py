@@ -5,7 +5,10 @@ waited for the answer), so it stays `sending`. Nothing here sends anything blind
 - the sweeper (`messages_reconcile_sending`, every five minutes) asks Twilio whether it has the message: found, it
   is recorded as sent; not there, it goes back to `approved` and is sent again (Twilio never got it);
 - where the provider cannot be asked (email has no lookup API), the message is marked for a person, with the
-  reason; the admin's *Mark sent* and *Send again* settle it."""
+  reason; the admin's *Mark sent* and *Send again* settle it.
+An approved message whose send job was lost before it ran (a broker that hands a task out once, such as Redis,
+restarted or its worker killed) is still `approved`, and nothing reached the provider: the same sweep queues its
+send again."""
 
 from __future__ import annotations
 
@@ -51,7 +54,34 @@ def messages_reconcile_sending(*, now: datetime | None = None) -> dict[str, int]
     for message_id in list(stuck):
         outcome = message_reconcile(message_id=message_id)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    requeued = messages_requeue_approved(cutoff=cutoff)
+    if requeued:
+        outcomes["requeued"] = requeued
     return outcomes
+
+
+def messages_requeue_approved(*, cutoff: datetime) -> int:
+    """Queue the send again of messages approved before `cutoff` and still `approved`, unless a retry or a wait is
+    scheduled for them. Sending is idempotent (the row is claimed, its status checked), so a send job that was only
+    slow, not lost, does nothing twice."""
+    from django_q.models import Schedule
+
+    waiting = {
+        args
+        for args in Schedule.objects.filter(func="messaging.tasks.send_message")
+        .exclude(repeats=0)
+        .values_list("args", flat=True)
+    }
+    approved = Message.objects.filter(status=Message.Status.APPROVED, approved_at__lt=cutoff).values_list(
+        "pk", flat=True
+    )[:500]
+    requeued = 0
+    for message_id in approved:
+        if repr((message_id,)) in waiting:
+            continue
+        jobs.enqueue("messaging.tasks.send_message", message_id, task_name=f"send_message-{message_id}-requeued")
+        requeued += 1
+    return requeued
 
 
 def message_reconcile(*, message_id: int) -> str:

@@ -177,3 +177,37 @@ def test_an_email_the_provider_reported_on_is_recorded_as_sent(stuck_email):
     )
     assert messages_reconcile_sending() == {"sent": 1}
     assert Message.objects.get(pk=stuck_email.pk).status == Message.Status.SENT
+
+
+@pytest.fixture
+def sms_draft(client, twilio, demo_knowledge) -> Message:
+    post_signed(client, "/webhooks/twilio/messages/", inbound_params(sender=PHONE))
+    message = lead_process(lead_id=Lead.objects.get().pk)
+    assert message is not None and message.channel == "sms"
+    return message
+
+
+def test_an_approved_reply_whose_send_job_was_lost_is_sent_by_the_sweep(twilio, sms_draft, monkeypatch):
+    from bizpilot import jobs
+
+    monkeypatch.setattr(jobs, "enqueue", lambda *args, **kwargs: True)  # the broker lost the job (Redis restarted)
+    message_approve(message_id=sms_draft.pk, actor="user:op")
+    monkeypatch.undo()
+    assert Message.objects.get(pk=sms_draft.pk).status == Message.Status.APPROVED
+    assert messages_reconcile_sending() == {}  # approved moments ago: its job may just be waiting
+    twilio.queue(StubResponse(201, twilio_message("SMfound", sms_draft.body)))
+    later = timezone.now() + timedelta(minutes=15)
+    assert messages_reconcile_sending(now=later) == {"requeued": 1}
+    assert Message.objects.get(pk=sms_draft.pk).status == Message.Status.SENT
+    assert len([r for r in twilio.requests if r.path.endswith("/Messages.json") and r.body]) == 1  # one send
+    assert messages_reconcile_sending(now=later) == {}  # sent: nothing more
+
+
+def test_an_approved_reply_waiting_for_a_scheduled_retry_is_left_to_it(sms_draft, monkeypatch):
+    from bizpilot import jobs
+
+    monkeypatch.setattr(jobs, "enqueue", lambda *args, **kwargs: True)
+    message_approve(message_id=sms_draft.pk, actor="user:op")
+    jobs.schedule_once("messaging.tasks.send_message", sms_draft.pk, name="retry", run_at=timezone.now())
+    monkeypatch.undo()
+    assert messages_reconcile_sending(now=timezone.now() + timedelta(minutes=15)) == {}
