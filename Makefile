@@ -26,6 +26,7 @@ dev: $(STAMP)
 
 test: lint
 	bash scripts/ensure-chromium
+	bash scripts/ensure-redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # mypy's Django plugin imports the settings; a placeholder DATABASE_URL keeps it from starting the embedded database.

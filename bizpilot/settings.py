@@ -248,7 +248,7 @@ IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 # at once in the process that revoked it and within this time in the others. 0: check every request.
 API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 30)
 
-# --- Background jobs (django-q2, ORM broker in the same database) ---
+# --- Background jobs (django-q2: the ORM broker in the same database, or Redis with Q_BROKER_URL) ---
 JOB_QUEUE: str = "bizpilot"  # the default queue (and the cluster's name; see LLM_QUEUE below)
 Q_CLUSTER: dict[str, Any] = {
     "name": JOB_QUEUE,
@@ -268,6 +268,15 @@ Q_CLUSTER: dict[str, Any] = {
     "max_rss": env_int("WORKER_MAX_RSS_MB", 1000) * 1024,
     "recycle": env_int("WORKER_RECYCLE_TASKS", 500),
 }
+# Redis as the broker (redis://host:6379/0): many worker machines take jobs from one list per queue at once, without
+# polling the database. A task is handed out once (no retry), so a worker killed mid-task loses its job; the sweeps
+# pick its lead or reply up (requeue_stalled_leads, reconcile_sending). Results and schedules stay in PostgreSQL.
+Q_BROKER_URL = env_str("Q_BROKER_URL")
+if Q_BROKER_URL:
+    if not Q_BROKER_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured("Q_BROKER_URL must be a Redis URL (redis://, rediss:// or unix://)")
+    del Q_CLUSTER["orm"]
+    Q_CLUSTER["redis"] = Q_BROKER_URL
 # Two queues, each served by its own cluster (django-q2's ALT_CLUSTERS; `run_worker` supervises both): LLM work
 # (classifying and drafting a lead, drafting a follow-up) waits on a remote model for seconds, so it must not hold up
 # sends, imports and sweeps, nor they it. The LLM cluster's timeout covers the client's own retries of a slow model.
