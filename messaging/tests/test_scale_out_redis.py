@@ -118,10 +118,11 @@ def test_two_worker_machines_on_redis_draft_every_lead_once_and_send_every_reply
         for path in logs
     ]
     try:
-        for machine in machines:
-            wait_for(
-                lambda: len(cluster_workers(machine.pid)) == 2, timeout=120, what="the workers", processes=machines
-            )  # noqa: B023
+
+        def workers_up() -> bool:
+            return all(len(cluster_workers(machine.pid)) == 2 for machine in machines)
+
+        wait_for(workers_up, timeout=120, what="the workers", processes=machines)
         started = time.monotonic()
         leads = [
             submit_lead(TEXTS[i % len(TEXTS)], name=f"Person {i}", email=f"p{i}@redis.example") for i in range(LEADS)
