@@ -338,6 +338,10 @@ LLM_MAX_OUTPUT_TOKENS = env_int("LLM_MAX_OUTPUT_TOKENS", 800)
 # A draft's prompt (system, tool schema and user part, estimated) is kept under this many input tokens: voice
 # examples, then lower-ranked knowledge snippets, then the end of a very long lead message are cut to fit.
 LLM_PROMPT_TOKEN_BUDGET = env_int("LLM_PROMPT_TOKEN_BUDGET", 1500)
+# Claude's prompt caching: the system prompt and the business knowledge (up to this many tokens, every chunk in
+# document order) are one cached prefix, read at a tenth of the input price by every draft within five minutes.
+LLM_PROMPT_CACHING = env_bool("LLM_PROMPT_CACHING", True)
+LLM_CACHED_KNOWLEDGE_TOKENS = env_int("LLM_CACHED_KNOWLEDGE_TOKENS", 3000)
 # Approved replies to the most similar past leads (same intent and channel) put into each prompt as examples.
 VOICE_EXAMPLES_IN_PROMPT = env_int("VOICE_EXAMPLES_IN_PROMPT", 2)
 # Replace emails, phone numbers, addresses, card numbers and the lead's name with placeholders in every LLM prompt.

@@ -14,8 +14,9 @@ from intelligence.language import language_name
 from intelligence.llm import LlmError, get_llm_client
 from intelligence.models import Classification, PromptTemplate, SenderKind
 from intelligence.prompt_templates import prompt_template_live
-from intelligence.prompts import LeadFacts, build_prompt, first_name, render_fallback
+from intelligence.prompts import CHARS_PER_TOKEN, LeadFacts, build_prompt, first_name, render_fallback
 from intelligence.redaction import Redactor
+from intelligence.retrieval import knowledge_digest
 from intelligence.safety import draft_checks, injection_signals
 from intelligence.voice import voice_examples_for
 from leads.models import InboundMessage, Intent, Lead
@@ -32,6 +33,7 @@ class DraftResult:
     model_call_id: int | None = None
     prompt_template_id: int | None = None
     prompt_tokens_estimate: int | None = None
+    knowledge: str = ""  # the business knowledge the model was given beyond the retrieved snippets (the checks)
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ def _draft_and_judge(
         body=draft.body,
         channel=channel,
         first_name=first_name(lead.name),
-        knowledge="\n".join(s["text"] for s in snippets),
+        knowledge="\n".join([*(s["text"] for s in snippets), draft.knowledge]),
         max_chars=template.max_chars,
     )
     checks += review_reasons(kind=kind, language=language, generated_by=draft.generated_by)
@@ -217,6 +219,12 @@ def draft_reply(
         channel=lead.channel,
         limit=settings.VOICE_EXAMPLES_IN_PROMPT,
     )
+    # With Claude's prompt caching the whole knowledge base rides in the cached prefix (see build_prompt).
+    knowledge = (
+        knowledge_digest(max_tokens=settings.LLM_CACHED_KNOWLEDGE_TOKENS, chars_per_token=CHARS_PER_TOKEN)
+        if client.provider == "anthropic" and settings.LLM_PROMPT_CACHING
+        else None
+    )
     prompt = build_prompt(
         lead=lead,
         template=template,
@@ -224,6 +232,7 @@ def draft_reply(
         redactor=redactor,
         examples=examples,
         operator_note=operator_note,
+        knowledge=knowledge,
     )
     try:
         reply = client.draft_reply(
@@ -248,6 +257,7 @@ def draft_reply(
         model_call_id=reply.model_call_id,
         prompt_template_id=template.pk,
         prompt_tokens_estimate=prompt.tokens,
+        knowledge=knowledge.text if knowledge else "",
     )
 
 

@@ -183,7 +183,14 @@ class AnthropicClient(LlmClient):
         return {
             "model": self.model,
             "max_tokens": self.max_tokens,
-            "system": [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
+            # The system prompt (with the business knowledge) is the same for every lead: the cached prefix.
+            "system": [
+                {
+                    "type": "text",
+                    "text": system,
+                    **({"cache_control": {"type": "ephemeral"}} if settings.LLM_PROMPT_CACHING else {}),
+                }
+            ],
             "messages": [{"role": "user", "content": prompt}],
             "tools": [tool],
             "tool_choice": {"type": "tool", "name": tool["name"]},

@@ -14,6 +14,7 @@ from django.template import Context, Template
 from intelligence.llm import SUBMIT_REPLY_TOOL
 from intelligence.models import PromptTemplate, VoiceExample
 from intelligence.redaction import Redactor
+from intelligence.retrieval import KnowledgeDigest
 
 # Claude's tokenizer averages about 3.5 characters per token on English; 3.2 over-counts on purpose, so a prompt
 # estimated under budget is under it.
@@ -94,9 +95,15 @@ def build_prompt(
     examples: list | None = None,
     budget: int | None = None,
     operator_note: str = "",
+    knowledge: KnowledgeDigest | None = None,
 ) -> Prompt:
     """The system prompt (static, cached) and the user prompt, within the input-token budget. With a redactor, the
     lead's personal details are placeholders: nothing that identifies the lead leaves the machine.
+
+    With a knowledge digest (prompt caching), the whole business knowledge goes into the system prompt, the same
+    for every lead and so read from the provider's cache; the user prompt then names the retrieved snippets it
+    holds (the most relevant first) and gives in full only those it lacks. The budget is for the part that changes
+    per lead; `tokens` counts everything.
 
     To fit the budget, voice examples go first (the least similar first), then the lowest-ranked knowledge
     snippets beyond the best one, then the end of the lead's message."""
@@ -111,16 +118,34 @@ def build_prompt(
         "are filled in afterwards. Always answer by calling submit_reply."
     )
     fixed = estimate_tokens(system) + estimate_tokens(json.dumps(SUBMIT_REPLY_TOOL)) + TOOL_USE_OVERHEAD_TOKENS
+    cached = 0
+    if knowledge is not None and knowledge.text:
+        block = (
+            f"\n\nThe business's knowledge (the only facts you may use):\n<knowledge>\n{knowledge.text}\n</knowledge>"
+        )
+        cached = estimate_tokens(block)
+        system += block
+    held = knowledge.chunks if knowledge is not None else frozenset()
     examples = list(examples or [])
     snippets = list(snippets)
     message = hide(lead.message)
     trimmed: list[str] = []
 
     def render() -> str:
-        facts = "\n".join(f"- [{s['document']} / {s['heading']}] {s['text']}" for s in snippets) or "- (none)"
+        facts = (
+            "\n".join(
+                f"- [{s['document']} / {s['heading']}]"
+                + (" (above)" if (s["document"], s["heading"], s["text"]) in held else f" {s['text']}")
+                for s in snippets
+            )
+            or "- (none)"
+        )
+        knowledge_section = (
+            f"Most relevant knowledge, best first:\n{facts}\n\n" if held else f"<knowledge>\n{facts}\n</knowledge>\n\n"
+        )
         return (
             f"Intent: {template.intent}\n{template.instructions}\nStay under {template.max_chars} characters.\n\n"
-            f"<knowledge>\n{facts}\n</knowledge>\n\n"
+            f"{knowledge_section}"
             f"{_voice_section(examples)}"
             f"{_note_section(hide(operator_note))}"
             f"{_conversation_section(hide(lead.conversation))}"
@@ -145,7 +170,7 @@ def build_prompt(
             message = message[: max(200, len(message) - over_chars)].rstrip() + " [...]"
             trimmed.append("the end of the lead's message")
         user = render()
-    return Prompt(system, user, examples, len(snippets), fixed + estimate_tokens(user), trimmed)
+    return Prompt(system, user, examples, len(snippets), fixed + cached + estimate_tokens(user), trimmed)
 
 
 def _conversation_section(conversation: str) -> str:

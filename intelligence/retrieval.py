@@ -104,3 +104,43 @@ def _exact(queryset: QuerySet[KnowledgeChunk], vector: list[float], limit: int) 
 def _snippets(queryset: QuerySet[Any]) -> list[Snippet]:
     rows = queryset.values("document__title", "heading", "text", "distance")
     return [Snippet(r["document__title"], r["heading"], r["text"], round(1 - float(r["distance"]), 4)) for r in rows]
+
+
+@dataclass(frozen=True)
+class KnowledgeDigest:
+    """The business's knowledge as one stable block for the LLM's cached prompt prefix: every chunk, in document
+    order, up to a token budget. Identical for every draft until the knowledge changes, so it is read from the
+    provider's prompt cache (a tenth of the input price) instead of being paid in full per lead."""
+
+    text: str
+    chunks: frozenset[tuple[str, str, str]]  # (document, heading, text) of each chunk in the block
+
+
+_digest: tuple[tuple[Any, ...], KnowledgeDigest] | None = None
+
+
+def knowledge_digest(*, max_tokens: int, chars_per_token: float) -> KnowledgeDigest:
+    """The digest of the knowledge embedded with settings.EMBEDDING_MODEL (one aggregate query; rebuilt in this
+    process when a chunk is added, changed or removed)."""
+    global _digest
+    from django.db.models import Count, Max
+
+    chunks = KnowledgeChunk.objects.filter(embedding_model=settings.EMBEDDING_MODEL)
+    state = chunks.aggregate(n=Count("id"), last=Max("id"))
+    version = (settings.EMBEDDING_MODEL, max_tokens, state["n"], state["last"])
+    if _digest is not None and _digest[0] == version:
+        return _digest[1]
+    lines: list[str] = []
+    included: set[tuple[str, str, str]] = set()
+    budget = int(max_tokens * chars_per_token)
+    for title, heading, text in chunks.order_by("document__title", "document_id", "ordinal").values_list(
+        "document__title", "heading", "text"
+    ):
+        line = f"- [{title} / {heading}] {' '.join(text.split())}"
+        if sum(len(x) + 1 for x in lines) + len(line) > budget:
+            break
+        lines.append(line)
+        included.add((title, heading, text))
+    digest = KnowledgeDigest("\n".join(lines), frozenset(included))
+    _digest = (version, digest)
+    return digest
