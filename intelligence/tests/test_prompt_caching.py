@@ -57,7 +57,9 @@ def test_the_knowledge_is_a_cached_prefix_shared_by_every_lead(demo_knowledge, b
     assert "cache_control" in billing_stub.requests[0].body["system"][-1]
     assert "<knowledge>" in billing_stub.requests[0].body["system"][-1]["text"]
     assert calls[0].cache_creation_tokens > 0 and calls[0].cache_read_tokens == 0
-    assert all(c.cache_read_tokens == calls[0].cache_creation_tokens and c.cache_creation_tokens == 0 for c in calls[1:])
+    assert all(
+        c.cache_read_tokens == calls[0].cache_creation_tokens and c.cache_creation_tokens == 0 for c in calls[1:]
+    )
     # Per lead, what is billed at the full input price is only what changes: the lead, its snippets' names, examples.
     assert all(c.input_tokens < c.cache_read_tokens for c in calls[1:])
     cached_cost = sum(c.cost_usd for c in calls[1:]) / (len(calls) - 1)
