@@ -342,6 +342,9 @@ LLM_PROMPT_TOKEN_BUDGET = env_int("LLM_PROMPT_TOKEN_BUDGET", 1500)
 # document order) are one cached prefix, read at a tenth of the input price by every draft within five minutes.
 LLM_PROMPT_CACHING = env_bool("LLM_PROMPT_CACHING", True)
 LLM_CACHED_KNOWLEDGE_TOKENS = env_int("LLM_CACHED_KNOWLEDGE_TOKENS", 3000)
+# The model's minimum cacheable prefix (Anthropic: 1,024 tokens for Sonnet 4.5, 2,048 for Sonnet 4.6, 4,096 for Haiku
+# 4.5 and Opus 4.5+). A shorter prefix is not cached, so the knowledge then stays out of the system prompt.
+LLM_CACHE_MIN_TOKENS = env_int("LLM_CACHE_MIN_TOKENS", 2048)
 # Approved replies to the most similar past leads (same intent and channel) put into each prompt as examples.
 VOICE_EXAMPLES_IN_PROMPT = env_int("VOICE_EXAMPLES_IN_PROMPT", 2)
 # Replace emails, phone numbers, addresses, card numbers and the lead's name with placeholders in every LLM prompt.

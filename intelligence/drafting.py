@@ -233,6 +233,7 @@ def draft_reply(
         examples=examples,
         operator_note=operator_note,
         knowledge=knowledge,
+        cache_min_tokens=settings.LLM_CACHE_MIN_TOKENS,
     )
     try:
         reply = client.draft_reply(

@@ -21,6 +21,10 @@ from intelligence.retrieval import KnowledgeDigest
 CHARS_PER_TOKEN = 3.2
 
 
+# Our estimate may over-count by about a tenth (3.2 against Claude's 3.5 characters per token): a prefix is only
+# built to be cached when its estimate clears the model's minimum by that much.
+CACHE_MARGIN = 1.1
+
 # What the API adds for a forced tool call (its tool-use system prompt), on top of the tool's JSON schema.
 TOOL_USE_OVERHEAD_TOKENS = 350
 
@@ -96,14 +100,16 @@ def build_prompt(
     budget: int | None = None,
     operator_note: str = "",
     knowledge: KnowledgeDigest | None = None,
+    cache_min_tokens: int = 1024,
 ) -> Prompt:
     """The system prompt (static, cached) and the user prompt, within the input-token budget. With a redactor, the
     lead's personal details are placeholders: nothing that identifies the lead leaves the machine.
 
     With a knowledge digest (prompt caching), the whole business knowledge goes into the system prompt, the same
     for every lead and so read from the provider's cache; the user prompt then names the retrieved snippets it
-    holds (the most relevant first) and gives in full only those it lacks. The budget is for the part that changes
-    per lead; `tokens` counts everything.
+    holds (the most relevant first) and gives in full only those it lacks. That is done only when the prefix
+    reaches the model's minimum cacheable length (`cache_min_tokens`); below it the prompt is as without caching.
+    The budget is for the part that changes per lead; `tokens` counts everything.
 
     To fit the budget, voice examples go first (the least similar first), then the lowest-ranked knowledge
     snippets beyond the best one, then the end of the lead's message."""
@@ -119,13 +125,16 @@ def build_prompt(
     )
     fixed = estimate_tokens(system) + estimate_tokens(json.dumps(SUBMIT_REPLY_TOOL)) + TOOL_USE_OVERHEAD_TOKENS
     cached = 0
+    held: frozenset[tuple[str, str, str]] = frozenset()
     if knowledge is not None and knowledge.text:
         block = (
             f"\n\nThe business's knowledge (the only facts you may use):\n<knowledge>\n{knowledge.text}\n</knowledge>"
         )
-        cached = estimate_tokens(block)
-        system += block
-    held = knowledge.chunks if knowledge is not None else frozenset()
+        # Only a prefix the model will cache pays: shorter than its minimum, every lead would pay for it in full.
+        if fixed + estimate_tokens(block) >= cache_min_tokens * CACHE_MARGIN:
+            cached = estimate_tokens(block)
+            system += block
+            held = knowledge.chunks
     examples = list(examples or [])
     snippets = list(snippets)
     message = hide(lead.message)

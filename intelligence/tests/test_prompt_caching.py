@@ -37,6 +37,7 @@ def billing_stub(settings, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_BASE_URL", stub.base_url)
     settings.ANTHROPIC_API_KEY = "sk-ant-test-key"
     settings.LLM_MODEL = "claude-sonnet-4-6"
+    settings.LLM_CACHE_MIN_TOKENS = 1024
     settings.CLASSIFIER_ARBITRATION_THRESHOLD = 0.0  # drafts only: one call per lead
     yield stub
     stub.stop()
@@ -74,3 +75,11 @@ def test_without_caching_every_draft_pays_the_whole_prompt(demo_knowledge, billi
     assert all(c.cache_creation_tokens == c.cache_read_tokens == 0 for c in calls)
     # Without caching the knowledge is not sent whole either: only the retrieved snippets, as before.
     assert "<knowledge>" not in billing_stub.requests[0].body["system"][0]["text"]
+
+
+@pytest.mark.django_db
+def test_a_prefix_below_the_models_minimum_is_not_built_for_caching(demo_knowledge, billing_stub, settings):
+    settings.LLM_CACHE_MIN_TOKENS = 4096  # Haiku 4.5: the demo knowledge is too short to be cached
+    calls = draft_all()
+    assert "<knowledge>" not in billing_stub.requests[0].body["system"][0]["text"]  # it would only cost more
+    assert all(c.cache_creation_tokens == c.cache_read_tokens == 0 for c in calls)
