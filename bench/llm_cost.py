@@ -103,7 +103,10 @@ def main() -> None:
         n = len(calls)
         cost = sum((c.cost_usd for c in calls), Decimal(0)) / n
         baseline = baseline or cost
-        mean = lambda field: sum(getattr(c, field) for c in calls) / n  # noqa: E731
+
+        def mean(field: str, calls: list = calls) -> float:
+            return sum(getattr(c, field) for c in calls) / len(calls)
+
         prefix = max(c.cache_creation_tokens for c in calls) or "none"
         print(
             f"| {label} | {prefix} | {mean('input_tokens'):.0f} | {mean('cache_creation_tokens'):.0f} | "

@@ -41,6 +41,11 @@ from bizpilot.queue import RESTARTS_KEY, orm_broker, queue_state, report_workers
 logger = logging.getLogger("bizpilot.worker")
 
 
+# A new worker loading its models titles itself `qcluster <proc> starting` (intelligence.warmup): busy, not frozen,
+# for at most this long.
+WORKER_START_SECONDS = 180
+
+
 @dataclass(frozen=True)
 class WorkerProcess:
     pid: int
@@ -48,9 +53,23 @@ class WorkerProcess:
     busy: bool
     title: str
 
+    @property
+    def processing(self) -> bool:
+        return " processing " in self.title
+
+    @property
+    def ready(self) -> bool:
+        """Done starting: waiting for a job or running one."""
+        return not self.title.endswith(" starting")
+
+
+def ready_workers(root_pid: int) -> int:
+    return sum(1 for worker in cluster_workers(root_pid) if worker.ready)
+
 
 def cluster_workers(root_pid: int) -> list[WorkerProcess]:
-    """The worker processes among `root_pid`'s descendants, by their titles."""
+    """The worker processes among `root_pid`'s descendants, by their titles (`idle`, `processing <task>`, or
+    `starting` while a new worker loads its models: busy, unless it has been starting for too long)."""
     try:
         children = psutil.Process(root_pid).children(recursive=True)
     except psutil.NoSuchProcess:
@@ -60,9 +79,14 @@ def cluster_workers(root_pid: int) -> list[WorkerProcess]:
         try:
             title = " ".join(part for part in child.cmdline() if part).strip()
             rss = child.memory_info().rss
+            age = time.time() - child.create_time()
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
-        if title.startswith("qcluster ") and (title.endswith(" idle") or " processing " in title):
+        if not title.startswith("qcluster "):
+            continue
+        if title.endswith(" starting"):
+            workers.append(WorkerProcess(child.pid, rss, age < WORKER_START_SECONDS, title))
+        elif title.endswith(" idle") or " processing " in title:
             workers.append(WorkerProcess(child.pid, rss, " processing " in title, title))
     return workers
 

@@ -20,9 +20,13 @@ def worker_warm_up(sender: Any = None, proc_name: str = "", **kwargs: Any) -> fl
 
     if not settings.WORKER_PRELOAD or Conf.SYNC:  # a task run inline (JOBS_SYNC) is not a new worker
         return 0.0
+    from django_q.conf import setproctitle
+
     from intelligence.classifier import get_intent_model
     from intelligence.embeddings import get_embedder
 
+    if setproctitle:  # the watchdog (bizpilot.worker) counts a starting worker as busy, not frozen
+        setproctitle.setproctitle(f"qcluster {proc_name} starting")
     started = time.perf_counter()
     try:
         get_embedder().embed_one("warm up")

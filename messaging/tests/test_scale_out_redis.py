@@ -21,7 +21,7 @@ from django.conf import settings
 from django_q.conf import Conf
 
 from bizpilot.audit import AuditEvent
-from bizpilot.worker import cluster_workers
+from bizpilot.worker import ready_workers
 from intelligence.tests.anthropic_stub import AnthropicStub, StubResponse
 from leads.models import Lead
 from leads.tests.factories import submit_lead
@@ -120,7 +120,7 @@ def test_two_worker_machines_on_redis_draft_every_lead_once_and_send_every_reply
     try:
 
         def workers_up() -> bool:
-            return all(len(cluster_workers(machine.pid)) == 2 for machine in machines)
+            return all(ready_workers(machine.pid) == 2 for machine in machines)
 
         wait_for(workers_up, timeout=120, what="the workers", processes=machines)
         started = time.monotonic()

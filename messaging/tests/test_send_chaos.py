@@ -62,7 +62,7 @@ def approved_replies(n: int) -> list[int]:
 def test_killing_workers_during_a_thousand_sends_loses_none_and_sends_none_twice(monkeypatch, tmp_path: Path):
     from django_q.conf import Conf
 
-    from bizpilot.worker import cluster_workers
+    from bizpilot.worker import cluster_workers, ready_workers
 
     monkeypatch.setattr(Conf, "SYNC", False)
     sendgrid = AnthropicStub().start()
@@ -99,7 +99,7 @@ def test_killing_workers_during_a_thousand_sends_loses_none_and_sends_none_twice
 
     kills = 0
     try:
-        wait_for(lambda: len(cluster_workers(worker.pid)) == 2, timeout=60, what="two worker processes")
+        wait_for(lambda: ready_workers(worker.pid) == 2, timeout=60, what="two worker processes")
         while kills < KILLS and not settled():
             target = 50 * (kills + 1)
             # A kill can freeze the cluster (django-q2's queue lock): the watchdog restarts it within about 30 s.
@@ -108,14 +108,14 @@ def test_killing_workers_during_a_thousand_sends_loses_none_and_sends_none_twice
             # killed while it waits for work can freeze the cluster: test_worker_recovery covers that case.
             busy = []
             for _ in range(200):
-                busy = [w for w in cluster_workers(worker.pid) if w.busy]
+                busy = [w for w in cluster_workers(worker.pid) if w.processing]
                 if busy or settled():
                     break
                 time.sleep(0.01)
             for process in busy:
                 os.kill(process.pid, signal.SIGKILL)
             kills += 1 if busy else 0
-            wait_for(lambda: len(cluster_workers(worker.pid)) == 2, timeout=180, what="the workers back")
+            wait_for(lambda: ready_workers(worker.pid) == 2, timeout=180, what="the workers back")
         wait_for(settled, timeout=400, what="every reply sent or claimed")
         wait_for(
             lambda: (

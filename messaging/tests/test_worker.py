@@ -16,7 +16,7 @@ from django.db import connection
 from django_q.conf import Conf
 from django_q.models import Task
 
-from bizpilot.worker import cluster_workers
+from bizpilot.worker import ready_workers
 from intelligence.tests.anthropic_stub import AnthropicStub, StubResponse, tool_use_message
 from leads.models import Lead
 from leads.tests.factories import submit_lead
@@ -78,9 +78,7 @@ def test_real_clusters_draft_on_the_llm_queue_and_send_beside_a_slow_model(demo_
         start_new_session=True,
     )
     try:
-        wait_until(
-            lambda: len(cluster_workers(worker.pid)) == 2, timeout=60, what="one worker per queue", worker=worker
-        )
+        wait_until(lambda: ready_workers(worker.pid) == 2, timeout=60, what="one worker per queue", worker=worker)
         lead = submit_lead(
             "Need an online shop before Mother's Day, can pay now", name="Kim", email="kim@kimsflorist.example"
         )

@@ -18,7 +18,7 @@ from django.conf import settings
 from django_q.conf import Conf
 
 from bizpilot.queue import queue_state, worker_restarts
-from bizpilot.worker import cluster_workers
+from bizpilot.worker import cluster_workers, ready_workers
 from intelligence.tests.anthropic_stub import AnthropicStub, StubResponse, tool_use_message
 from leads.models import Lead
 from leads.tests.factories import submit_lead
@@ -110,12 +110,12 @@ def test_killed_workers_never_freeze_the_queue(demo_knowledge, monkeypatch, clie
     )
     try:
         workers = 3  # one on the default queue, two on the LLM queue (one cluster each)
-        wait_for(lambda: len(cluster_workers(worker.pid)) == workers, timeout=60, what="every worker process")
+        wait_for(lambda: ready_workers(worker.pid) == workers, timeout=60, what="every worker process")
 
         # A worker killed in the middle of a lead (while Claude drafts): its task is handed out again at once, not
         # after the broker's retry (JOB_TIMEOUT_SECONDS + 60 s), and the lead is drafted once.
         caught = submit_lead(LEADS[0], name="Lead caught")
-        wait_for(lambda: any(w.busy for w in cluster_workers(worker.pid)), timeout=60, what="a busy worker")
+        wait_for(lambda: any(w.processing for w in cluster_workers(worker.pid)), timeout=60, what="a busy worker")
         time.sleep(DRAFT_SECONDS / 2)
         busy = [w for w in cluster_workers(worker.pid) if "process_lead" in w.title]
         assert busy, cluster_workers(worker.pid)
