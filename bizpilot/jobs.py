@@ -29,28 +29,45 @@ def enqueue(func: str, *args: object, task_name: str, group: str | None = None, 
 
     Callers enqueue after their data committed, so a failure here loses nothing: it is logged loudly and a scheduled
     sweep or an operator's retry picks the object up. The request that committed the data does not fail for it."""
-    from django_q.tasks import async_task
-
-    from bizpilot.logging import JOB_CONTEXT_KWARG, job_context
-
-    carried = {JOB_CONTEXT_KWARG: context} if (context := job_context()) else {}
     try:
-        async_task(
-            func,
-            *args,
-            task_name=task_name,
-            group=group or func.rsplit(".", 1)[-1],
-            cluster=queue_name(queue),
-            **carried,
-        )
+        _async_task(func, args, task_name=task_name, group=group, queue=queue)
     except Exception:
         logger.exception("could not enqueue %s%r", func, args)
         return False
     return True
 
 
+def _async_task(func: str, args: tuple[object, ...], *, task_name: str, group: str | None, queue: str) -> None:
+    from django_q.tasks import async_task
+
+    from bizpilot.logging import JOB_CONTEXT_KWARG, job_context
+
+    carried = {JOB_CONTEXT_KWARG: context} if (context := job_context()) else {}
+    async_task(
+        func,
+        *args,
+        task_name=task_name,
+        group=group or func.rsplit(".", 1)[-1],
+        cluster=queue_name(queue),
+        **carried,
+    )
+
+
 def enqueue_on_commit(func: str, *args: object, task_name: str, group: str | None = None, queue: str = DEFAULT) -> None:
-    """`enqueue` once the current transaction commits (at once outside a transaction); nothing if it rolls back."""
+    """`enqueue` once the current transaction commits (at once outside a transaction); nothing if it rolls back.
+
+    With the database as the broker (django-q2's ORM broker) the job's row is written now, in the caller's
+    transaction: workers see it exactly when the data commits, it is rolled back with it, and the request pays one
+    commit instead of two. A failure to write it then fails the transaction (nothing is half-stored). Other brokers
+    (Redis) and inline jobs (JOBS_SYNC) get it after the commit."""
+    from django.db import connection
+    from django_q.conf import Conf
+
+    from bizpilot.queue import orm_broker
+
+    if connection.in_atomic_block and not Conf.SYNC and orm_broker():
+        _async_task(func, args, task_name=task_name, group=group, queue=queue)
+        return
     transaction.on_commit(lambda: enqueue(func, *args, task_name=task_name, group=group, queue=queue))
 
 

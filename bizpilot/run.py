@@ -57,14 +57,15 @@ def stop(processes: list[subprocess.Popen]) -> None:
 
 
 def web_concurrency(env: dict[str, str]) -> int:
-    """WEB_CONCURRENCY, else fitted to the cores: two web processes per core plus one (gunicorn's advice), at
-    most 8 (each takes about 100 MB, and the job workers share the same cores)."""
+    """WEB_CONCURRENCY, else fitted to the cores: one web process per core plus one, at most 8. Measured with
+    bench/ingest.py on 2 cores (docs/PERFORMANCE.md): 3 processes served POST /api/leads/ at p95 43 ms, 5 (gunicorn's
+    usual two per core plus one) at 48 ms, since the job workers and PostgreSQL share the same cores."""
     value = env.get("WEB_CONCURRENCY", "").strip()
     if value:
         if not value.isdigit() or int(value) < 1:
             raise SystemExit(f"WEB_CONCURRENCY must be a whole number of processes, at least 1 (got {value!r})")
         return int(value)
-    return min(2 * (os.cpu_count() or 1) + 1, 8)
+    return min((os.cpu_count() or 1) + 1, 8)
 
 
 def web_command(env: dict[str, str], host: str, port: str, *, dev: bool) -> list[str]:

@@ -1,5 +1,6 @@
 """Taking leads in from every channel (API, webhooks, inbound email, texts): stored durably, deduplicated by person
-and by the provider's delivery id, and announced with `lead_received` / `lead_wrote_again` once committed."""
+and by the provider's delivery id, and announced with `lead_received` (its jobs commit with the lead) and
+`lead_wrote_again` (once committed)."""
 
 from __future__ import annotations
 
@@ -119,9 +120,8 @@ def lead_ingest(
             structlog.contextvars.bind_contextvars(lead_id=lead.pk)
             log.info("lead.ingested", inbound_id=inbound.pk, channel=channel, outcome=outcome)
             if outcome == "new":
-                transaction.on_commit(
-                    lambda: lead_received.send(sender=Lead, lead_id=lead.pk, inbound_id=inbound.pk), robust=True
-                )
+                # In the transaction: the receivers queue their jobs to commit with the lead (leads.signals).
+                lead_received.send(sender=Lead, lead_id=lead.pk, inbound_id=inbound.pk)
             else:
                 if replied:
                     lead_transition(lead=lead, to_state=Lead.State.REPLIED, actor=actor)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-# Sent after the transaction that stored a new inbound lead message commits. Arguments: lead_id, inbound_id.
+# Sent when a new lead's first message is stored: inside the transaction that stores it (ingest), or after it
+# commits (imports, retries). Arguments: lead_id, inbound_id. Receivers defer their effects to the commit
+# (bizpilot.jobs.enqueue_on_commit, which with the database as the broker queues the job in that same transaction:
+# the lead and its job commit together, with one commit).
 lead_received = Signal()
 # Sent after a known lead wrote again. Arguments: lead_id, inbound_id, is_reply (we had contacted them already).
 lead_wrote_again = Signal()

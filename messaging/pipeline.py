@@ -142,4 +142,4 @@ def leads_requeue_stalled(*, older_than: timedelta = timedelta(minutes=2)) -> in
 
 
 def enqueue_process_lead(lead_id: int) -> None:
-    jobs.enqueue("messaging.tasks.process_lead", lead_id, task_name=f"process_lead-{lead_id}", queue=jobs.LLM)
+    jobs.enqueue_on_commit("messaging.tasks.process_lead", lead_id, task_name=f"process_lead-{lead_id}", queue=jobs.LLM)

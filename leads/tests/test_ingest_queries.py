@@ -28,6 +28,9 @@ def test_a_new_lead_costs_at_most_eight_queries(api, idempotent, monkeypatch):
     sql = [q["sql"] for q in captured.captured_queries]
     print("\n".join(sql))
     assert len(sql) <= MAX_QUERIES, f"{len(sql)} queries:\n" + "\n".join(sql)
+    # The job is queued in the same transaction as the lead: one commit, and never a lead without its job.
+    job = next(i for i, q in enumerate(sql) if q.startswith('INSERT INTO "django_q_ormq"'))
+    assert sql.index("COMMIT") > job
     # One transaction, no savepoint, and nothing purged on the way.
     assert [q for q in sql if q.startswith(("BEGIN", "SAVEPOINT"))] == ["BEGIN"]
     assert not [q for q in sql if q.startswith("DELETE")]
