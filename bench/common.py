@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -85,8 +86,10 @@ class Gunicorn:
             **(extra_env or {}),
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "bizpilot.wsgi:application", "-b", f"127.0.0.1:{self.port}"]
-            + ["-w", str(workers), "--log-level", "warning"],
+            [
+                *(sys.executable, "-m", "gunicorn", "bizpilot.wsgi:application", "-b", f"127.0.0.1:{self.port}"),
+                *("-w", str(workers), "--log-level", "warning"),
+            ],
             cwd=ROOT,
             env=env,
         )
@@ -130,14 +133,15 @@ def ensure_wrk() -> str:
 
 def wrk(url: str, *, script: str = "", connections: int = 8, seconds: int = 10, threads: int = 2) -> dict:
     """Run wrk against `url`; requests/s, p50/p95/p99 in ms, errors (non-2xx/3xx answers counted apart)."""
-    lua = Path(f"/tmp/bizpilot-bench-{os.getpid()}.lua")
-    lua.write_text(script + WRK_REPORT)
-    done = subprocess.run(
-        [ensure_wrk(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", str(lua), url],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        lua.write(script + WRK_REPORT)
+        lua.flush()
+        done = subprocess.run(
+            [ensure_wrk(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", lua.name, url],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     line = next(line for line in done.stdout.splitlines() if line.startswith("BENCH "))
     result = json.loads(line[6:])
     result["rps"] = result["requests"] / result["seconds"]

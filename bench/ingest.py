@@ -49,6 +49,7 @@ def main() -> None:
     keyed = POST.replace("KEY", key).replace(
         "IDEMPOTENCY", 'headers["Idempotency-Key"] = string.format("k-%d-%d", thread_id, counter)'
     )
+
     def healthz_run() -> dict:
         # No worker runs here: the jobs the leads queued would make /healthz answer `stalled` (503) after a minute.
         import psycopg
