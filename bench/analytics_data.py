@@ -34,8 +34,10 @@ STATEMENTS = [
     FROM generate_series(1, %(leads)s) g
     """,
     """
-    INSERT INTO leads_inboundmessage (lead_id, channel, subject, body, raw_payload, provider_message_id, received_at)
-    SELECT id, 'api', '', 'We need a website', '{}'::jsonb, '', created_at FROM leads_lead WHERE source LIKE 'bench-%%'
+    INSERT INTO leads_inboundmessage (lead_id, channel, subject, body, raw_payload, provider_message_id,
+        request_fingerprint, received_at)
+    SELECT id, 'api', '', 'We need a website', '{}'::jsonb, '', '', created_at FROM leads_lead
+    WHERE source LIKE 'bench-%%'
     """,
     """
     INSERT INTO intelligence_classification (lead_id, intent, confidence, scores, method, explanation, snippets,
@@ -83,8 +85,9 @@ STATEMENTS = [
     """,
     # What the leads that replied wrote back.
     """
-    INSERT INTO leads_inboundmessage (lead_id, channel, subject, body, raw_payload, provider_message_id, received_at)
-    SELECT l.id, 'api', '', 'Yes please', '{}'::jsonb, '', m.sent_at + interval '1 day'
+    INSERT INTO leads_inboundmessage (lead_id, channel, subject, body, raw_payload, provider_message_id,
+        request_fingerprint, received_at)
+    SELECT l.id, 'api', '', 'Yes please', '{}'::jsonb, '', '', m.sent_at + interval '1 day'
     FROM leads_lead l JOIN messaging_message m ON m.lead_id = l.id
     WHERE l.source LIKE 'bench-%%' AND l.state IN ('replied', 'converted') AND m.sent_at IS NOT NULL
     """,

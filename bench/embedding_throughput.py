@@ -20,7 +20,6 @@ import json
 import os
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,6 +27,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
@@ -48,58 +48,14 @@ def rate(fn, texts: list[str]) -> float:
 
 
 def onnx_modes(model, texts: list[str]) -> dict:
-    import onnxruntime as ort
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnx_export import onnx_encoders
 
-    tokenizer, transformer = model.tokenizer, model[0].auto_model.eval()
-
-    class Hidden(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.inner(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    folder = Path(tempfile.mkdtemp())
-    sample = tokenizer(["hello world"], return_tensors="pt")
-    torch.onnx.export(
-        Hidden(transformer),
-        tuple(sample[n] for n in names),
-        folder / "fp32.onnx",
-        input_names=names,
-        output_names=["hidden"],
-        dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "hidden"]},
-        opset_version=17,
-        dynamo=False,
-    )
-    quantize_dynamic(folder / "fp32.onnx", folder / "int8.onnx", weight_type=QuantType.QInt8)
     reference = model.encode(texts[:200], normalize_embeddings=True, show_progress_bar=False)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = os.cpu_count() or 1
     out = {}
-    for variant in ["fp32", "int8"]:
-        session = ort.InferenceSession(str(folder / f"{variant}.onnx"), options, providers=["CPUExecutionProvider"])
-
-        def encode(batch_texts, session=session):
-            vectors = []
-            for start in range(0, len(batch_texts), 64):
-                batch = tokenizer(
-                    batch_texts[start : start + 64], padding=True, truncation=True, max_length=256, return_tensors="np"
-                )
-                hidden = session.run(None, {n: batch[n].astype(np.int64) for n in names})[0]
-                mask = batch["attention_mask"][..., None]
-                pooled = (hidden * mask).sum(1) / mask.sum(1)
-                vectors.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True))
-            return np.vstack(vectors)
-
+    for name, encode in onnx_encoders(model).items():
         encode(texts[:64])
-        out[f"onnx_{variant}_batch64_per_s"] = rate(encode, texts)
-        out[f"onnx_{variant}_min_cosine_to_torch"] = round(float((encode(texts[:200]) * reference).sum(1).min()), 4)
+        out[f"{name}_batch64_per_s"] = rate(encode, texts)
+        out[f"{name}_min_cosine_to_torch"] = round(float((encode(texts[:200]) * reference).sum(1).min()), 4)
     return out
 
 
