@@ -81,7 +81,7 @@ def main() -> None:
         wrong = (predicted != labels) & (confidence >= 0.85)
         return {"macro_f1": round(float(np.mean(f1)), 3), "wrong_at_0.85": round(float(wrong.mean()), 3)}
 
-    results = {}
+    results: dict[str, dict] = {}
     for name, encode in encoders.items():
         encode(short[:64])
         started = time.perf_counter()
@@ -95,13 +95,12 @@ def main() -> None:
         latencies.sort()
         vectors = np.asarray(encode(seed_texts))
         members, temperature = fitted(seed_texts, vectors, seed_labels)
-        quality = {}
+        quality: dict[str, dict] = {}
         for set_name, rows in sets.items():
             texts = [r.message for r in rows]
             labels = np.array([INTENTS.index(r.intent) for r in rows])
             quality[set_name] = score(members, temperature, vectors, texts, np.asarray(encode(texts)), labels)
         # Leave one group of businesses out at a time.
-        predicted_rows = {"macro_f1": [], "wrong": []}
         probabilities = np.zeros((len(seed_labels), len(INTENTS)))
         for group in np.unique(groups):
             test, train = np.where(groups == group)[0], np.where(groups != group)[0]
@@ -114,7 +113,6 @@ def main() -> None:
             tp = int(((predicted == cls) & (seed_labels == cls)).sum())
             p, r = tp / max(1, int((predicted == cls).sum())), tp / max(1, int((seed_labels == cls).sum()))
             f1.append(2 * p * r / (p + r) if p + r else 0.0)
-        del predicted_rows
         quality["leave_business_out"] = {
             "macro_f1": round(float(np.mean(f1)), 3),
             "wrong_at_0.85": round(float(((predicted != seed_labels) & (confidence >= 0.85)).mean()), 3),
@@ -132,14 +130,14 @@ def main() -> None:
     )
     print("| --- | --- | --- | --- | --- | --- |")
     base = results["pytorch"]["short_batched_per_s"]
-    for name, r in results.items():
+    for name, row in results.items():
         cells = [
-            f"{r[k]['macro_f1']} / {r[k]['wrong_at_0.85']:.1%}"
+            f"{row[k]['macro_f1']} / {row[k]['wrong_at_0.85']:.1%}"
             for k in ("heldout", "public_chat", "leave_business_out")
         ]
         print(
-            f"| {name} | {r['short_batched_per_s']} ({r['short_batched_per_s'] / base:.2f}x) | "
-            f"{r['one_lead_p50_ms']} / {r['one_lead_p95_ms']} | {' | '.join(cells)} |"
+            f"| {name} | {row['short_batched_per_s']} ({row['short_batched_per_s'] / base:.2f}x) | "
+            f"{row['one_lead_p50_ms']} / {row['one_lead_p95_ms']} | {' | '.join(cells)} |"
         )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 
-def onnx_encoders(model) -> dict[str, Callable[[list[str]], np.ndarray]]:
+def onnx_encoders(model) -> dict[str, Callable[..., np.ndarray]]:
     import onnxruntime as ort
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -46,7 +46,7 @@ def onnx_encoders(model) -> dict[str, Callable[[list[str]], np.ndarray]]:
     quantize_dynamic(folder / "fp32.onnx", folder / "int8.onnx", weight_type=QuantType.QInt8)
     options = ort.SessionOptions()
     options.intra_op_num_threads = os.cpu_count() or 1
-    encoders = {}
+    encoders: dict[str, Callable[..., np.ndarray]] = {}
     for variant in ["fp32", "int8"]:
         session = ort.InferenceSession(str(folder / f"{variant}.onnx"), options, providers=["CPUExecutionProvider"])
 
