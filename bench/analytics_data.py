@@ -69,7 +69,7 @@ STATEMENTS = [
         original_body, subject, body, status, generated_by, generation_reason, template_name, checks_failed,
         injection_signals, auto_send_decision, content_sid, content_variables, edit_size, approved_hash, approved_by,
         reviewed_by, rejected_reason, send_attempts, provider_message_id, last_error, created_at, updated_at,
-        approved_at, sent_at, draft_confidence)
+        approved_at, sent_at, draft_confidence, review_rank)
     SELECT l.id, i.id, NULL, l.preferred_channel, l.email, 'Re: website', 'Thanks for writing', 'Re: website',
            'Thanks for writing', CASE WHEN l.state = 'drafted' THEN 'pending_review'
                                       WHEN l.id %% 17 = 0 THEN 'rejected' ELSE 'delivered' END,
@@ -80,7 +80,8 @@ STATEMENTS = [
            CASE WHEN l.state <> 'drafted' AND l.id %% 17 <> 0 THEN l.created_at + interval '5 minutes' END,
            CASE WHEN l.state <> 'drafted' AND l.id %% 17 <> 0
                 THEN l.created_at + interval '5 minutes' + random() * interval '3 hours' END,
-           0.6 + random() * 0.39
+           0.6 + random() * 0.39,
+           CASE l.intent WHEN 'hot' THEN 0 WHEN 'warm' THEN 1 WHEN 'cold' THEN 2 ELSE 3 END
     FROM leads_lead l JOIN leads_inboundmessage i ON i.lead_id = l.id WHERE l.source LIKE 'bench-%%'
     """,
     # What the leads that replied wrote back.

@@ -10,7 +10,7 @@ from django.utils.timesince import timesince
 
 from bizpilot.access import REVIEW
 from bizpilot.actors import user_actor
-from bizpilot.admin import SettingsRowAdmin, admin_each
+from bizpilot.admin import CachedValuesFilter, SettingsRowAdmin, admin_each
 from bizpilot.errors import ServiceError, ValidationFailed
 from intelligence.corrections import lead_correct_intent
 from leads.lifecycle import lead_mark_outcome
@@ -19,7 +19,7 @@ from messaging.autosend import AUTO_SEND_POLICY_FIELDS, auto_send_policy_save, a
 from messaging.models import AutoSendPolicy, DeliveryEvent, Message, ReviewQueueItem, Suppression
 from messaging.reconcile import message_mark_sent, message_send_again
 from messaging.review import message_approve, message_regenerate, message_reject, message_update_draft
-from messaging.selectors import message_review, review_queue, review_queue_counts
+from messaging.selectors import REVIEW_ORDER, message_review, review_queue, review_queue_counts
 from messaging.sequences import sequence_stop
 from messaging.suppression import suppression_add
 
@@ -309,9 +309,9 @@ class ReviewQueueAdmin(MessageAdmin):
         "channel",
         ConfidenceBandFilter,
         "classification__kind",
-        "classification__language",
+        ("classification__language", CachedValuesFilter),
         "classification__decided_by",
-        "lead__source",
+        ("lead__source", CachedValuesFilter),
         "generated_by",
     ]
     search_fields = ["subject", "body", "lead__name", "lead__company", "lead__email", "lead__phone"]
@@ -320,8 +320,10 @@ class ReviewQueueAdmin(MessageAdmin):
     def get_queryset(self, request):
         return review_queue()
 
+    show_full_result_count = False  # the paginator's count is enough; a second COUNT of the queue is not
+
     def get_ordering(self, request):
-        return ["intent_rank", "created_at", "id"]
+        return REVIEW_ORDER
 
     def changelist_view(self, request, extra_context=None):
         context = {**(extra_context or {}), "intent_counts": review_queue_counts()}

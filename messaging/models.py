@@ -24,6 +24,13 @@ def lock_message(message_id: int) -> Message:
     return message
 
 
+REVIEW_RANKS = {"hot": 0, "warm": 1, "cold": 2}
+
+
+def review_rank(intent: str | None) -> int:
+    return REVIEW_RANKS.get(intent or "", 3)
+
+
 class Message(models.Model):
     """A reply to a lead: drafted, reviewed, then sent. Events (opened, clicked, ...) are DeliveryEvents."""
 
@@ -59,6 +66,9 @@ class Message(models.Model):
     body = models.TextField()
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING_REVIEW, db_index=True)
+    # Where it sits in the review queue: the intent it was drafted for (0 hot, 1 warm, 2 cold, 3 unknown). Stored,
+    # so the queue's order and counts come from one index, however many leads are stored.
+    review_rank = models.PositiveSmallIntegerField(default=3)
     generated_by = models.CharField(max_length=10, choices=GeneratedBy.choices)
     generation_reason = models.TextField(blank=True)
     template_name = models.CharField(max_length=200, blank=True)
@@ -124,6 +134,11 @@ class Message(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            models.Index(
+                fields=["review_rank", "created_at", "id"],
+                condition=Q(status="pending_review"),
+                name="message_review_queue",
+            ),
             models.Index(fields=["sent_at"], name="message_sent_at"),
             models.Index(fields=["lead", "sent_at"], name="message_lead_sent_at"),
         ]

@@ -24,7 +24,7 @@ from leads.models import Channel, Lead
 from leads.selectors import latest_inbound, leads_left_behind
 from messaging.autosend import message_apply_send_policy
 from messaging.experiments import experiment_variant_for_lead, lead_in_holdout
-from messaging.models import Message
+from messaging.models import Message, review_rank
 
 log = structlog.get_logger(__name__)
 
@@ -120,6 +120,7 @@ def message_store_draft(*, lead_id: int, draft: ReplyDraft, variant_id: int | No
                 injection_signals=draft.injection_signals,
                 model_call_id=draft.model_call_id,
                 experiment_variant_id=variant_id,
+                review_rank=review_rank(draft.intent),
             )
             audit_record(
                 actor=PIPELINE,

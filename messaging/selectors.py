@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Case, Count, Prefetch, QuerySet, When
+from django.db.models import Count, Prefetch, QuerySet
 
 from bizpilot.errors import NotFound
 from leads.models import InboundMessage, Lead
-from messaging.models import DeliveryEvent, LeadSequence, LeadSequenceStep, Message
+from messaging.models import REVIEW_RANKS, DeliveryEvent, LeadSequence, LeadSequenceStep, Message
 from messaging.suppression import is_suppressed
 
 
@@ -61,24 +61,25 @@ def lead_detail(*, lead_id: int) -> dict[str, Any]:
     }
 
 
-INTENT_RANK = Case(When(lead__intent="hot", then=0), When(lead__intent="warm", then=1), default=2)
+REVIEW_ORDER = ["review_rank", "created_at", "id"]
 
 
 def review_queue() -> QuerySet[Message]:
-    """Drafts waiting for a person: hot first, then the oldest first."""
+    """Drafts waiting for a person: hot first, then the oldest first (one index: message_review_queue)."""
     return (
         Message.objects.filter(status=Message.Status.PENDING_REVIEW)
         .select_related("lead", "classification")
-        .annotate(intent_rank=INTENT_RANK)
-        .order_by("intent_rank", "created_at", "id")
+        .order_by(*REVIEW_ORDER)
     )
 
 
 def review_queue_counts() -> dict[str, int]:
-    rows = Message.objects.filter(status=Message.Status.PENDING_REVIEW).values("lead__intent").annotate(n=Count("id"))
+    """Drafts waiting per intent they were drafted for (from the queue's index alone)."""
+    names = {rank: intent for intent, rank in REVIEW_RANKS.items()}
+    rows = Message.objects.filter(status=Message.Status.PENDING_REVIEW).values("review_rank").annotate(n=Count("id"))
     counts = {"hot": 0, "warm": 0, "cold": 0}
     for row in rows:
-        counts[row["lead__intent"] or "unclassified"] = row["n"]
+        counts[names.get(row["review_rank"], "unclassified")] = row["n"]
     return counts
 
 

@@ -36,6 +36,7 @@ from messaging.models import (
     Message,
     Sequence,
     SequenceStep,
+    review_rank,
 )
 from messaging.suppression import is_suppressed
 
@@ -188,6 +189,7 @@ def sequence_step_run(*, step_id: int, now: datetime | None = None) -> Message |
         lead = run.lead
         message = Message.objects.create(
             lead=lead,
+            review_rank=review_rank(draft.intent),
             classification_id=draft.classification_id,
             channel=channel,
             to_address=lead.email if channel == Channel.EMAIL else lead.phone,
