@@ -93,7 +93,7 @@ def chart(rows: list[dict], path: Path) -> None:
         parts.append(f'<polyline points="{points}" fill="none" stroke="#2563eb" stroke-width="2"/>')
         for s, v in zip(sizes, values, strict=True):
             parts.append(f'<circle cx="{x(s):.0f}" cy="{y(v):.0f}" r="3" fill="#2563eb"/>')
-            parts.append(f'<text x="{x(s) + 5:.0f}" y="{y(v) - 5:.0f}">{v:g}</text>')
+            parts.append(f'<text x="{x(s) - 10:.0f}" y="{y(v) - 6:.0f}">{v:.1f}</text>')
     for s in sizes:
         parts.append(f'<text x="{x(s) - 15:.0f}" y="{height - 8}">{s:,}</text>')
     parts.append("</svg>")

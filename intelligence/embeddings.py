@@ -14,6 +14,8 @@ from django.conf import settings
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from intelligence.onnx_backend import OnnxEncoder
+
 # Never reach for the Hugging Face hub: the model ships inside a Python package.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -38,6 +40,7 @@ class Embedder:
         self.cache_size = cache_size
         self.batch_size = batch_size
         self._model: SentenceTransformer | None = None
+        self._onnx: OnnxEncoder | None = None
         self._load_lock = threading.Lock()
         self._cache: OrderedDict[str, list[float]] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -52,8 +55,21 @@ class Embedder:
 
                     transformers_logging.disable_progress_bar()
 
-                    self._model = SentenceTransformer(resolve_model_path(self.model_name), device="cpu")
+                    path = resolve_model_path(self.model_name)
+                    model = SentenceTransformer(path, device="cpu")
+                    if settings.EMBEDDING_BACKEND == "onnx":
+                        from intelligence.onnx_backend import OnnxEncoder
+
+                        self._onnx = OnnxEncoder(model, path)
+                    self._model = model
         return self._model
+
+    def _encode(self, texts: list[str]):
+        """Vectors for `texts`, by ONNX Runtime (EMBEDDING_BACKEND=onnx, the default) or PyTorch."""
+        model = self.model
+        if self._onnx is not None:
+            return self._onnx.encode(texts, batch_size=self.batch_size)
+        return model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False)
 
     @property
     def max_tokens(self) -> int:
@@ -70,9 +86,7 @@ class Embedder:
                 if text not in self._cache:
                     missing.append(text)
         if missing:
-            vectors = self.model.encode(
-                missing, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
-            )
+            vectors = self._encode(missing)
             with self._cache_lock:
                 for text, vector in zip(missing, vectors, strict=True):
                     self._cache[text] = [float(x) for x in vector]
@@ -84,7 +98,7 @@ class Embedder:
     def _lookup(self, text: str) -> list[float]:
         vector = self._cache.get(text)
         if vector is None:  # evicted between encoding and lookup (huge batches): encode directly
-            vector = [float(x) for x in self.model.encode([text], normalize_embeddings=True)[0]]
+            vector = [float(x) for x in self._encode([text])[0]]
         else:
             self._cache.move_to_end(text)
         return vector

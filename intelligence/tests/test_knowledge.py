@@ -137,3 +137,18 @@ def test_reembed_command_reports_what_it_did(demo_knowledge):
     out = io.StringIO()
     call_command("reembed", "--batch-size", "2", stdout=out)
     assert "5 example(s) and 0 chunk(s) re-embedded" in out.getvalue()
+
+
+def test_the_onnx_backend_gives_pytorchs_vectors(settings):
+    """The default backend (ONNX Runtime, fp32) must not change what is stored: its vectors are PyTorch's."""
+    import numpy as np
+
+    from intelligence.embeddings import Embedder
+
+    texts = ["We need a new website for our salon next month", "Do you do SEO?", "ok", "é" * 300]
+    settings.EMBEDDING_BACKEND = "onnx"
+    onnx = np.array(Embedder("all-MiniLM-L6-v2").embed(texts))
+    settings.EMBEDDING_BACKEND = "torch"
+    torch = np.array(Embedder("all-MiniLM-L6-v2").embed(texts))
+    assert onnx.shape == torch.shape == (4, 384)
+    assert (onnx * torch).sum(1).min() > 0.99999  # cosine: the same vectors up to float rounding
