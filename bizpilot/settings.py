@@ -301,8 +301,8 @@ WORKER_STOP_SECONDS = env_float("WORKER_STOP_SECONDS", 8.0)
 # --- Intelligence ---
 EMBEDDING_MODEL = env_str("EMBEDDING_MODEL", "all-MiniLM-L6-v2")
 EMBEDDING_DIMENSIONS = 384
-# How the embedding model runs: ONNX Runtime (fp32: the same vectors as PyTorch, 1.5x the throughput and a third of
-# the latency, chosen by bench/embedding_backends.py) or PyTorch itself.
+# How the embedding model runs: ONNX Runtime (fp32: the same vectors as PyTorch, 1.5x to 1.9x the throughput and a
+# third of the latency, chosen by bench/embedding_backends.py) or PyTorch itself.
 EMBEDDING_BACKEND = env_str("EMBEDDING_BACKEND", "onnx")
 if EMBEDDING_BACKEND not in {"onnx", "torch"}:
     raise ImproperlyConfigured("EMBEDDING_BACKEND must be onnx or torch")

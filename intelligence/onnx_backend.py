@@ -1,5 +1,5 @@
-"""The embedding model run by ONNX Runtime (fp32): the same vectors as PyTorch, 1.5x the batched throughput and a
-third of the single-text latency on two cores (bench/embedding_backends.py, docs/PERFORMANCE.md).
+"""The embedding model run by ONNX Runtime (fp32): the same vectors as PyTorch, 1.5x to 1.9x the batched throughput
+and a third of the single-text latency on two cores (bench/embedding_backends.py, docs/PERFORMANCE.md).
 
 Nothing is downloaded: the bundled sentence-transformers model is exported with torch.onnx once per machine and
 version into MODEL_CACHE_DIR (written to a temporary file and renamed, so processes starting together never read
