@@ -33,19 +33,10 @@ PAGES = [
 
 
 def bench_database() -> None:
-    """Point this process at the benchmark's own database, creating it on the same server when missing."""
-    import psycopg
+    """Point this process at the benchmark's own database, created and migrated on the same server when missing."""
+    from common import bench_database as own_database  # beside this script
 
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        from bizpilot import embedded_db
-
-        url = embedded_db.ensure_running()
-    base, _, _ = url.rpartition("/")
-    with psycopg.connect(url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone():
-            conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    os.environ["DATABASE_URL"] = f"{base}/{DATABASE}"
+    os.environ["DATABASE_URL"] = own_database(DATABASE)
 
 
 def timed(client, url: str, repeat: int) -> list[float]:

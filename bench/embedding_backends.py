@@ -41,6 +41,7 @@ def main() -> None:
     from sentence_transformers import SentenceTransformer
     from sklearn.model_selection import StratifiedKFold
 
+    from bizpilot.stats import percentile
     from intelligence.classifier import INTENTS, LEXICAL_WEIGHT, Members, fit_temperature, softmax
     from intelligence.evaluation import read_labelled_csv
 
@@ -58,20 +59,20 @@ def main() -> None:
     short = make_texts(1000, short=True)
     leads = make_texts(200, short=False)
 
+    def logits(members, texts, vectors) -> np.ndarray:
+        parts = members.member_logits(texts, vectors)
+        return parts["embedding"] + LEXICAL_WEIGHT * parts.get("lexical", 0.0)
+
     def fitted(texts, vectors, labels):
         inner = np.zeros((len(labels), len(INTENTS)))
         for a, b in StratifiedKFold(5, shuffle=True, random_state=0).split(texts, labels):
             members = Members.fit("ensemble", [texts[i] for i in a], vectors[a], labels[a])
-            parts = members.member_logits([texts[i] for i in b], vectors[b])
-            inner[b] = parts["embedding"] + LEXICAL_WEIGHT * parts.get("lexical", 0.0)
+            inner[b] = logits(members, [texts[i] for i in b], vectors[b])
         members = Members.fit("ensemble", texts, vectors, labels)
         return members, fit_temperature(inner, labels)
 
-    def score(members, temperature, train_vectors, texts, vectors, labels) -> dict:
-        parts = members.member_logits(texts, vectors)
-        probabilities = softmax((parts["embedding"] + LEXICAL_WEIGHT * parts.get("lexical", 0.0)) / temperature)
-        far = (vectors @ train_vectors.T).max(1) < 0.5
-        probabilities[far] = 0.5 * probabilities[far] + 0.5 / len(INTENTS)
+    def metrics(probabilities: np.ndarray, labels: np.ndarray) -> dict:
+        """Macro-F1, and the share of rows wrong at confidence >= 0.85."""
         predicted, confidence = probabilities.argmax(1), probabilities.max(1)
         f1 = []
         for cls in range(len(INTENTS)):
@@ -81,18 +82,23 @@ def main() -> None:
         wrong = (predicted != labels) & (confidence >= 0.85)
         return {"macro_f1": round(float(np.mean(f1)), 3), "wrong_at_0.85": round(float(wrong.mean()), 3)}
 
+    def score(members, temperature, train_vectors, texts, vectors, labels) -> dict:
+        probabilities = softmax(logits(members, texts, vectors) / temperature)
+        far = (vectors @ train_vectors.T).max(1) < 0.5
+        probabilities[far] = 0.5 * probabilities[far] + 0.5 / len(INTENTS)
+        return metrics(probabilities, labels)
+
     results: dict[str, dict] = {}
     for name, encode in encoders.items():
         encode(short[:64])
         started = time.perf_counter()
         encode(short)
         batched = len(short) / (time.perf_counter() - started)
-        latencies = []
+        latencies: list[float] = []
         for text in leads:
             started = time.perf_counter()
             encode([text])
             latencies.append((time.perf_counter() - started) * 1000)
-        latencies.sort()
         vectors = np.asarray(encode(seed_texts))
         members, temperature = fitted(seed_texts, vectors, seed_labels)
         quality: dict[str, dict] = {}
@@ -105,22 +111,12 @@ def main() -> None:
         for group in np.unique(groups):
             test, train = np.where(groups == group)[0], np.where(groups != group)[0]
             fold_members, fold_t = fitted([seed_texts[i] for i in train], vectors[train], seed_labels[train])
-            parts = fold_members.member_logits([seed_texts[i] for i in test], vectors[test])
-            probabilities[test] = softmax((parts["embedding"] + LEXICAL_WEIGHT * parts.get("lexical", 0.0)) / fold_t)
-        predicted, confidence = probabilities.argmax(1), probabilities.max(1)
-        f1 = []
-        for cls in range(len(INTENTS)):
-            tp = int(((predicted == cls) & (seed_labels == cls)).sum())
-            p, r = tp / max(1, int((predicted == cls).sum())), tp / max(1, int((seed_labels == cls).sum()))
-            f1.append(2 * p * r / (p + r) if p + r else 0.0)
-        quality["leave_business_out"] = {
-            "macro_f1": round(float(np.mean(f1)), 3),
-            "wrong_at_0.85": round(float(((predicted != seed_labels) & (confidence >= 0.85)).mean()), 3),
-        }
+            probabilities[test] = softmax(logits(fold_members, [seed_texts[i] for i in test], vectors[test]) / fold_t)
+        quality["leave_business_out"] = metrics(probabilities, seed_labels)
         results[name] = {
             "short_batched_per_s": round(batched),
-            "one_lead_p50_ms": round(latencies[len(latencies) // 2], 1),
-            "one_lead_p95_ms": round(latencies[int(len(latencies) * 0.95)], 1),
+            "one_lead_p50_ms": round(percentile(latencies, 50), 1),
+            "one_lead_p95_ms": round(percentile(latencies, 95), 1),
             **quality,
         }
         print(name, json.dumps(results[name]), file=sys.stderr, flush=True)

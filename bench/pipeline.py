@@ -21,10 +21,7 @@ from pathlib import Path
 
 from common import ROOT, bench_database, manage
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] if ordered else 0.0
+from bizpilot.stats import percentile
 
 
 def texts(n: int) -> list[str]:

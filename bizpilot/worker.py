@@ -27,7 +27,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -91,7 +91,7 @@ def cluster_workers(root_pid: int) -> list[WorkerProcess]:
     return workers
 
 
-def release_taken_tasks(queue: str, *, elsewhere: set[int] = frozenset()) -> int:  # type: ignore[assignment]
+def release_taken_tasks(queue: str, *, elsewhere: Collection[int] = ()) -> int:
     """Hand out again, now, the tasks a cluster of `queue` had taken (their broker lock is in the future), when no
     other cluster is alive that may be running them; `elsewhere` are the pids of this host's clusters known to serve
     other queues. Returns how many. (Brokers other than the ORM hand a task out once: nothing to release.)"""

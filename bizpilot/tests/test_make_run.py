@@ -8,7 +8,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,15 +18,9 @@ import psutil
 import pytest
 from django.conf import settings
 
-from messaging.tests.test_worker import test_database_url
+from bizpilot.tests.processes import free_port, test_database_url
 
 pytestmark = pytest.mark.timeout(300)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def call(url: str, *, key: str = "", body: dict | None = None) -> dict:

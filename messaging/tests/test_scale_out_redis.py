@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,13 +20,13 @@ from django.conf import settings
 from django_q.conf import Conf
 
 from bizpilot.audit import AuditEvent
+from bizpilot.tests.processes import free_port, test_database_url, wait_for
 from bizpilot.worker import ready_workers
 from intelligence.tests.anthropic_stub import AnthropicStub, StubResponse
 from leads.models import Lead
 from leads.tests.factories import submit_lead
 from messaging.models import Message
 from messaging.review import message_approve
-from messaging.tests.test_worker import test_database_url
 
 pytestmark = pytest.mark.timeout(600)
 LEADS = 500
@@ -38,23 +37,6 @@ TEXTS = [
     "Just browsing, what kind of sites do you build?",
     "Can you redesign our bakery's site before Christmas? Ready to sign.",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(condition, *, timeout: float, what: str, processes=()) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if condition():
-            return time.monotonic() - started
-        for process in processes:
-            assert process.poll() is None, f"a worker exited with {process.returncode} while waiting for {what}"
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 @pytest.fixture

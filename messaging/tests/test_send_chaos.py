@@ -20,12 +20,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from bizpilot import jobs
+from bizpilot.tests.processes import test_database_url, wait_for
 from intelligence.tests.anthropic_stub import AnthropicStub, StubResponse
 from leads.models import Lead
 from messaging.models import Message, body_hash
 from messaging.reconcile import messages_reconcile_sending
-from messaging.tests.test_worker import test_database_url
-from messaging.tests.test_worker_recovery import wait_for
 
 pytestmark = pytest.mark.timeout(900)
 SENDS = 1000

@@ -8,14 +8,13 @@ import signal
 import subprocess
 import sys
 import time
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django_q.conf import Conf
 from django_q.models import Task
 
+from bizpilot.tests.processes import test_database_url, wait_for
 from bizpilot.worker import ready_workers
 from intelligence.tests.anthropic_stub import AnthropicStub, StubResponse, tool_use_message
 from leads.models import Lead
@@ -24,26 +23,6 @@ from messaging.models import Message
 from messaging.review import message_approve
 
 DRAFT_SECONDS = 12
-
-
-def test_database_url() -> str:
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "", safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
-    host = quote(db["HOST"] or db.get("OPTIONS", {}).get("host", ""), safe="")
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgresql://{auth}@{host}{port}/{db['NAME']}"
-
-
-test_database_url.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
-
-
-def wait_until(condition, *, timeout: float, what: str, worker: subprocess.Popen) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout and worker.poll() is None:
-        if condition():
-            return time.monotonic() - started
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (worker exit={worker.poll()})")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -78,12 +57,12 @@ def test_real_clusters_draft_on_the_llm_queue_and_send_beside_a_slow_model(demo_
         start_new_session=True,
     )
     try:
-        wait_until(lambda: ready_workers(worker.pid) == 2, timeout=60, what="one worker per queue", worker=worker)
+        wait_for(lambda: ready_workers(worker.pid) == 2, timeout=60, what="one worker per queue", processes=[worker])
         lead = submit_lead(
             "Need an online shop before Mother's Day, can pay now", name="Kim", email="kim@kimsflorist.example"
         )
         # The LLM cluster's only worker is busy drafting (Claude takes DRAFT_SECONDS) ...
-        wait_until(lambda: len(claude.requests) >= 1, timeout=90, what="the draft request to Claude", worker=worker)
+        wait_for(lambda: len(claude.requests) >= 1, timeout=90, what="the draft request to Claude", processes=[worker])
         # ... and a reply approved now goes out at once on the default queue, not after the draft.
         other = Lead.objects.create(name="Ann", email="ann@bakery.example", state=Lead.State.DRAFTED)
         draft = Message.objects.create(
@@ -96,14 +75,17 @@ def test_real_clusters_draft_on_the_llm_queue_and_send_beside_a_slow_model(demo_
         )
         approved_at = time.monotonic()
         message_approve(message_id=draft.pk, actor="user:operator")
-        sent_after = wait_until(
-            lambda: len(sendgrid.requests) == 1, timeout=DRAFT_SECONDS, what="the send", worker=worker
+        sent_after = wait_for(
+            lambda: len(sendgrid.requests) == 1, timeout=DRAFT_SECONDS, what="the send", processes=[worker], every=0.2
         )
         assert Lead.objects.get(pk=lead.pk).state != "drafted", "the draft finished first: the test proved nothing"
         print(f"sent {sent_after:.1f} s after approval while the LLM queue was busy")
 
-        wait_until(
-            lambda: Lead.objects.get(pk=lead.pk).state == "drafted", timeout=120, what="the lead drafted", worker=worker
+        wait_for(
+            lambda: Lead.objects.get(pk=lead.pk).state == "drafted",
+            timeout=120,
+            what="the lead drafted",
+            processes=[worker],
         )
         lead.refresh_from_db()
         assert lead.intent == "hot"

@@ -18,13 +18,13 @@ from django.conf import settings
 from django_q.conf import Conf
 
 from bizpilot.queue import queue_state, worker_restarts
+from bizpilot.tests.processes import test_database_url, wait_for
 from bizpilot.worker import cluster_workers, ready_workers
 from intelligence.tests.anthropic_stub import AnthropicStub, StubResponse, tool_use_message
 from leads.models import Lead
 from leads.tests.factories import submit_lead
 from messaging.models import Message
 from messaging.review import message_approve
-from messaging.tests.test_worker import test_database_url
 
 STALL_SECONDS = 8
 DRAFT_SECONDS = 4
@@ -36,17 +36,6 @@ LEADS = [
     "Need a quote for a restaurant website with online ordering, this month",
     "Do you do SEO as well as websites? Just comparing options.",
 ]
-
-
-def wait_for(condition, *, timeout: float, what: str, tick=None) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if tick:
-            tick()
-        if condition():
-            return time.monotonic() - started
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def approve_new_drafts() -> None:
