@@ -352,6 +352,8 @@ LLM_CACHED_KNOWLEDGE_TOKENS = env_int("LLM_CACHED_KNOWLEDGE_TOKENS", 3000)
 LLM_CACHE_MIN_TOKENS = env_int("LLM_CACHE_MIN_TOKENS", 2048)
 # Approved replies to the most similar past leads (same intent and channel) put into each prompt as examples.
 VOICE_EXAMPLES_IN_PROMPT = env_int("VOICE_EXAMPLES_IN_PROMPT", 2)
+# The labelled replies the reply-kind model learns from (intelligence/replies.py).
+REPLY_EXAMPLES_PATH = env_str("REPLY_EXAMPLES_PATH", str(BASE_DIR / "intelligence" / "data" / "reply_examples.csv"))
 # Replace emails, phone numbers, addresses, card numbers and the lead's name with placeholders in every LLM prompt.
 PII_REDACTION = env_bool("PII_REDACTION", True)
 # How long a process keeps the feature flags it read from the database (Admin -> Feature flags).
