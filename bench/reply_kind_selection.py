@@ -108,7 +108,7 @@ def main() -> None:
             def featurize(features, idx):
                 if name == "cues only":
                     return sparse.csr_matrix(np.array([cue_values(cleaned[i]) for i in idx]))
-                extra = vectors[idx] if name == "lexical + cues + embedding" else None
+                extra = vectors[idx] if vectors is not None and name == "lexical + cues + embedding" else None
                 return features.transform([cleaned[i] for i in idx], extra)
 
             features = ReplyFeatures(0.0 if name == "lexical only" else 1.0).fit([cleaned[i] for i in train])

@@ -352,6 +352,10 @@ LLM_CACHED_KNOWLEDGE_TOKENS = env_int("LLM_CACHED_KNOWLEDGE_TOKENS", 3000)
 LLM_CACHE_MIN_TOKENS = env_int("LLM_CACHE_MIN_TOKENS", 2048)
 # Approved replies to the most similar past leads (same intent and channel) put into each prompt as examples.
 VOICE_EXAMPLES_IN_PROMPT = env_int("VOICE_EXAMPLES_IN_PROMPT", 2)
+# Replies to our emails come back to reply+<signed lead id>@INBOUND_EMAIL_DOMAIN (the ESP's inbound route for that
+# domain posts them to /anymail/<esp>/inbound/), so an answer from a colleague's address lands in the lead's thread.
+# Empty: no Reply-To is set, and answers are matched by their In-Reply-To/References and the sender's address.
+INBOUND_EMAIL_DOMAIN = env_str("INBOUND_EMAIL_DOMAIN", "")
 # The labelled replies the reply-kind model learns from (intelligence/replies.py).
 REPLY_EXAMPLES_PATH = env_str("REPLY_EXAMPLES_PATH", str(BASE_DIR / "intelligence" / "data" / "reply_examples.csv"))
 # Replace emails, phone numbers, addresses, card numbers and the lead's name with placeholders in every LLM prompt.

@@ -99,8 +99,11 @@ def _draft_and_judge(
     template: PromptTemplate,
     operator_note: str = "",
     conversation: str = "",
+    snippets: list[dict[str, Any]] | None = None,
+    turn: str = "follow_up",
 ) -> ReplyDraft:
-    snippets = classification.snippets if classification else []
+    if snippets is None:
+        snippets = classification.snippets if classification else []
     kind = classification.kind if classification else SenderKind.PROSPECT
     language = language_name(classification.language if classification else "")
     facts = LeadFacts(
@@ -113,6 +116,7 @@ def _draft_and_judge(
         language=language,
         not_a_prospect="" if kind == SenderKind.PROSPECT else SenderKind(kind).label.lower(),
         conversation=conversation,
+        turn=turn,
     )
     draft = draft_reply(lead=facts, intent=intent, snippets=snippets, template=template, operator_note=operator_note)
     checks = draft_checks(

@@ -249,3 +249,28 @@ class PromptTemplate(models.Model):
     @staticmethod
     def kind_for_channel(channel: str) -> str:
         return PromptTemplate.ChannelKind.EMAIL if channel == "email" else PromptTemplate.ChannelKind.TEXT
+
+
+class ReplyClassification(models.Model):
+    """How a lead's answer was read (its kind, confidence and reasons) and what it changed: the lead's intent and
+    stage, with the reason. One row per turn; several messages written in a row are read together."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="reply_classifications")
+    inbound = models.ForeignKey("leads.InboundMessage", on_delete=models.CASCADE, related_name="reply_classifications")
+    inbound_ids = models.JSONField(default=list, help_text="Every message read together in this turn")
+    kind = models.CharField(max_length=24, db_index=True)
+    confidence = models.FloatField()
+    scores = models.JSONField(default=dict, blank=True)
+    also = models.JSONField(default=list, blank=True, help_text="Other kinds the reply also reads as")
+    reasons = models.JSONField(default=list, blank=True)
+    intent_before = models.CharField(max_length=10, blank=True)
+    intent_after = models.CharField(max_length=10, blank=True)
+    change = models.TextField(blank=True, help_text="What the reply changed (intent, stage), and why")
+    outcome = models.TextField(blank=True, help_text="Drafted (the message), or why no answer was drafted")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.confidence:.0%} (lead #{self.lead_id})"

@@ -18,11 +18,12 @@ from django.utils import timezone
 
 from bizpilot.audit import audit_record
 from bizpilot.errors import IdempotencyConflict, ValidationFailed
+from leads.autoreply import AutoReply
 from leads.contacts import InvalidPhone, normalize_email, normalize_phone
 from leads.identity import fill_blanks, known_lead, lock_identities
 from leads.lifecycle import lead_transition
 from leads.models import Channel, InboundMessage, Integration, Lead
-from leads.signals import lead_received, lead_wrote_again
+from leads.signals import lead_auto_replied, lead_received, lead_wrote_again
 
 logger = logging.getLogger(__name__)
 log = structlog.get_logger(__name__)
@@ -60,6 +61,8 @@ def lead_ingest(
     raw_payload: dict[str, Any],
     provider_message_id: str = "",
     request_fingerprint: str = "",
+    thread_lead_id: int | None = None,
+    automated: AutoReply | None = None,
 ) -> Lead:
     """Store an inbound message, durably, from any source.
 
@@ -69,6 +72,11 @@ def lead_ingest(
     provider's retry with an id already stored creates nothing. The returned lead carries `ingest_outcome`: new,
     attached, reply or duplicate. With a `request_fingerprint` (an Idempotency-Key's request) the delivery id is
     not looked up first: the unique index catches a repeat, and the response is stored for replay.
+
+    `thread_lead_id`: the message answers that lead's thread (an email's In-Reply-To, References or per-lead reply
+    address), whoever sent it; a sender other than the lead is kept as the message's `from_address`. `automated`:
+    an auto-reply from a known lead is stored (outcome `auto_reply`) but is no reply: the state stays and
+    `lead_auto_replied` is sent instead of `lead_wrote_again`.
     """
     email = normalize_email(data.email)
     try:
@@ -84,7 +92,11 @@ def lead_ingest(
     try:
         with transaction.atomic():
             lock_identities(email, phone)  # two deliveries from one new person cannot both create a lead
-            lead = known_lead(email, phone)
+            thread_lead = _thread_lead(thread_lead_id)
+            lead = thread_lead or known_lead(email, phone)
+            from_address = ""
+            if thread_lead is not None and email and email.lower() != thread_lead.email.lower():
+                from_address = email  # a colleague answered in the lead's thread
             if lead is None:
                 lead = Lead.objects.create(
                     name=data.name.strip(),
@@ -100,8 +112,11 @@ def lead_ingest(
                 )
                 outcome = "new"
             else:
-                fill_blanks(lead, name=data.name.strip(), email=email, phone=phone, company=data.company.strip())
+                if not from_address:
+                    fill_blanks(lead, name=data.name.strip(), email=email, phone=phone, company=data.company.strip())
                 outcome = "reply" if lead.state in {Lead.State.CONTACTED, Lead.State.REPLIED} else "attached"
+                if automated is not None:
+                    outcome = "auto_reply"
             replied = outcome == "reply" and lead.state == Lead.State.CONTACTED
             state = Lead.State.REPLIED if replied else lead.state
             inbound = InboundMessage.objects.create(
@@ -113,6 +128,9 @@ def lead_ingest(
                 provider_message_id=provider_message_id,
                 request_fingerprint=request_fingerprint,
                 response_body=accepted_body(lead.pk, state, outcome) if request_fingerprint else None,
+                from_address=from_address,
+                automated_reason=automated.reason[:300] if automated else "",
+                automated_until=automated.returns_at if automated else None,
             )
             after = {"source": data.source or "api", "channel": channel, "inbound_id": inbound.pk, "outcome": outcome}
             audit_record(actor=actor, action="lead.ingest", obj=lead, after=after)
@@ -122,6 +140,14 @@ def lead_ingest(
             if outcome == "new":
                 # In the transaction: the receivers queue their jobs to commit with the lead (leads.signals).
                 lead_received.send(sender=Lead, lead_id=lead.pk, inbound_id=inbound.pk)
+            elif outcome == "auto_reply":
+                returns_at = automated.returns_at if automated else None
+                transaction.on_commit(
+                    lambda: lead_auto_replied.send(
+                        sender=Lead, lead_id=lead.pk, inbound_id=inbound.pk, returns_at=returns_at
+                    ),
+                    robust=True,
+                )
             else:
                 if replied:
                     lead_transition(lead=lead, to_state=Lead.State.REPLIED, actor=actor)
@@ -139,6 +165,13 @@ def lead_ingest(
         return duplicate
     lead.ingest_outcome = outcome
     return lead
+
+
+def _thread_lead(lead_id: int | None) -> Lead | None:
+    """The lead whose thread a message answers, locked (None: no thread, or the lead was erased)."""
+    if lead_id is None:
+        return None
+    return Lead.objects.select_for_update().filter(pk=lead_id, erased_at__isnull=True).first()
 
 
 def _known_delivery(channel: str, provider_message_id: str) -> Lead | None:
@@ -171,9 +204,13 @@ def integration_ingest(
 
 
 def email_inbound_receive(*, message: Any, esp_name: str) -> Lead | None:
-    """An email from anymail's inbound webhook (an AnymailInboundMessage): the sender becomes a lead, or the message
-    joins their lead (a reply when we had written to them). The Message-ID dedupes the ESP's retries."""
+    """An email from anymail's inbound webhook (an AnymailInboundMessage). It joins the thread it answers (its
+    In-Reply-To or References, then the per-lead reply address it was sent to: leads.threads), else the sender's
+    lead, else the sender becomes a new lead. An auto-reply (leads.autoreply) is kept but is no reply. The
+    Message-ID dedupes the ESP's retries."""
+    from leads.autoreply import auto_reply_check
     from leads.email_text import new_text
+    from leads.threads import thread_lead_id
 
     sender = message.from_email
     if sender is None or not sender.addr_spec:
@@ -183,28 +220,41 @@ def email_inbound_receive(*, message: Any, esp_name: str) -> Lead | None:
     if not provider_id:
         fingerprint = f"{sender.addr_spec}\n{message.get('Date', '')}\n{message.subject}\n{message.text}"
         provider_id = "sha256:" + hashlib.sha256(fingerprint.encode()).hexdigest()
+    headers = {k: str(v) for k, v in message.items()}
     raw = {
         "esp": esp_name,
         "from": str(sender),
         "to": [str(a) for a in message.to],
+        "cc": [str(a) for a in message.cc],
         "subject": message.subject or "",
         "text": message.text or "",
         "html": message.html or "",
-        "headers": {k: str(v) for k, v in message.items()},
+        "headers": headers,
         "spam_score": message.spam_score,
     }
+    recipients = [*raw["to"], *raw["cc"], message.get("Delivered-To", ""), message.get("X-Original-To", "")]
+    envelope = getattr(message, "envelope_recipient", None)
+    if envelope:
+        recipients.append(str(envelope))
+    text = new_text(text=message.text or "", html_body=message.html or "")
     return lead_ingest(
         data=LeadInput(
             name=sender.display_name or "",
             email=sender.addr_spec,
             subject=message.subject or "",
-            message=new_text(text=message.text or "", html_body=message.html or ""),
+            message=text,
             source="email",
         ),
         channel=Channel.EMAIL,
         actor=f"email:{esp_name.lower()}",
         raw_payload=raw,
         provider_message_id=provider_id[:255],
+        thread_lead_id=thread_lead_id(
+            in_reply_to=message.get("In-Reply-To", ""),
+            references=message.get("References", ""),
+            recipients=recipients,
+        ),
+        automated=auto_reply_check(headers=headers, subject=message.subject or "", body=message.text or text),
     )
 
 

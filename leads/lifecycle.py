@@ -79,6 +79,31 @@ def lead_record_classification(*, lead_id: int, intent: str, confidence: float, 
     return lead
 
 
+def lead_reply_changes(*, lead_id: int, intent: str | None, state: str | None, reason: str, actor: str) -> str:
+    """A lead's answer changed what we know: its intent (a warm lead that says "let's do it" becomes hot) and/or its
+    stage ("we went with someone else": lost), each audited with the reason. Returns what changed ("" for nothing)."""
+    changes = []
+    with transaction.atomic():
+        lead = _locked_lead(lead_id)
+        if intent and intent != lead.intent:
+            before = {"intent": lead.intent}
+            changes.append(f"intent {lead.intent or 'none'} -> {intent}")
+            lead.intent = intent
+            lead.save(update_fields=["intent", "updated_at"])
+            audit_record(
+                actor=actor,
+                action="lead.intent_changed",
+                obj=lead,
+                before=before,
+                after={"intent": intent, "reason": reason},
+            )
+        if state and state != lead.state and lead.can_move_to(state):
+            changes.append(f"stage {lead.state} -> {state}")
+            lead_transition(lead=lead, to_state=state, actor=actor)
+            audit_record(actor=actor, action="lead.stage_changed", obj=lead, after={"state": state, "reason": reason})
+    return "; ".join(changes) + (f" ({reason})" if changes else "")
+
+
 # The milestone each state sets the first time a lead reaches it.
 MILESTONES: dict[str, str] = {
     Lead.State.DRAFTED: "drafted_at",

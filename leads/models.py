@@ -118,6 +118,12 @@ class InboundMessage(models.Model):
     # For an Idempotency-Key: a SHA-256 of the request body, and the response replayed to a repeat.
     request_fingerprint = models.CharField(max_length=64, blank=True)
     response_body = models.JSONField(null=True, blank=True)
+    # Who actually wrote it, when not the lead's own address (a colleague answering in the thread).
+    from_address = models.CharField(max_length=254, blank=True)
+    # An auto-reply (out of office, delivery report, "I'm driving"): why it was taken for one, and when the person is
+    # back when it says. It is not a reply: no stage changes, no draft; it only pauses the follow-ups.
+    automated_reason = models.CharField(max_length=300, blank=True)
+    automated_until = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -132,6 +138,16 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} message #{self.pk} from lead #{self.lead_id}"
+
+    @property
+    def is_automated(self) -> bool:
+        return bool(self.automated_reason)
+
+    def header(self, name: str) -> str:
+        """One of the email's headers as it arrived ("" when it had none, or it was no email)."""
+        headers = (self.raw_payload or {}).get("headers") or {}
+        wanted = name.lower()
+        return next((str(v) for k, v in headers.items() if str(k).lower() == wanted), "")
 
 
 class ApiKey(models.Model):

@@ -11,6 +11,9 @@ from django.dispatch import Signal
 lead_received = Signal()
 # Sent after a known lead wrote again. Arguments: lead_id, inbound_id, is_reply (we had contacted them already).
 lead_wrote_again = Signal()
+# Sent after an auto-reply (out of office, delivery report) from a known lead was stored: it is no reply. Arguments:
+# lead_id, inbound_id, returns_at (when the person is back, or None).
+lead_auto_replied = Signal()
 # Sent inside the transaction that merges lead `merge_id` into lead `keep_id`, before `merge_id` is deleted. Each app
 # moves its own rows that reference the merged lead (bizpilot.relations.references_move) and returns
 # {model label: rows moved}. A receiver that raises rolls the merge back.

@@ -13,9 +13,15 @@ from bizpilot.actors import user_actor
 from bizpilot.admin import CachedValuesFilter, SettingsRowAdmin, admin_each
 from bizpilot.errors import ServiceError, ValidationFailed
 from intelligence.corrections import lead_correct_intent
+from intelligence.replies import ReplyKind
 from leads.lifecycle import lead_mark_outcome
 from leads.models import Intent
-from messaging.autosend import AUTO_SEND_POLICY_FIELDS, auto_send_policy_save, auto_send_policy_validate
+from messaging.autosend import (
+    ANSWERABLE_REPLY_KINDS,
+    AUTO_SEND_POLICY_FIELDS,
+    auto_send_policy_save,
+    auto_send_policy_validate,
+)
 from messaging.models import AutoSendPolicy, DeliveryEvent, Message, ReviewQueueItem, Suppression
 from messaging.reconcile import message_mark_sent, message_send_again
 from messaging.review import message_approve, message_regenerate, message_reject, message_update_draft
@@ -368,16 +374,31 @@ class ReviewQueueAdmin(MessageAdmin):
         return timesince(obj.created_at)
 
 
+class AutoSendPolicyForm(forms.ModelForm):
+    reply_kinds = forms.MultipleChoiceField(
+        choices=[(k, ReplyKind(k).label) for k in ANSWERABLE_REPLY_KINDS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Answers to these kinds of reply may go out on their own; every other answer waits for a person.",
+    )
+
+    class Meta:
+        model = AutoSendPolicy
+        fields = [*AUTO_SEND_POLICY_FIELDS]
+
+
 @admin.register(AutoSendPolicy)
 class AutoSendPolicyAdmin(SettingsRowAdmin):
     """One policy; admins change it, operators may look. Every change is audited."""
 
+    form = AutoSendPolicyForm
     setting_fields = AUTO_SEND_POLICY_FIELDS
     fieldsets = [
         (None, {"fields": ["enabled", "threshold"]}),
         ("Channels", {"fields": ["email", "sms", "whatsapp"]}),
         ("Intents", {"fields": ["hot", "warm", "cold"]}),
         ("Limits", {"fields": ["quiet_hours_start", "quiet_hours_end", "time_zone", "daily_cap"]}),
+        ("Answers to replies", {"fields": ["reply_kinds"]}),
         ("Changed", {"fields": ["updated_by", "updated_at"]}),
     ]
 

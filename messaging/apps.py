@@ -18,12 +18,16 @@ class MessagingConfig(AppConfig):
         "messaging.view_autosendpolicy",
         "messaging.view_sequence",
         "messaging.view_leadsequence",
+        "messaging.view_conversationnote",
+        "messaging.add_conversationnote",
+        "messaging.add_message",
     ]
 
     def ready(self) -> None:
         from anymail.signals import tracking
 
         from leads.signals import (
+            lead_auto_replied,
             lead_erasing,
             lead_exporting,
             lead_merging,
@@ -34,6 +38,7 @@ class MessagingConfig(AppConfig):
 
         lead_received.connect(_on_lead_received, dispatch_uid="messaging.process_lead")
         lead_wrote_again.connect(_on_lead_wrote_again, dispatch_uid="messaging.lead_wrote_again")
+        lead_auto_replied.connect(_on_lead_auto_replied, dispatch_uid="messaging.lead_auto_replied")
         tracking.connect(_on_email_tracking, dispatch_uid="messaging.email_tracking")
         lead_merging.connect(_on_lead_merging, dispatch_uid="messaging.lead_merging")
         lead_erasing.connect(_on_lead_erasing, dispatch_uid="messaging.lead_erasing")
@@ -56,6 +61,15 @@ def _on_lead_wrote_again(sender: Any, *, lead_id: int, inbound_id: int, **kwargs
     inbound = InboundMessage.objects.filter(pk=inbound_id).only("received_at").first()
     if inbound is not None:
         message_stamp_reply(lead_id=lead_id, received_at=inbound.received_at)
+    from messaging.conversation import enqueue_reply_turn
+
+    enqueue_reply_turn(lead_id, inbound_id)  # the lead's turn: read it in the thread, answer it
+
+
+def _on_lead_auto_replied(sender: Any, *, lead_id: int, inbound_id: int, returns_at: Any, **kwargs: Any) -> None:
+    from messaging.conversation import lead_auto_reply_receive
+
+    lead_auto_reply_receive(lead_id=lead_id, inbound_id=inbound_id, returns_at=returns_at)
 
 
 def _on_lead_state_changed(sender: Any, *, lead_id: int, state: str, actor: str, **kwargs: Any) -> None:

@@ -15,6 +15,7 @@ from bizpilot.audit import audit_record
 from bizpilot.errors import ValidationFailed
 from bizpilot.flags import flags
 from bizpilot.settings_rows import settings_row_write
+from intelligence.replies import ReplyKind
 from messaging.models import AutoSendPolicy, Message, lock_message
 from messaging.review import message_approve
 
@@ -47,6 +48,9 @@ def message_apply_send_policy(*, message_id: int) -> Message:
     return message
 
 
+# The kinds of reply that get an answer (auto-replies and requests to stop get none).
+ANSWERABLE_REPLY_KINDS = [k.value for k in ReplyKind if k not in (ReplyKind.AUTO_REPLY, ReplyKind.STOP)]
+
 AUTO_SEND_POLICY_FIELDS = [
     "enabled",
     "threshold",
@@ -60,6 +64,7 @@ AUTO_SEND_POLICY_FIELDS = [
     "quiet_hours_end",
     "time_zone",
     "daily_cap",
+    "reply_kinds",
 ]
 
 
@@ -82,6 +87,9 @@ def auto_send_policy_validate(values: dict[str, Any]) -> dict[str, list[str]]:
         ZoneInfo(values.get("time_zone") or "")
     except (ZoneInfoNotFoundError, ValueError):
         errors["time_zone"] = ["Not a time zone name (e.g. Europe/London, America/New_York)."]
+    kinds = values.get("reply_kinds", [])
+    if not isinstance(kinds, list) or any(k not in ANSWERABLE_REPLY_KINDS for k in kinds):
+        errors["reply_kinds"] = [f"A list of reply kinds from: {', '.join(ANSWERABLE_REPLY_KINDS)}."]
     if bool(values.get("quiet_hours_start")) != bool(values.get("quiet_hours_end")):
         errors["quiet_hours_end"] = ["Give both the start and the end of the quiet hours, or neither."]
     return errors
@@ -122,6 +130,8 @@ def auto_send_withheld_because(message: Message, policy: AutoSendPolicy) -> list
     if intent and not getattr(policy, intent, False):
         reasons.append(f"auto-send is off for {intent} leads")
     now = timezone.now()
+    if message.reply_kind and message.reply_kind not in (policy.reply_kinds or []):
+        reasons.append(f"auto-send is off for answers to this kind of reply ({message.reply_kind})")
     if policy.quiet_hours_end_after(channel=message.channel, now=now):
         start, end = policy.quiet_hours_start, policy.quiet_hours_end
         reasons.append(f"quiet hours for texts ({start:%H:%M}-{end:%H:%M} {policy.zone().key})")

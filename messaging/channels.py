@@ -32,6 +32,12 @@ class OutboundMessage:
     body: str
     content_sid: str = ""  # WhatsApp: an approved content template sent instead of the body
     content_variables: dict[str, str] | None = None
+    # Email threading (leads.threads): our Message-ID, the message it answers and the thread's ids, the lead's
+    # signed reply address.
+    email_message_id: str = ""
+    in_reply_to: str = ""
+    references: str = ""
+    reply_to: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,19 +93,26 @@ class EmailChannel:
 
     def send(self, outbound: OutboundMessage) -> SendResult:
         domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].rstrip(">") or "bizpilot.local"
-        message_id_header = f"<bizpilot-{outbound.message_id}-{uuid.uuid4().hex[:12]}@{domain}>"
+        message_id_header = (
+            outbound.email_message_id or f"<bizpilot-{outbound.message_id}-{uuid.uuid4().hex[:12]}@{domain}>"
+        )
         unsubscribe = unsubscribe_url(outbound.to_address)
+        headers = {
+            "Message-ID": message_id_header,
+            # RFC 8058 one-click unsubscribe: mail clients POST "List-Unsubscribe=One-Click" to the URL.
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+        if outbound.in_reply_to:  # RFC 5322 threading: mail clients show the answer under what it answers
+            headers["In-Reply-To"] = outbound.in_reply_to
+            headers["References"] = outbound.references or outbound.in_reply_to
         email = EmailMultiAlternatives(
             subject=outbound.subject,
             body=f"{outbound.body}\n\n--\nTo stop receiving emails from {settings.BUSINESS_NAME}: {unsubscribe}",
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[outbound.to_address],
-            headers={
-                "Message-ID": message_id_header,
-                # RFC 8058 one-click unsubscribe: mail clients POST "List-Unsubscribe=One-Click" to the URL.
-                "List-Unsubscribe": f"<{unsubscribe}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            },
+            reply_to=[outbound.reply_to] if outbound.reply_to else None,
+            headers=headers,
         )
         # anymail ESPs carry metadata through to their tracking webhooks; other backends ignore the attributes.
         email.metadata = {"bizpilot_message_id": str(outbound.message_id)}  # type: ignore[attr-defined]

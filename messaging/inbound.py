@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from leads.autoreply import auto_reply_check
 from leads.ingest import LeadInput, lead_ingest
 from messaging.models import Suppression
 from messaging.suppression import START_WORDS, STOP_WORDS, suppression_add, suppression_remove
@@ -33,5 +34,6 @@ def inbound_text_receive(
         actor=actor,
         raw_payload=raw_payload,
         provider_message_id=provider_message_id,
+        automated=auto_reply_check(body=body),  # "I'm driving", a business's away message
     )
     return lead.ingest_outcome

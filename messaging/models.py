@@ -49,6 +49,7 @@ class Message(models.Model):
         LLM = "llm", "LLM"
         FALLBACK = "fallback", "Fallback template"
         HOLDOUT = "holdout", "Holdout (a person writes it)"  # the manual baseline: no draft
+        PERSON = "person", "Written by a person"  # the conversation composer, or POST /api/leads/{id}/messages/
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="messages")
     in_reply_to = models.ForeignKey(
@@ -93,6 +94,15 @@ class Message(models.Model):
         help_text="WhatsApp outside the 24-hour window: the approved Twilio content template sent instead of the text",
     )
     content_variables = models.JSONField(default=dict, blank=True, help_text="The content template's variables")
+    reply_kind = models.CharField(
+        max_length=24, blank=True, help_text="The kind of the lead's reply this message answers (empty: a first reply)"
+    )
+    answers = models.JSONField(
+        default=list, blank=True, help_text="The inbound messages this draft answers (several written in a row)"
+    )
+    email_message_id = models.CharField(
+        max_length=255, blank=True, help_text="Our Message-ID header on the email, which the lead's answer refers to"
+    )
     experiment_variant = models.ForeignKey(
         "ExperimentVariant",
         null=True,
@@ -197,6 +207,21 @@ class DeliveryEvent(models.Model):
         return f"{self.event_type} for message #{self.message_id}"
 
 
+class ConversationNote(models.Model):
+    """An operator's note in a lead's conversation: kept in the thread, never sent."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="notes")
+    author = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"note by {self.author} on lead #{self.lead_id}"
+
+
 class Suppression(models.Model):
     """An address that must not be written to: unsubscribed, STOP, bounced or complained. Checked before every send."""
 
@@ -220,6 +245,15 @@ class Suppression(models.Model):
         return f"{self.address} ({self.reason})"
 
 
+# The kinds of reply whose answers may be auto-sent until an admin says otherwise: the plain ones. An objection about
+# price or a competitor, a yes, a no, a wrong person or a referral always waits for a person.
+DEFAULT_AUTO_REPLY_KINDS = ["question", "objection_timing", "objection_authority", "other"]
+
+
+def default_auto_reply_kinds() -> list[str]:
+    return list(DEFAULT_AUTO_REPLY_KINDS)
+
+
 class AutoSendPolicy(models.Model):
     """When a fresh draft may go out without review: one row, edited by admins. Until it exists the defaults come
     from AUTO_SEND_ENABLED and AUTO_SEND_THRESHOLD."""
@@ -239,6 +273,11 @@ class AutoSendPolicy(models.Model):
     time_zone = models.CharField(max_length=64, default="Europe/London", help_text="The business's time zone")
     daily_cap = models.PositiveIntegerField(
         null=True, blank=True, help_text="At most this many automatic sends per day (empty: no cap)"
+    )
+    reply_kinds = models.JSONField(
+        default=default_auto_reply_kinds,
+        blank=True,
+        help_text="Answers to which kinds of reply may go out on their own (e.g. never an answer to a price objection)",
     )
     updated_by = models.CharField(max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -406,62 +445,5 @@ class LeadSequenceStep(models.Model):
         return f"step {self.position} of lead #{self.lead_sequence.lead_id} ({self.status})"
 
 
-class Experiment(models.Model):
-    """An A/B test of how replies are written or sent: each new lead is assigned to one variant by a hash of its id
-    (the same lead, the same variant, on every machine), while the experiment runs. One runs at a time."""
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        RUNNING = "running", "Running"
-        STOPPED = "stopped", "Stopped"
-
-    class Kind(models.TextChoices):
-        PROMPT_TEMPLATE = "prompt_template", "Prompt template"
-        AUTO_SEND_THRESHOLD = "auto_send_threshold", "Auto-send threshold"
-
-    name = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=30, choices=Kind.choices)
-    description = models.TextField(blank=True, help_text="What is tested, and what would make a variant the winner")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    stopped_at = models.DateTimeField(null=True, blank=True)
-    winner = models.ForeignKey("ExperimentVariant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["status"], condition=Q(status="running"), name="experiment_one_running")
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class ExperimentVariant(models.Model):
-    """One arm of an experiment: the prompt template its drafts are written from, or the auto-send threshold its
-    drafts are judged by. `weight` sets its share of the leads."""
-
-    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="variants")
-    name = models.CharField(max_length=100)
-    weight = models.PositiveIntegerField(default=1, help_text="Share of leads, relative to the other variants")
-    prompt_template = models.ForeignKey(
-        PromptTemplate,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        help_text="Prompt-template experiments: the template version this variant drafts with (empty: the live one)",
-    )
-    auto_send_threshold = models.FloatField(
-        null=True,
-        blank=True,
-        help_text="Auto-send-threshold experiments: the draft confidence this variant needs (empty: the policy's)",
-    )
-
-    class Meta:
-        ordering = ["experiment", "id"]
-        constraints = [models.UniqueConstraint(fields=["experiment", "name"], name="variant_unique_name")]
-
-    def __str__(self) -> str:
-        return f"{self.experiment.name}: {self.name}"
+# Experiments live in their own module (this one would pass 500 lines); imported here, so the app registers them.
+from messaging.experiment_models import Experiment, ExperimentVariant  # noqa: E402, F401

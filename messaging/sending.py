@@ -3,7 +3,9 @@ its own short transaction, send outside any transaction, record the outcome, ret
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from django.db import transaction
@@ -14,6 +16,7 @@ from bizpilot.actors import PIPELINE
 from bizpilot.audit import audit_record
 from leads.lifecycle import lead_mark_contacted
 from leads.models import Channel, InboundMessage
+from leads.threads import reply_address, thread_message_id
 from messaging.channels import (
     AmbiguousSendError,
     OutboundMessage,
@@ -81,7 +84,9 @@ def message_send(*, message_id: int) -> Message:
         message.status = Message.Status.SENDING
         message.sending_started_at = timezone.now()
         message.send_attempts += 1
-        message.save(update_fields=["status", "sending_started_at", "send_attempts", "updated_at"])
+        thread = email_thread(message) if message.channel == Channel.EMAIL else EmailThread()
+        message.email_message_id = thread.message_id
+        message.save(update_fields=["status", "sending_started_at", "send_attempts", "email_message_id", "updated_at"])
         outbound = OutboundMessage(
             message_id=message.pk,
             channel=message.channel,
@@ -90,6 +95,10 @@ def message_send(*, message_id: int) -> Message:
             body=message.body,
             content_sid=message.content_sid if template else "",
             content_variables=message.content_variables if template else None,
+            email_message_id=thread.message_id,
+            in_reply_to=thread.in_reply_to,
+            references=thread.references,
+            reply_to=thread.reply_to,
         )
 
     try:
@@ -155,6 +164,48 @@ def message_record_sent(*, message: Message, result: SendResult, actor: str, act
         obj=message,
         before={"status": Message.Status.SENDING},
         after={"status": message.status, "provider_message_id": message.provider_message_id},
+    )
+
+
+@dataclass(frozen=True)
+class EmailThread:
+    message_id: str = ""
+    in_reply_to: str = ""
+    references: str = ""
+    reply_to: str = ""
+
+
+# RFC 5322 lets References grow with the thread; mail clients need only the last few.
+MAX_REFERENCES = 10
+
+
+def email_thread(message: Message) -> EmailThread:
+    """The threading headers of an email to a lead: our Message-ID, the newest email of the conversation before it
+    (the lead's email it answers, or our last email) as In-Reply-To, the thread's ids in time order as References,
+    and the lead's signed reply address."""
+    ids: list[tuple[Any, str]] = []
+    for inbound in InboundMessage.objects.filter(lead_id=message.lead_id, channel=Channel.EMAIL).only(
+        "received_at", "raw_payload", "provider_message_id"
+    ):
+        header = inbound.header("Message-ID").strip()
+        if header.startswith("<"):
+            ids.append((inbound.received_at, header))
+    sent = Message.objects.filter(lead_id=message.lead_id, channel=Channel.EMAIL, sent_at__isnull=False)
+    for at, message_id in (
+        sent.exclude(pk=message.pk).exclude(email_message_id="").values_list("sent_at", "email_message_id")
+    ):
+        ids.append((at, message_id))
+    chain = [message_id for _, message_id in sorted(ids, key=lambda pair: pair[0])]
+    if message.in_reply_to_id is not None:
+        answered = message.in_reply_to.header("Message-ID").strip() if message.in_reply_to else ""
+        if answered.startswith("<") and answered in chain:  # it answers this one, even if later ones came
+            chain.remove(answered)
+            chain.append(answered)
+    return EmailThread(
+        message_id=thread_message_id(lead_id=message.lead_id, message_id=message.pk),
+        in_reply_to=chain[-1] if chain else "",
+        references=" ".join(chain[-MAX_REFERENCES:]),
+        reply_to=reply_address(lead_id=message.lead_id),
     )
 
 

@@ -56,8 +56,8 @@ UNSENT = [Message.Status.PENDING_REVIEW, Message.Status.APPROVED]
 def sequence_start(*, message: Message) -> LeadSequence | None:
     """The first reply to a lead was sent (called in the transaction that records it): start the lead's sequence
     for its intent, once per lead, with every step's due time and channel. Not-a-prospect leads get none."""
-    if message.in_reply_to_id is None or message.sent_at is None:
-        return None  # a follow-up, or not sent
+    if message.in_reply_to_id is None or message.sent_at is None or message.reply_kind:
+        return None  # a follow-up, an answer to the lead's reply, or not sent
     if message.generated_by == Message.GeneratedBy.HOLDOUT:
         return None  # the holdout gets the business's manual baseline: no AI follow-ups
     lead = message.lead

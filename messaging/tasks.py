@@ -7,6 +7,7 @@ from datetime import datetime
 
 from structlog.contextvars import bound_contextvars
 
+from messaging.conversation import reply_turn_process
 from messaging.pipeline import lead_process, leads_requeue_stalled
 from messaging.reconcile import messages_reconcile_sending
 from messaging.retention import expired_data_purge
@@ -18,6 +19,12 @@ from messaging.sequences import sequence_step_run, sequence_steps_run_due
 def process_lead(lead_id: int) -> int | None:
     with bound_contextvars(lead_id=lead_id):
         message = lead_process(lead_id=lead_id)
+    return message.pk if message else None
+
+
+def process_reply(lead_id: int) -> int | None:
+    with bound_contextvars(lead_id=lead_id):
+        message = reply_turn_process(lead_id=lead_id)
     return message.pk if message else None
 
 

@@ -20,36 +20,13 @@ from leads.tests.factories import submit_lead
 from messaging.inbound import inbound_text_receive
 from messaging.models import LeadSequence, LeadSequenceStep, Message, Sequence, SequenceStep
 from messaging.pipeline import lead_process
-from messaging.review import message_approve
-from messaging.sending import message_send
 from messaging.sequence_defaults import seed_default_sequences
 from messaging.sequences import conversation_text, sequence_step_run, sequence_steps_run_due, sequence_stop
+from messaging.tests.factories import send
 from messaging.tests.test_admin_review import form_data
 from messaging.tests.twilio_support import SID, inbound_params, post_signed
 
 HOT = "We need a new website for our salon next month, budget approved, can we start this week?"
-
-
-def send(message: Message) -> Message:
-    """Approve (as an operator) and send a draft, as the review screen and the worker would."""
-    if message.status == Message.Status.PENDING_REVIEW:
-        message_approve(message_id=message.pk, actor="user:reviewer")
-    return message_send(message_id=message.pk)
-
-
-@pytest.fixture
-def contacted_lead(demo_knowledge) -> Lead:
-    """A hot lead with an email address and a phone number it agreed to be texted on, whose first reply was sent."""
-    seed_default_sequences(Sequence, SequenceStep)  # (a transactional test's flush removes the migration's rows)
-    lead = submit_lead(
-        HOT, name="Sam Lee", email="sam@salon.example", phone="+447700900123", metadata={"text_consent": True}
-    )
-    lead_process(lead_id=lead.pk)  # (in transactional tests the on-commit job has already done it)
-    first = Message.objects.get(lead=lead)
-    assert send(first).status == Message.Status.SENT
-    lead.refresh_from_db()
-    assert lead.intent == "hot" and lead.state == Lead.State.CONTACTED
-    return lead
 
 
 def run_until(lead: Lead, position: int) -> Message:
