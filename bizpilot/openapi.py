@@ -29,6 +29,7 @@ STANDARD_ERRORS = {
     "429": "Too many requests (per API key), or too many wrong keys from this address: see Retry-After",
 }
 NO_NUL = "^[^\\u0000]*$"
+NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"  # no NUL, and something besides whitespace
 OPTIONAL_BODY = {"leads_sequence_stop"}  # its only field, the reason, is optional
 IDEMPOTENCY_KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
 LEAD = "$response.body#/id"
@@ -56,8 +57,18 @@ def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bo
             for prop in schema.get("properties", {}).values():
                 if prop.get("type") == "string" and "pattern" not in prop and "enum" not in prop:
                     prop["pattern"] = NO_NUL  # text fields refuse the NUL character (it cannot be stored)
-    if "LeadCreateRequest" in schemas:  # a lead needs a way to answer it: an email address or a phone number
-        schemas["LeadCreateRequest"]["anyOf"] = [{"required": ["email"]}, {"required": ["phone"]}]
+    if "LeadCreateInputRequest" in schemas:  # a lead needs a way to answer it: an email address or a phone number
+        schemas["LeadCreateInputRequest"]["anyOf"] = [{"required": ["email"]}, {"required": ["phone"]}]
+    if "MessageComposeInputRequest" in schemas:  # a message says something; an email has a subject too
+        compose = schemas["MessageComposeInputRequest"]
+        compose["properties"]["body"]["pattern"] = NOT_BLANK
+        compose["oneOf"] = [
+            {
+                "properties": {"channel": {"enum": ["email"]}, "subject": {"pattern": NOT_BLANK}},
+                "required": ["subject"],
+            },
+            {"properties": {"channel": {"enum": ["sms", "whatsapp"]}}},
+        ]
     operation_ids = {op.get("operationId") for ops in result.get("paths", {}).values() for op in ops.values()}
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():

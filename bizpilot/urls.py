@@ -23,7 +23,15 @@ from bizpilot.security import body_limited
 from intelligence.api import LeadIntentCorrectionApi
 from leads.api import LeadCreateApi, LeadExportApi
 from leads.views import forms_webhook, typeform_webhook
-from messaging.api import LeadDetailApi, LeadSequenceStopApi, MessageDetailApi, MessageListApi, MessageReviewApi
+from messaging.api import (
+    LeadConversationApi,
+    LeadDetailApi,
+    LeadMessageComposeApi,
+    LeadSequenceStopApi,
+    MessageDetailApi,
+    MessageListApi,
+    MessageReviewApi,
+)
 from messaging.views import twilio_messages, twilio_status, unsubscribe
 
 api = [
@@ -32,6 +40,8 @@ api = [
     path("leads/<int:lead_id>/intent/", LeadIntentCorrectionApi.as_view(), name="lead-intent"),
     path("leads/<int:lead_id>/export/", LeadExportApi.as_view(), name="lead-export"),
     path("leads/<int:lead_id>/sequence/stop/", LeadSequenceStopApi.as_view(), name="lead-sequence-stop"),
+    path("leads/<int:lead_id>/conversation/", LeadConversationApi.as_view(), name="lead-conversation"),
+    path("leads/<int:lead_id>/messages/", LeadMessageComposeApi.as_view(), name="lead-messages"),
     path("messages/", MessageListApi.as_view(), name="message-list"),
     path("messages/<int:message_id>/", MessageDetailApi.as_view(), name="message-detail"),
     path("messages/<int:message_id>/review/", MessageReviewApi.as_view(), name="message-review"),

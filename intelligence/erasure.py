@@ -1,6 +1,6 @@
 """The intelligence app's part of erasing and exporting a person (leads.erasure sends the signals): their
-classifications keep only the verdict, their model calls only the counts (tokens, cost, latency), and the labelled
-examples and voice examples made from their words are deleted, embeddings and all."""
+classifications and the readings of their replies keep only the verdict, their model calls only the counts (tokens,
+cost, latency), and the labelled examples and voice examples made from their words are deleted, embeddings and all."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from bizpilot.audit import audit_scrub
 from intelligence.examples import examples_changed
-from intelligence.models import Classification, IntentExample, ModelCall, VoiceExample
+from intelligence.models import Classification, IntentExample, ModelCall, ReplyClassification, VoiceExample
 
 
 def person_erase(*, lead_ids: list[int], addresses: list[str]) -> dict[str, int]:
@@ -22,6 +22,10 @@ def person_erase(*, lead_ids: list[int], addresses: list[str]) -> dict[str, int]
             explanation={}, snippets=[]
         ),
     }
+    # How their replies were read keeps only the kind and the confidence (the reasons and the change quote them).
+    changed["intelligence.ReplyClassification"] = ReplyClassification.objects.filter(lead_id__in=lead_ids).update(
+        reasons=[], change=""
+    )
     calls = Q(lead_id__in=lead_ids)
     for address in addresses:  # a call logged without its lead (none today) is found by what it says
         calls |= Q(request__icontains=address) | Q(response__icontains=address) | Q(error__icontains=address)
@@ -52,6 +56,9 @@ def person_export(*, lead_ids: list[int]) -> dict[str, Any]:
         ],
         "model_calls": [
             model_to_dict(c) for c in ModelCall.objects.filter(lead_id__in=lead_ids).order_by("created_at")
+        ],
+        "reply_classifications": [
+            model_to_dict(r) for r in ReplyClassification.objects.filter(lead_id__in=lead_ids).order_by("created_at")
         ],
         "intent_examples": [
             model_to_dict(e, exclude=["embedding"]) for e in IntentExample.objects.filter(source_lead_id__in=lead_ids)

@@ -85,7 +85,14 @@ def lead_erase(*, lead_id: int, actor: str, user: Any = None) -> dict[str, int]:
         inbound = InboundMessage.objects.filter(lead_id__in=ids)
         audit_scrub(model=InboundMessage, ids=inbound.values_list("pk", flat=True))
         changed["leads.InboundMessage"] = inbound.update(
-            subject="", body="", raw_payload={}, provider_message_id="", request_fingerprint="", response_body=None
+            subject="",
+            body="",
+            raw_payload={},
+            provider_message_id="",
+            request_fingerprint="",
+            response_body=None,
+            from_address="",
+            automated_reason="",
         )
         changed["leads.LeadImport"] = _scrub_imports(addresses)
         changed["bizpilot.AuditEvent"] = _audit_events(ids, addresses).update(before={}, after={"erased": True})

@@ -8,12 +8,16 @@ from rest_framework.views import APIView
 from bizpilot.actors import request_actor, request_user
 from bizpilot.errors import NotFound
 from leads.erasure import lead_erase
+from messaging.compose import message_compose
 from messaging.models import Message
 from messaging.review import message_approve, message_reject
-from messaging.selectors import lead_detail, lead_sequence, message_list
+from messaging.selectors import conversation, lead_detail, lead_sequence, message_list
 from messaging.sequences import sequence_stop
 from messaging.serializers import (
+    ConversationItemOutput,
+    ConversationQuery,
     LeadOutput,
+    MessageComposeInput,
     MessageListQuery,
     MessageOutput,
     MessageReviewInput,
@@ -136,3 +140,60 @@ class MessageReviewApi(APIView):
                 body=data.validated_data.get("body"),
             )
         return Response(MessageOutput(message_list().get(pk=message_id)).data)
+
+
+class LeadConversationApi(GenericAPIView):
+    serializer_class = ConversationItemOutput
+
+    @extend_schema(
+        operation_id="leads_conversation",
+        summary="A lead's conversation: every message in and out, and the notes, in time order",
+        description="Inbound messages carry how they were read (`reply_kind`, `reading`) or why they were taken for "
+        "an auto-reply; outbound messages their status, who approved them, what they answer, and their delivery "
+        "events (machine opens and scanner clicks marked `machine`). Paginated with `limit` and `offset`.",
+        responses={
+            200: ConversationItemOutput(many=True),
+            400: OpenApiResponse(description="Invalid limit or offset"),
+            404: OpenApiResponse(description="No such lead, or it was erased"),
+        },
+    )
+    def get(self, request, lead_id: int):
+        query = ConversationQuery(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        page = self.paginate_queryset(conversation(lead_id=lead_id))
+        return self.get_paginated_response(ConversationItemOutput(page, many=True).data)
+
+
+class LeadMessageComposeApi(APIView):
+    @extend_schema(
+        operation_id="leads_messages_create",
+        summary="Send a message written by a person",
+        description="Sent as written, through the same checks as an approved draft: the lead must be reachable on "
+        "the channel (an email address; a phone number and consent to text), the address must not be suppressed, "
+        "WhatsApp outside the 24-hour window needs an approved template, texts wait for the end of the quiet "
+        "hours, and emails carry the unsubscribe footer and thread under the conversation.",
+        request=MessageComposeInput,
+        responses={
+            201: MessageOutput,
+            400: OpenApiResponse(description="Invalid input"),
+            403: OpenApiResponse(description="Not allowed to write to leads"),
+            404: OpenApiResponse(description="No such lead, or it was erased"),
+            409: OpenApiResponse(
+                description="The lead cannot be reached on that channel (no address, no consent to text, the "
+                "address suppressed, or WhatsApp outside the 24-hour window without a template)"
+            ),
+        },
+    )
+    def post(self, request, lead_id: int):
+        data = MessageComposeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = message_compose(
+            lead_id=lead_id,
+            channel=data.validated_data["channel"],
+            subject=data.validated_data["subject"],
+            body=data.validated_data["body"],
+            whatsapp_content_sid=data.validated_data["whatsapp_content_sid"],
+            actor=request_actor(request),
+            user=request_user(request),
+        )
+        return Response(MessageOutput(message_list().get(pk=message.pk)).data, status=201)

@@ -1,7 +1,7 @@
-"""The messaging app's part of erasing and exporting a person (leads.erasure sends the signals): their replies
-keep only their status and times (the analytics' counts), their delivery events lose the provider's payload, their
-sequences the reasons, and the suppression list keeps them suppressed by a hash of the address alone, so an erased
-person is never written to again and their address is not stored."""
+"""The messaging app's part of erasing and exporting a person (leads.erasure sends the signals): their replies keep
+only their status and times (the analytics' counts), the notes about them are deleted, their delivery events lose
+the provider's payload, their sequences the reasons, and the suppression list keeps them suppressed by a hash of the
+address alone, so an erased person is never written to again and their address is not stored."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.forms.models import model_to_dict
 
 from bizpilot.audit import audit_scrub
 from intelligence.erasure import voice_examples_forget
-from messaging.models import DeliveryEvent, LeadSequence, LeadSequenceStep, Message, Suppression
+from messaging.models import ConversationNote, DeliveryEvent, LeadSequence, LeadSequenceStep, Message, Suppression
 from messaging.suppression import suppression_address, suppression_hash
 
 
@@ -38,6 +38,9 @@ def person_erase(*, lead_ids: list[int], addresses: list[str]) -> dict[str, int]
         ),
         "intelligence.VoiceExample": voice_examples_forget(message_ids=message_ids),
     }
+    notes = ConversationNote.objects.filter(lead_id__in=lead_ids)
+    audit_scrub(model=ConversationNote, ids=notes.values_list("pk", flat=True))
+    changed["messaging.ConversationNote"] = notes.delete()[0]  # what people wrote about them
     runs = LeadSequence.objects.filter(lead_id__in=lead_ids).values_list("pk", flat=True)
     changed["bizpilot.AuditEvent (messaging)"] = audit_scrub(model=Message, ids=message_ids) + audit_scrub(
         model=LeadSequence, ids=runs
@@ -67,4 +70,7 @@ def person_export(*, lead_ids: list[int], addresses: list[str]) -> dict[str, Any
             for run in LeadSequence.objects.filter(lead_id__in=lead_ids)
         ],
         "suppressions": [model_to_dict(s) for s in Suppression.objects.filter(address__in=keys)],
+        "conversation_notes": [
+            model_to_dict(n) for n in ConversationNote.objects.filter(lead_id__in=lead_ids).order_by("created_at")
+        ],
     }

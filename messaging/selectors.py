@@ -184,3 +184,69 @@ def lead_timeline(*, lead_id: int) -> list[dict[str, Any]]:
             {"at": step.due_at, "kind": "upcoming", "text": f"Follow-up {step.position} due by {step.channel}"}
         )
     return entries
+
+
+def conversation(*, lead_id: int) -> list[dict[str, Any]]:
+    """A lead's whole conversation in time order: every message in (with how it was read: its reply kind, or that
+    it was an auto-reply), every message out (its status, who approved it, its delivery, opens and clicks, machine
+    events marked), and the internal notes. Drafts not sent yet sit at the time they were drafted."""
+    from intelligence.models import ReplyClassification
+    from messaging.models import ConversationNote
+
+    if not Lead.objects.filter(pk=lead_id, erased_at__isnull=True).exists():
+        raise NotFound(f"Lead {lead_id} does not exist.")
+    readings = {r.inbound_id: r for r in ReplyClassification.objects.filter(lead_id=lead_id).order_by("created_at")}
+    items: list[dict[str, Any]] = []
+    for inbound in InboundMessage.objects.filter(lead_id=lead_id):
+        reading = readings.get(inbound.pk)
+        items.append(
+            {
+                "type": "inbound",
+                "id": inbound.pk,
+                "at": inbound.received_at,
+                "channel": inbound.channel,
+                "subject": inbound.subject,
+                "body": inbound.body,
+                "from_address": inbound.from_address,
+                "automated_reason": inbound.automated_reason,
+                "reply_kind": reading.kind if reading else "",
+                "reading": {
+                    "kind": reading.kind,
+                    "confidence": reading.confidence,
+                    "also": reading.also,
+                    "change": reading.change,
+                    "outcome": reading.outcome,
+                }
+                if reading
+                else None,
+            }
+        )
+    messages = Message.objects.filter(lead_id=lead_id).prefetch_related(
+        Prefetch("events", queryset=DeliveryEvent.objects.order_by("occurred_at", "id"))
+    )
+    for message in messages:
+        items.append(
+            {
+                "type": "outbound",
+                "id": message.pk,
+                "at": message.sent_at or message.created_at,
+                "channel": message.channel,
+                "subject": message.subject,
+                "body": message.body,
+                "status": message.status,
+                "generated_by": message.generated_by,
+                "approved_by": message.approved_by,
+                "reviewed_by": message.reviewed_by,
+                "reply_kind": message.reply_kind,
+                "answers": message.answers,
+                "events": [
+                    {"type": e.event_type, "at": e.occurred_at, "machine": e.is_machine, "why": e.machine_reason}
+                    for e in message.events.all()
+                ],
+            }
+        )
+    for note in ConversationNote.objects.filter(lead_id=lead_id):
+        items.append({"type": "note", "id": note.pk, "at": note.created_at, "author": note.author, "body": note.body})
+    order = {"inbound": 0, "outbound": 1, "note": 2}
+    items.sort(key=lambda item: (item["at"], order[item["type"]], item["id"]))
+    return items

@@ -73,7 +73,7 @@ def message_send(*, message_id: int) -> Message:
                 after={"status": message.status, "reason": suppression.reason},
             )
             return message
-        template = message.channel == Channel.WHATSAPP and not _whatsapp_window_open(message.lead_id)
+        template = message.channel == Channel.WHATSAPP and not whatsapp_window_open(message.lead_id)
         if template and not message.content_sid:
             return _back_to_review(
                 message,
@@ -218,7 +218,7 @@ def _back_to_review(message: Message, reason: str, *, action: str) -> Message:
     return message
 
 
-def _whatsapp_window_open(lead_id: int) -> bool:
+def whatsapp_window_open(lead_id: int) -> bool:
     since = timezone.now() - WHATSAPP_WINDOW
     return InboundMessage.objects.filter(lead_id=lead_id, channel=Channel.WHATSAPP, received_at__gte=since).exists()
 

@@ -168,3 +168,60 @@ class MessageReviewInput(StrictSerializer):
             field = "body" if "body" in attrs else "subject"
             raise serializers.ValidationError({field: ["Only the edit action takes new text."]})
         return attrs
+
+
+class DeliveryEventOutput(serializers.Serializer):
+    type = serializers.CharField(help_text="sent, delivered, opened, clicked, bounced, ...")
+    at = serializers.DateTimeField()
+    machine = serializers.BooleanField(help_text="A machine open or a link scanner's click: kept, not engagement")
+    why = serializers.CharField(help_text="Why it was taken for a machine")
+
+
+class ReplyReadingOutput(serializers.Serializer):
+    kind = serializers.CharField()
+    confidence = serializers.FloatField()
+    also = serializers.ListField(child=serializers.CharField())
+    change = serializers.CharField(help_text="What the reply changed (intent, stage), and why")
+    outcome = serializers.CharField(help_text="The answer drafted, or why none was")
+
+
+class ConversationItemOutput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["inbound", "outbound", "note"])
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField(help_text="Received, sent (or drafted, while not sent) or written")
+    channel = serializers.CharField(required=False, help_text="inbound and outbound")
+    subject = serializers.CharField(required=False)
+    body = serializers.CharField()
+    from_address = serializers.CharField(required=False, help_text="inbound: a sender other than the lead")
+    automated_reason = serializers.CharField(required=False, help_text="inbound: why it is an auto-reply")
+    reply_kind = serializers.CharField(
+        required=False, help_text="inbound: how the reply was read; outbound: the kind of reply it answers"
+    )
+    reading = ReplyReadingOutput(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=Message.Status.choices, required=False)
+    generated_by = serializers.ChoiceField(choices=Message.GeneratedBy.choices, required=False)
+    approved_by = serializers.CharField(required=False)
+    reviewed_by = serializers.CharField(required=False)
+    answers = serializers.ListField(
+        child=serializers.IntegerField(), required=False, help_text="outbound: the inbound messages it answers"
+    )
+    events = DeliveryEventOutput(many=True, required=False)
+    author = serializers.CharField(required=False, help_text="note: who wrote it")
+
+
+class ConversationQuery(StrictSerializer):
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
+    offset = serializers.IntegerField(required=False, min_value=0)
+
+
+class MessageComposeInput(StrictSerializer):
+    channel = serializers.ChoiceField(choices=["email", "sms", "whatsapp"])
+    subject = StrictCharField(required=False, allow_blank=True, max_length=300, default="")
+    body = StrictCharField(max_length=20_000, trim_whitespace=False)
+    whatsapp_content_sid = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        default="",
+        help_text="WhatsApp outside the 24-hour window: an approved Twilio content template (HX...)",
+    )
