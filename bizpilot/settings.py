@@ -392,6 +392,8 @@ PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "GB")
 # Quiet hours and daily caps of the auto-send policy are counted in this time zone.
 BUSINESS_TIME_ZONE = env_str("BUSINESS_TIME_ZONE", "Europe/London")
 BUSINESS_NAME = env_str("BUSINESS_NAME", "Northwind Web Studio")
+# Where an existing customer's support request is forwarded (the default support route; editable in the admin).
+SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", "")
 BUSINESS_SENDER_NAME = env_str("BUSINESS_SENDER_NAME", "Maya from Northwind")
 
 # --- Email: django-anymail (SendGrid) when SENDGRID_API_KEY is set, else Django's console backend ---

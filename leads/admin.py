@@ -3,8 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from bizpilot.actors import user_actor
@@ -69,6 +70,17 @@ class LeadAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "email", "phone", "company", "source", "preferred_channel", "metadata"]}),
         ("Pipeline", {"fields": PIPELINE_FIELDS}),
     ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The lead's page is its conversation (messaging's screen); `?record=1` shows the record itself, to edit
+        the contact details or read the raw payloads."""
+        live = Lead.objects.filter(pk=object_id, erased_at__isnull=True).exists() if object_id.isdigit() else False
+        if request.method == "GET" and "record" not in request.GET and live:
+            try:
+                return HttpResponseRedirect(reverse("admin:messaging_conversation_change", args=[object_id]))
+            except NoReverseMatch:  # the conversation screen is not installed
+                pass
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="Confidence", ordering="intent_confidence")
     def confidence(self, obj: Lead) -> str:

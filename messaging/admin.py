@@ -22,9 +22,10 @@ from messaging.autosend import (
     auto_send_policy_save,
     auto_send_policy_validate,
 )
-from messaging.models import AutoSendPolicy, DeliveryEvent, Message, ReviewQueueItem, Suppression
+from messaging.models import AutoSendPolicy, DeliveryEvent, Message, ReviewQueueItem, SenderRoute, Suppression
 from messaging.reconcile import message_mark_sent, message_send_again
 from messaging.review import message_approve, message_regenerate, message_reject, message_update_draft
+from messaging.routes import ROUTE_FIELDS, sender_route_save, sender_route_validate
 from messaging.selectors import REVIEW_ORDER, message_review, review_queue, review_queue_counts
 from messaging.sequences import sequence_stop
 from messaging.suppression import suppression_add
@@ -298,6 +299,7 @@ class ReviewQueueAdmin(MessageAdmin):
 
     list_display = [
         "review_link",
+        "conversation_link",
         "lead_name",
         "intent",
         "confidence",
@@ -342,6 +344,11 @@ class ReviewQueueAdmin(MessageAdmin):
     def review_link(self, obj: Message):
         url = reverse("admin:messaging_message_change", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.subject or obj.body[:60] or f"#{obj.pk}")
+
+    @admin.display(description="Conversation")
+    def conversation_link(self, obj: Message):
+        url = reverse("admin:messaging_conversation_change", args=[obj.lead_id])
+        return format_html('<a href="{}">open the conversation</a>', url)
 
     @admin.display(description="Lead", ordering="lead__name")
     def lead_name(self, obj: Message) -> str:
@@ -430,4 +437,43 @@ class SuppressionAdmin(admin.ModelAdmin):
             obj.pk = saved.pk
 
 
-from messaging import admin_experiments, admin_sequences  # noqa: E402, F401  (kept in their own modules)
+@admin.register(SenderRoute)
+class SenderRouteAdmin(admin.ModelAdmin):
+    """What each kind of sender that is not a prospect gets; admins change it, operators may look. Audited."""
+
+    list_display = ["kind", "action", "forward_to", "auto_send", "updated_by", "updated_at"]
+    fields = ["kind", "action", "subject", "body", "forward_to", "auto_send", "updated_by", "updated_at"]
+    readonly_fields = ["updated_by", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "kind"] if obj else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class Validated(form):  # type: ignore[misc, valid-type]
+            def clean(self):
+                data = super().clean() or {}
+                for field, problems in sender_route_validate(data).items():
+                    for problem in problems:
+                        self.add_error(field if field in self.fields else None, problem)
+                return data
+
+        return Validated
+
+    def save_model(self, request, obj, form, change):
+        values = {f: form.cleaned_data[f] for f in ROUTE_FIELDS if f in form.cleaned_data}
+        saved = sender_route_save(kind=obj.kind, values=values, actor=user_actor(request.user), user=request.user)
+        obj.pk = saved.pk
+
+    def log_change(self, request, obj, message):
+        pass  # the service wrote the audit row
+
+    def log_addition(self, request, obj, message):
+        pass
+
+
+from messaging import admin_conversation, admin_experiments, admin_sequences  # noqa: E402, F401  (own modules)

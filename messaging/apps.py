@@ -18,6 +18,8 @@ class MessagingConfig(AppConfig):
         "messaging.view_autosendpolicy",
         "messaging.view_sequence",
         "messaging.view_leadsequence",
+        "messaging.view_conversation",
+        "messaging.view_senderroute",
         "messaging.view_conversationnote",
         "messaging.add_conversationnote",
         "messaging.add_message",

@@ -207,6 +207,15 @@ class DeliveryEvent(models.Model):
         return f"{self.event_type} for message #{self.message_id}"
 
 
+class Conversation(Lead):
+    """A lead seen as its conversation: the operator's screen in the admin (messaging.admin_conversation)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "conversation"
+        verbose_name_plural = "conversations"
+
+
 class ConversationNote(models.Model):
     """An operator's note in a lead's conversation: kept in the thread, never sent."""
 
@@ -447,3 +456,4 @@ class LeadSequenceStep(models.Model):
 
 # Experiments live in their own module (this one would pass 500 lines); imported here, so the app registers them.
 from messaging.experiment_models import Experiment, ExperimentVariant  # noqa: E402, F401
+from messaging.route_models import SenderRoute  # noqa: E402, F401

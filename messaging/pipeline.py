@@ -14,6 +14,7 @@ from bizpilot.actors import PIPELINE
 from bizpilot.audit import audit_record
 from intelligence.classification import LeadClassification, lead_classify
 from intelligence.drafting import ReplyDraft, reply_draft
+from intelligence.models import SenderKind
 from leads.lifecycle import (
     lead_claim_for_processing,
     lead_close_without_reply,
@@ -24,7 +25,8 @@ from leads.models import Channel, Lead
 from leads.selectors import latest_inbound, leads_left_behind
 from messaging.autosend import message_apply_send_policy
 from messaging.experiments import experiment_variant_for_lead, lead_in_holdout
-from messaging.models import Message, review_rank
+from messaging.models import Message, SenderRoute, review_rank
+from messaging.routes import enqueue_forward, routed_draft, sender_route
 
 log = structlog.get_logger(__name__)
 
@@ -46,6 +48,26 @@ def lead_process(*, lead_id: int) -> Message | None:
             # Phishing and payment scams get no draft at all: nothing to review, nothing that could be sent.
             lead_close_without_reply(lead_id=lead.pk, reason="phishing or payment scam: no reply drafted")
             return None
+        route = sender_route(classified.kind) if classified.kind != SenderKind.PROSPECT else None
+        if route is not None and route.action == SenderRoute.Action.NO_REPLY:
+            reason = f"{SenderKind(classified.kind).label.lower()}: no reply (the business's answer for this sender)"
+            lead_close_without_reply(lead_id=lead.pk, reason=reason)
+            return None
+        if route is not None and route.action in (SenderRoute.Action.TEMPLATE, SenderRoute.Action.FORWARD):
+            # Who wrote decides the answer: the route's own text, not a sales reply.
+            draft = routed_draft(
+                route=route,
+                lead_id=lead.pk,
+                inbound_id=inbound.pk,
+                classification_id=classified.classification_id,
+                intent=classified.intent,
+                channel=lead.preferred_channel,
+                confidence=classified.confidence,
+            )
+            with transaction.atomic():
+                message = message_store_draft(lead_id=lead.pk, draft=draft)
+                enqueue_forward(route=route, inbound_id=inbound.pk)
+            return _apply_policy(message, lead_id)
         if lead_in_holdout(lead_id=lead.pk):
             # The manual baseline the lift is measured against: a person writes this reply, from nothing.
             return message_store_draft(lead_id=lead.pk, draft=holdout_draft(inbound.pk, classified))
@@ -61,6 +83,10 @@ def lead_process(*, lead_id: int) -> Message | None:
     except Exception as exc:
         lead_record_failure(lead_id=lead_id, error=f"{type(exc).__name__}: {exc}")
         raise
+    return _apply_policy(message, lead_id)
+
+
+def _apply_policy(message: Message, lead_id: int) -> Message:
     if message.status == Message.Status.PENDING_REVIEW and not message.auto_send_decision:
         message = message_apply_send_policy(message_id=message.pk)
     log.info(

@@ -250,3 +250,37 @@ def conversation(*, lead_id: int) -> list[dict[str, Any]]:
     order = {"inbound": 0, "outbound": 1, "note": 2}
     items.sort(key=lambda item: (item["at"], order[item["type"]], item["id"]))
     return items
+
+
+def conversation_screen(*, lead_id: int) -> dict[str, Any]:
+    """Everything the conversation screen shows: the thread, the drafts waiting for review, where the lead can be
+    written to, and on the side their facts, stage, intent history and sequence."""
+    from intelligence.models import Classification, ReplyClassification
+    from messaging.compose import lead_channels
+
+    lead = Lead.objects.filter(pk=lead_id, erased_at__isnull=True).first()
+    if lead is None:
+        raise NotFound(f"Lead {lead_id} does not exist.")
+    history: list[dict[str, Any]] = [
+        {"at": c.created_at, "intent": c.intent, "why": f"{c.get_decided_by_display()}, {c.confidence:.0%}"}
+        for c in Classification.objects.filter(lead_id=lead_id)
+    ]
+    history += [
+        {"at": r.created_at, "intent": r.intent_after, "why": r.change}
+        for r in ReplyClassification.objects.filter(lead_id=lead_id).exclude(change="")
+    ]
+    channels = lead_channels(lead)
+    drafts = {m.pk: m for m in Message.objects.filter(lead_id=lead_id, status=Message.Status.PENDING_REVIEW)}
+    items = conversation(lead_id=lead_id)
+    for item in items:
+        if item["type"] == "outbound" and item["id"] in drafts:
+            item["draft"] = drafts[item["id"]]  # shown inline, to edit, approve, regenerate or reject
+    return {
+        "lead": lead,
+        "items": items,
+        "pending": len(drafts),
+        "channels": [(name, address) for name, address in channels.items() if address],
+        "suppressed": {address: is_suppressed(address) for address in {lead.email, lead.phone} if address},
+        "intent_history": sorted(history, key=lambda h: h["at"]),
+        "sequence": lead_sequence(lead_id=lead_id),
+    }

@@ -12,6 +12,7 @@ from messaging.pipeline import lead_process, leads_requeue_stalled
 from messaging.reconcile import messages_reconcile_sending
 from messaging.retention import expired_data_purge
 from messaging.review import message_learn_voice
+from messaging.routes import inbound_forward
 from messaging.sending import message_send
 from messaging.sequences import sequence_step_run, sequence_steps_run_due
 
@@ -26,6 +27,10 @@ def process_reply(lead_id: int) -> int | None:
     with bound_contextvars(lead_id=lead_id):
         message = reply_turn_process(lead_id=lead_id)
     return message.pk if message else None
+
+
+def forward_inbound(inbound_id: int, to: str) -> bool:
+    return inbound_forward(inbound_id=inbound_id, to=to)
 
 
 def send_message(message_id: int) -> str:

@@ -5,13 +5,11 @@ Screenshots of the queue and the review screen are saved in test-artifacts/ (the
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.db import connections
 
 from bizpilot.tests.factories import UserFactory
 from leads.models import Lead
@@ -19,34 +17,8 @@ from leads.tests.factories import submit_lead
 from messaging.models import Message
 from messaging.pipeline import lead_process
 
-CHROMIUM = os.environ.get("BIZPILOT_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 PASSWORD = "operator-pass-123"
-
-
-@pytest.fixture
-def browser_page():
-    """A headless Chromium page (the system's Chromium: `make test` installs it when it is missing)."""
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run scripts/ensure-chromium (make test does)"
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_page(viewport={"width": 1500, "height": 1000})
-        dialogs: list[str] = []
-        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-        page.dialogs = dialogs
-        yield page
-        browser.close()
-        # ORM calls made while playwright's loop runs use their own connection (Django's connections are per
-        # context); close it here, or the test database could not be dropped at the end of the run.
-        connections.close_all()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
