@@ -11,6 +11,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Avg, Count, Q
 
+from analytics.conversation_stats import conversation_stats
 from analytics.periods import Period
 from bizpilot.actors import AUTO_SEND
 from bizpilot.stats import rate
@@ -39,6 +40,7 @@ class MessagingStats:
     auto_send_share: float | None  # auto-sent / sent
     channels: list[dict[str, Any]]
     by_step: list[dict[str, Any]]
+    conversations: dict[str, Any]  # analytics.conversation_stats: reply rate, reply kinds, time to answer
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,6 +101,7 @@ def messaging_stats(period: Period) -> MessagingStats:
         auto_send_share=numbers["auto_send_share"],
         channels=channels,
         by_step=by_step,
+        conversations=conversation_stats(period),
     )
 
 

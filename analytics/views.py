@@ -65,7 +65,9 @@ class DashboardMetricsApi(APIView):
         summary="The business in numbers over a date range, with the period before it for comparison",
         description="`days` (the last N days, default 30) or `start` and `end` (dates, both included). The overview "
         "(leads per day by source and intent, coverage, response times, funnel), messaging (review outcomes, "
-        "auto-send share, per-channel rates, reply and conversion by step), the holdout's lift and the "
+        "auto-send share, per-channel rates, reply and conversion by step, and `conversations`: the reply rate, the "
+        "reply kinds with the objections broken out, auto-replies, and the time from a lead's reply to our answer's "
+        "draft and to its sending, p50 and p95), the holdout's lift and the "
         "experiments, with `comparison` against the previous period of the same length. /analytics/ shows the same.",
         parameters=[PeriodQuery],
         responses={200: dict, 400: OpenApiResponse(description="Invalid date range")},

@@ -57,6 +57,7 @@ def metrics(labels: list[str], predicted: list[str], confidence: list[float]) ->
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--embedding", action="store_true", help="also try the MiniLM embedding as features")
+    parser.add_argument("--public-only", action="store_true", help="only score the public replies set")
     args = parser.parse_args()
     import django
 
@@ -69,6 +70,9 @@ def main() -> None:
     from intelligence.reply_cues import cue_values
     from leads.autoreply import auto_reply_check
 
+    if args.public_only:
+        public_replies()
+        return
     rows = load_replies()
     print(f"{len(rows)} labelled replies, {len({r.business for r in rows})} kinds of business")
     print("kinds:", dict(Counter(r.kind for r in rows)))
@@ -154,6 +158,46 @@ def main() -> None:
                 wrong = [i for i in scored if predicted[i] != labels[i]]
                 for i in wrong[:40]:
                     print(f"    {labels[i]:>22s} -> {predicted[i]:<22s} {confidence[i]:.2f} {texts[i][:70]!r}")
+
+    public_replies()
+
+
+# Our kinds in the public set's coarser taxonomy (interested, not interested, unsubscribe, out of office).
+COARSE = {
+    "auto_reply": "out_of_office",
+    "stop": "unsubscribe",
+    "no": "not_interested",
+    "wrong_person": "not_interested",
+}
+
+
+def public_replies() -> None:
+    """Replies written by others (intelligence/eval/public_replies.csv: a public sales-automation repository's
+    labelled examples, labelled by its authors in their own four classes), read by the product's reader trained
+    on all our labelled replies: agreement on their classes, and with "not interested" and "unsubscribe" as one
+    (both mean: do not pursue)."""
+    import csv
+
+    from intelligence.replies import reply_read
+
+    with (ROOT / "intelligence" / "eval" / "public_replies.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    agree = negative = confident_wrong = 0
+    print(f"\npublic replies written by others: {len(rows)} rows")
+    for row in rows:
+        reading = reply_read(text=row["text"])
+        got = COARSE.get(reading.kind, "interested")
+        want = row["kind_coarse"]
+        agree += got == want
+        merged = {"unsubscribe": "negative", "not_interested": "negative"}
+        negative += merged.get(got, got) == merged.get(want, want)
+        if merged.get(got, got) != merged.get(want, want):
+            confident_wrong += reading.confidence >= 0.85
+            print(f"  {want:>15s} -> {reading.kind:<22s} {reading.confidence:.2f} {row['text'][:70]!r}")
+    print(
+        f"  agreement on their four classes {agree / len(rows):.3f}; with not interested and unsubscribe as one "
+        f"{negative / len(rows):.3f}; wrong at confidence >= 0.85: {confident_wrong / len(rows):.3f}"
+    )
 
 
 if __name__ == "__main__":

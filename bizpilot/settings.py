@@ -394,6 +394,9 @@ BUSINESS_TIME_ZONE = env_str("BUSINESS_TIME_ZONE", "Europe/London")
 BUSINESS_NAME = env_str("BUSINESS_NAME", "Northwind Web Studio")
 # Where an existing customer's support request is forwarded (the default support route; editable in the admin).
 SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", "")
+# A kind of sender's own answer (Answers per kind of sender) is used only when the reading of who wrote is at least
+# this sure; below it the lead gets a draft as for a prospect, flagged "not a prospect" for the reviewer.
+SENDER_ROUTE_MIN_PROBABILITY = env_float("SENDER_ROUTE_MIN_PROBABILITY", 0.8)
 BUSINESS_SENDER_NAME = env_str("BUSINESS_SENDER_NAME", "Maya from Northwind")
 
 # --- Email: django-anymail (SendGrid) when SENDGRID_API_KEY is set, else Django's console backend ---

@@ -12,6 +12,7 @@ from intelligence.models import (
     KnowledgeDocument,
     ModelCall,
     PromptTemplate,
+    ReplyClassification,
     VoiceExample,
 )
 from intelligence.prompt_templates import prompt_template_save, prompt_template_validate
@@ -81,6 +82,22 @@ class ClassificationAdmin(admin.ModelAdmin):
     list_filter = ["intent", "method"]
     list_select_related = ["lead"]
     readonly_fields = [f.name for f in Classification._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReplyClassification)
+class ReplyClassificationAdmin(admin.ModelAdmin):
+    """How each answer from a lead was read, and what it changed; read-only."""
+
+    list_display = ["lead", "kind", "confidence", "change", "outcome", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["lead"]
+    readonly_fields = [f.name for f in ReplyClassification._meta.fields]
 
     def has_add_permission(self, request):
         return False

@@ -16,6 +16,7 @@ class IntelligenceConfig(AppConfig):
         "intelligence.view_modelcall",
         "intelligence.view_voiceexample",
         "intelligence.view_prompttemplate",
+        "intelligence.view_replyclassification",
     ]
 
     def ready(self) -> None:

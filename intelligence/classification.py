@@ -331,6 +331,7 @@ class LeadClassification:
     confidence: float
     kind: str = SenderKind.PROSPECT
     language: str = "en"
+    kind_probability: float = 1.0  # how sure the reading of who wrote is
 
     @property
     def is_scam(self) -> bool:
@@ -344,7 +345,9 @@ def lead_classify(*, lead_id: int, inbound_id: int, reuse_latest: bool = False) 
     if reuse_latest:
         latest = Classification.objects.filter(lead_id=lead_id).order_by("-created_at", "-id").first()
         if latest is not None:
-            return LeadClassification(latest.pk, latest.intent, latest.confidence, latest.kind, latest.language)
+            return LeadClassification(
+                latest.pk, latest.intent, latest.confidence, latest.kind, latest.language, _kind_probability(latest)
+            )
     inbound = InboundMessage.objects.get(pk=inbound_id, lead_id=lead_id)
     text = lead_text(subject=inbound.subject, body=inbound.body)
     result = classification_arbitrate(result=classify_text(text=text), text=text, lead_id=lead_id)
@@ -355,4 +358,9 @@ def lead_classify(*, lead_id: int, inbound_id: int, reuse_latest: bool = False) 
         classification.confidence,
         classification.kind,
         classification.language,
+        _kind_probability(classification),
     )
+
+
+def _kind_probability(classification: Classification) -> float:
+    return float(((classification.explanation or {}).get("kind") or {}).get("probability", 1.0))

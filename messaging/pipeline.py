@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import structlog
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from bizpilot import jobs
@@ -48,7 +49,9 @@ def lead_process(*, lead_id: int) -> Message | None:
             # Phishing and payment scams get no draft at all: nothing to review, nothing that could be sent.
             lead_close_without_reply(lead_id=lead.pk, reason="phishing or payment scam: no reply drafted")
             return None
-        route = sender_route(classified.kind) if classified.kind != SenderKind.PROSPECT else None
+        # A route's own answer only when the reading of who wrote is sure; else a draft as for a prospect, flagged.
+        sure = classified.kind_probability >= settings.SENDER_ROUTE_MIN_PROBABILITY
+        route = sender_route(classified.kind) if classified.kind != SenderKind.PROSPECT and sure else None
         if route is not None and route.action == SenderRoute.Action.NO_REPLY:
             reason = f"{SenderKind(classified.kind).label.lower()}: no reply (the business's answer for this sender)"
             lead_close_without_reply(lead_id=lead.pk, reason=reason)

@@ -33,6 +33,8 @@ def sender_route(kind: str) -> SenderRoute:
     """The business's route for a kind of sender: the saved one, else the default (not saved)."""
     route = SenderRoute.objects.filter(kind=kind).first()
     if route is not None:
+        if route.action == Action.FORWARD and not route.forward_to:
+            route.forward_to = settings.SUPPORT_EMAIL  # the installation's support address, until one is saved
         return route
     action, subject, body = ROUTE_DEFAULTS.get(kind, (Action.ANSWER, "", ""))
     forward_to = settings.SUPPORT_EMAIL if action == Action.FORWARD else ""
@@ -44,8 +46,8 @@ def sender_route_validate(values: dict[str, Any]) -> dict[str, list[str]]:
     action = values.get("action")
     if action in (Action.TEMPLATE, Action.FORWARD) and not (values.get("body") or "").strip():
         errors["body"] = ["A reply needs its text."]
-    if action == Action.FORWARD and not values.get("forward_to"):
-        errors["forward_to"] = ["Forwarding needs the address to forward to."]
+    if action == Action.FORWARD and not (values.get("forward_to") or settings.SUPPORT_EMAIL):
+        errors["forward_to"] = ["Forwarding needs the address to forward to (or SUPPORT_EMAIL set)."]
     for field in ("subject", "body"):
         try:
             Template(values.get(field) or "")

@@ -198,8 +198,10 @@ class ConversationItemOutput(serializers.Serializer):
         required=False, help_text="inbound: how the reply was read; outbound: the kind of reply it answers"
     )
     reading = ReplyReadingOutput(required=False, allow_null=True)
-    status = serializers.ChoiceField(choices=Message.Status.choices, required=False)
-    generated_by = serializers.ChoiceField(choices=Message.GeneratedBy.choices, required=False)
+    status = serializers.CharField(
+        required=False, help_text="outbound: pending_review, approved, sending, sent, delivered, rejected, failed, ..."
+    )
+    generated_by = serializers.CharField(required=False, help_text="outbound: llm, fallback, holdout or person")
     approved_by = serializers.CharField(required=False)
     reviewed_by = serializers.CharField(required=False)
     answers = serializers.ListField(

@@ -114,8 +114,12 @@ def test_the_metrics_api_matches_the_hand_computed_history(api, history):
     assert sum(day["total"] for day in overview["leads_per_day"]) == 4
     assert len(overview["leads_per_day"]) == 31  # every day of the range, the empty ones too
 
-    assert (messaging["drafts"], messaging["approved"], messaging["edited"], messaging["rejected"]) == (4, 2, 1, 1)
-    assert (messaging["pending"], messaging["reviewed"], messaging["sent"], messaging["auto_sent"]) == (1, 3, 2, 0)
+    # A's reply got an answer drafted (its turn in the conversation), still waiting: five drafts, two pending.
+    assert (messaging["drafts"], messaging["approved"], messaging["edited"], messaging["rejected"]) == (5, 2, 1, 1)
+    assert (messaging["pending"], messaging["reviewed"], messaging["sent"], messaging["auto_sent"]) == (2, 3, 2, 0)
+    conversations = messaging["conversations"]
+    assert (conversations["contacted"], conversations["replied"], conversations["reply_rate"]) == (2, 1, 0.5)
+    assert conversations["replies"] == 1 and conversations["auto_replies"] == 0
     assert messaging["approval_rate"] == pytest.approx(2 / 3, abs=1e-4)
     assert messaging["edit_rate"] == 0.5 and messaging["auto_send_share"] == 0.0
     assert messaging["rejection_rate"] == pytest.approx(1 / 3, abs=1e-4)
