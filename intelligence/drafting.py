@@ -63,14 +63,20 @@ def reply_draft(
     channel: str,
     operator_note: str = "",
     prompt_template_id: int | None = None,
+    message_text: str | None = None,
 ) -> ReplyDraft:
     """Draft the reply to one inbound message of a lead, on `channel`, from the classification's intent and
     knowledge (without one: the lead's intent in effect, else warm), and judge it: injection signals in the lead's
     text, the draft checks that failed, and the draft's confidence (the classifier's, times the model's own when an
     LLM wrote it, halved per failed check). `prompt_template_id` (an experiment's variant) replaces the live template
-    when it is for the same intent and kind of channel. Calls the LLM: never inside a transaction."""
+    when it is for the same intent and kind of channel. `message_text` replaces the message's text (several messages
+    written in a row, answered together). Calls the LLM: never inside a transaction."""
     lead = Lead.objects.get(pk=lead_id)
     inbound = InboundMessage.objects.get(pk=inbound_id, lead_id=lead_id)
+    if message_text is not None:
+        inbound = InboundMessage(
+            pk=inbound.pk, lead_id=lead_id, subject=inbound.subject, body=message_text, channel=inbound.channel
+        )
     classification = Classification.objects.filter(pk=classification_id).first() if classification_id else None
     intent = classification.intent if classification else (lead.intent or Intent.WARM)
     template = prompt_template_live(intent=intent, channel=channel)

@@ -196,13 +196,58 @@ _lock = threading.Lock()
 
 
 def get_reply_model() -> ReplyModel:
-    """The process's reply-kind model, trained once from the labelled replies (under a second)."""
+    """The process's reply-kind model: loaded from MODEL_CACHE_DIR when this machine trained it already (named by
+    the labelled replies and the code that trains it), else trained (a few seconds) and kept there. Job workers
+    load it before their first job (intelligence.warmup)."""
     global _model
     with _lock:
         if _model is None:
-            rows = [r for r in load_replies(Path(settings.REPLY_EXAMPLES_PATH)) if r.kind in MODEL_KINDS]
-            _model = ReplyModel.fit([f"{r.subject}\n{r.text}".strip() for r in rows], [r.kind for r in rows])
+            path = Path(settings.REPLY_EXAMPLES_PATH)
+            saved = _saved_path(path)
+            _model = _load(saved)
+            if _model is None:
+                rows = [r for r in load_replies(path) if r.kind in MODEL_KINDS]
+                _model = ReplyModel.fit([f"{r.subject}\n{r.text}".strip() for r in rows], [r.kind for r in rows])
+                _save(saved, _model)
         return _model
+
+
+def _saved_path(examples: Path) -> Path:
+    import sklearn
+
+    digest = hashlib.sha256(examples.read_bytes())
+    for module in (Path(__file__), Path(__file__).with_name("reply_cues.py")):
+        digest.update(module.read_bytes())
+    digest.update(f"{sklearn.__version__} {np.__version__}".encode())
+    return Path(settings.MODEL_CACHE_DIR) / f"replies-{digest.hexdigest()[:32]}.pickle"
+
+
+def _load(path: Path) -> ReplyModel | None:
+    import pickle
+
+    try:
+        with path.open("rb") as handle:
+            model = pickle.load(handle)  # noqa: S301 (our own file, in a directory only BizPilot writes)
+    except FileNotFoundError:
+        return None
+    except Exception:  # a torn or outdated file is trained again and replaced
+        return None
+    return model if isinstance(model, ReplyModel) else None
+
+
+def _save(path: Path, model: ReplyModel) -> None:
+    """Written to a temporary file and renamed: a reader never sees half of one. Failing costs a retrain later."""
+    import os
+    import pickle
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as handle:
+            pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(handle.name, path)
+    except OSError:
+        pass
 
 
 def reply_read(*, text: str, subject: str = "", automated: AutoReply | None = None) -> ReplyReading:

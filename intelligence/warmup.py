@@ -1,5 +1,6 @@
-"""A job worker loads the embedding model and the intent model before it takes its first job (django-q2's
-`post_spawn`, in the new worker process), so the first lead after a start does not wait seconds for them."""
+"""A job worker loads the embedding model, the intent model and the reply-kind model before it takes its first job
+(django-q2's `post_spawn`, in the new worker process), so the first lead or reply after a start does not wait
+seconds for them."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def worker_warm_up(sender: Any = None, proc_name: str = "", **kwargs: Any) -> fl
 
     from intelligence.classifier import get_intent_model
     from intelligence.embeddings import get_embedder
+    from intelligence.replies import get_reply_model
 
     if setproctitle:  # the watchdog (bizpilot.worker) counts a starting worker as busy, not frozen
         setproctitle.setproctitle(f"qcluster {proc_name} starting")
@@ -33,6 +35,7 @@ def worker_warm_up(sender: Any = None, proc_name: str = "", **kwargs: Any) -> fl
         get_intent_model(
             embedding_model=settings.EMBEDDING_MODEL, method=settings.CLASSIFIER_METHOD, k=settings.CLASSIFIER_K
         )
+        get_reply_model().probabilities(["warm up"])  # a lead's answer is read at once, too
     except Exception as exc:  # the worker must start anyway; its first job meets the same problem and reports it
         logger.warning("worker %s could not preload the models: %s", proc_name, exc)
         connection.close()  # a broken connection is not handed to the first job

@@ -20,6 +20,7 @@ from django.db.models import Max
 
 from bizpilot import jobs
 from bizpilot.audit import audit_record
+from intelligence.drafting import reply_draft
 from intelligence.models import ReplyClassification
 from intelligence.replies import ReplyKind, ReplyReading, reply_read
 from intelligence.reply_drafting import reply_answer_draft
@@ -84,7 +85,9 @@ def reply_turn_process(*, lead_id: int) -> Message | None:
     unanswered = unanswered_messages(lead_id=lead_id)
     people = [m for m in unanswered if not m.is_automated]
     if not people:
-        return None  # nothing new, or only auto-replies (their turn is taken at ingest: lead_auto_replied)
+        # Nothing new since our last message, or only auto-replies (their turn is taken at ingest), or we have not
+        # written yet: then the first reply, while it waits for review, answers this message too.
+        return first_reply_redraft(lead_id=lead_id)
     latest = people[-1]
     done = ReplyClassification.objects.filter(inbound_id=latest.pk).exists()
     if done:
@@ -117,6 +120,8 @@ def reply_turn_process(*, lead_id: int) -> Message | None:
             return None  # the lead wrote again meanwhile: that message's turn answers everything
         to_address = lead.email if channel == Channel.EMAIL else lead.phone
         message = _pending_answer(lead_id)
+        if message is not None and message.edit_size:
+            message = None  # a person is working on that answer: leave it, and draft this turn's own
         fields = {
             "in_reply_to_id": turn.latest.pk,
             "classification_id": draft.classification_id,
@@ -161,6 +166,71 @@ def reply_turn_process(*, lead_id: int) -> Message | None:
     message = message_apply_send_policy(message_id=message.pk)
     log.info("reply.drafted", lead_id=lead_id, message_id=message.pk, kind=turn.reading.kind, status=message.status)
     return message
+
+
+def first_reply_redraft(*, lead_id: int) -> Message | None:
+    """The lead wrote again before our first reply went out: the first reply, while it waits for review and no
+    person has edited it, is drafted again to answer every message so far (one draft, not two). An edited draft
+    stays as the person left it; the review screen flags the newer message."""
+    pending = (
+        Message.objects.filter(
+            lead_id=lead_id, status=Message.Status.PENDING_REVIEW, reply_kind="", in_reply_to__isnull=False
+        )
+        .exclude(generated_by__in=[Message.GeneratedBy.HOLDOUT, Message.GeneratedBy.PERSON])
+        .select_related("in_reply_to", "experiment_variant")
+        .first()
+    )
+    if pending is None or pending.edit_size or pending.in_reply_to is None:
+        return None
+    first = pending.in_reply_to
+    newer = list(
+        InboundMessage.objects.filter(lead_id=lead_id, received_at__gt=first.received_at)
+        .exclude(automated_reason__gt="")
+        .order_by("received_at", "id")
+    )
+    if not newer:
+        return None
+    messages = [first, *newer]
+    variant = pending.experiment_variant
+    draft = reply_draft(
+        lead_id=lead_id,
+        inbound_id=newer[-1].pk,
+        classification_id=pending.classification_id,
+        channel=pending.channel,
+        prompt_template_id=variant.prompt_template_id if variant else None,
+        message_text="\n\n".join(m.body for m in messages if m.body.strip()),
+    )
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=pending.pk)
+        latest = (
+            InboundMessage.objects.filter(lead_id=lead_id)
+            .exclude(automated_reason__gt="")
+            .order_by("-received_at", "-id")
+        ).first()
+        if message.status != Message.Status.PENDING_REVIEW or message.edit_size or latest != newer[-1]:
+            return None  # reviewed, edited or overtaken meanwhile
+        before = {"subject": message.subject, "body": message.body, "answers": message.answers}
+        message.in_reply_to_id = newer[-1].pk
+        message.answers = [m.pk for m in messages]
+        message.original_subject = message.subject = draft.subject
+        message.original_body = message.body = draft.body
+        message.generated_by = draft.generated_by
+        message.generation_reason = draft.reason
+        message.model_call_id = draft.model_call_id
+        message.draft_confidence = draft.confidence
+        message.checks_failed = draft.checks_failed
+        message.injection_signals = draft.injection_signals
+        message.approved_hash = ""
+        message.auto_send_decision = ""
+        message.save()
+        audit_record(
+            actor=CONVERSATION,
+            action="message.redraft_answer",
+            obj=message,
+            before=before,
+            after={"answers": message.answers, "generated_by": draft.generated_by},
+        )
+    return message_apply_send_policy(message_id=message.pk)
 
 
 def _no_answer_because(lead: Lead, turn: Turn) -> str:

@@ -310,3 +310,35 @@ def test_steps_due_after_the_return_date_keep_their_time(client, contacted_lead,
     last.refresh_from_db()
     assert _day(last.due_at) == _day(due)
     assert len(mail.outbox) == 1  # nothing was sent but the first reply
+
+
+def test_a_second_message_before_our_first_reply_is_answered_by_that_same_draft(
+    client, demo_knowledge, django_capture_on_commit_callbacks
+):
+    from leads.tests.factories import submit_lead
+    from messaging.pipeline import lead_process
+
+    lead = submit_lead("Can you quote for a new website for my bakery?", name="Jo Park", email="jo@bakery.example")
+    lead_process(lead_id=lead.pk)
+    first = Message.objects.get(lead=lead)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = email_in(client, "Also, do you do online ordering?", sender="Jo Park <jo@bakery.example>")
+    assert Message.objects.filter(lead=lead).count() == 1
+    first.refresh_from_db()
+    assert first.in_reply_to_id == second.pk and len(first.answers) == 2
+    assert first.status == Message.Status.PENDING_REVIEW
+    assert AuditEvent.objects.filter(action="message.redraft_answer", object_id=str(first.pk)).exists()
+
+
+def test_an_answer_a_person_edited_is_left_as_they_left_it(client, contacted_lead, capture):
+    from messaging.review import message_update_draft
+
+    with capture(execute=True):
+        first = email_in(client, "Do you also do the hosting?", message_id="<e1@mail.example>")
+    draft = answer_to(first)
+    message_update_draft(message_id=draft.pk, actor="user:ops", body=draft.body + "\n\nP.S. yes we do.")
+    with capture(execute=True):
+        second = email_in(client, "And logo design?", message_id="<e2@mail.example>")
+    draft.refresh_from_db()
+    assert draft.body.endswith("P.S. yes we do.") and draft.in_reply_to_id == first.pk
+    assert answer_to(second).pk != draft.pk  # the new message gets its own draft
