@@ -28,6 +28,7 @@ from leads.lifecycle import lead_reply_changes
 from leads.models import Channel, InboundMessage, Intent, Lead
 from messaging.autosend import message_apply_send_policy
 from messaging.models import LeadSequenceStep, Message, Suppression, review_rank
+from messaging.review import message_take_draft
 from messaging.sequences import conversation_text
 from messaging.suppression import suppression_add
 
@@ -212,16 +213,7 @@ def first_reply_redraft(*, lead_id: int) -> Message | None:
         before = {"subject": message.subject, "body": message.body, "answers": message.answers}
         message.in_reply_to_id = newer[-1].pk
         message.answers = [m.pk for m in messages]
-        message.original_subject = message.subject = draft.subject
-        message.original_body = message.body = draft.body
-        message.generated_by = draft.generated_by
-        message.generation_reason = draft.reason
-        message.model_call_id = draft.model_call_id
-        message.draft_confidence = draft.confidence
-        message.checks_failed = draft.checks_failed
-        message.injection_signals = draft.injection_signals
-        message.approved_hash = ""
-        message.auto_send_decision = ""
+        message_take_draft(message, draft)
         message.save()
         audit_record(
             actor=CONVERSATION,
