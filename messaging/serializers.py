@@ -105,6 +105,8 @@ class MessageOutput(serializers.ModelSerializer):
             "edit_size",
             "generated_by",
             "generation_reason",
+            "reply_kind",
+            "answers",
             "prompt_template",
             "draft_confidence",
             "sender_kind",
