@@ -346,7 +346,7 @@ def lead_classify(*, lead_id: int, inbound_id: int, reuse_latest: bool = False) 
         latest = Classification.objects.filter(lead_id=lead_id).order_by("-created_at", "-id").first()
         if latest is not None:
             return LeadClassification(
-                latest.pk, latest.intent, latest.confidence, latest.kind, latest.language, _kind_probability(latest)
+                latest.pk, latest.intent, latest.confidence, latest.kind, latest.language, kind_probability(latest)
             )
     inbound = InboundMessage.objects.get(pk=inbound_id, lead_id=lead_id)
     text = lead_text(subject=inbound.subject, body=inbound.body)
@@ -358,9 +358,9 @@ def lead_classify(*, lead_id: int, inbound_id: int, reuse_latest: bool = False) 
         classification.confidence,
         classification.kind,
         classification.language,
-        _kind_probability(classification),
+        kind_probability(classification),
     )
 
 
-def _kind_probability(classification: Classification) -> float:
+def kind_probability(classification: Classification) -> float:
     return float(((classification.explanation or {}).get("kind") or {}).get("probability", 1.0))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
@@ -230,6 +231,30 @@ def _no_answer_because(lead: Lead, turn: Turn) -> str:
         return _NO_ANSWER_STATES[lead.state]
     if turn.reading.kind == ReplyKind.STOP:
         return "the lead asked us to stop; their addresses are on the suppression list"
+    return _sender_route_because(lead, turn)
+
+
+def _sender_route_because(lead: Lead, turn: Turn) -> str:
+    """A sender the business answers its own way (Answers per kind of sender) writes again: a support customer's
+    message goes to the support route again, a vendor or a job seeker who already had their answer gets none."""
+    from intelligence.classification import kind_probability
+    from intelligence.models import Classification, SenderKind
+    from messaging.models import SenderRoute
+    from messaging.routes import enqueue_forward, sender_route
+
+    classification = Classification.objects.filter(lead_id=lead.pk).order_by("-created_at", "-id").first()
+    if classification is None or classification.kind == SenderKind.PROSPECT:
+        return ""
+    if kind_probability(classification) < settings.SENDER_ROUTE_MIN_PROBABILITY:
+        return ""
+    route = sender_route(classification.kind)
+    who = SenderKind(classification.kind).label.lower()
+    if route.action == SenderRoute.Action.FORWARD and route.forward_to:
+        for message in turn.inbound:
+            enqueue_forward(route=route, inbound_id=message.pk)
+        return f"{who}: forwarded to {route.forward_to}, the business's route for this sender"
+    if route.action in (SenderRoute.Action.TEMPLATE, SenderRoute.Action.NO_REPLY):
+        return f"{who}: the business's answer for this sender was given already; no sales answer"
     return ""
 
 

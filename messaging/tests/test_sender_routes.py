@@ -90,3 +90,24 @@ def test_a_route_that_cannot_work_is_refused_with_the_field_named(db, settings):
         sender_route_save(kind="vendor", values={"action": "template", "body": "{% if %}"}, actor="x")
     assert "body" in refused.value.fields
     assert sender_route("vendor").action == SenderRoute.Action.TEMPLATE  # unchanged
+
+
+def test_a_support_customer_writing_again_goes_to_support_again_not_to_sales(
+    client, demo_knowledge, django_capture_on_commit_callbacks, settings
+):
+    from intelligence.models import ReplyClassification
+    from messaging.review import message_approve
+    from messaging.tests.test_conversation import email_in
+
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": "sendgrid:inbound-secret"}
+    with django_capture_on_commit_callbacks(execute=True):
+        _, message, _ = drafted(SUPPORT, email="kim@client.example", name="Kim Ray")
+    with django_capture_on_commit_callbacks(execute=True):
+        message_approve(message_id=message.pk, actor="user:ops")  # the route's reply goes out
+    assert Message.objects.get(pk=message.pk).status == "sent"
+    with django_capture_on_commit_callbacks(execute=True):
+        again = email_in(client, "Still can't log in, any news?", sender="Kim Ray <kim@client.example>")
+    assert not Message.objects.filter(in_reply_to=again).exists()
+    assert "forwarded to support@northwind.example" in ReplyClassification.objects.get(inbound=again).outcome
+    forwarded = [m for m in mail.outbox if m.to == ["support@northwind.example"]]
+    assert len(forwarded) == 2 and "Still can't log in" in forwarded[1].body
