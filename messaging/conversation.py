@@ -153,10 +153,13 @@ def reply_turn_process(*, lead_id: int) -> Message | None:
             action, before = "message.draft_answer", {}
         else:
             before = {"subject": message.subject, "body": message.body, "answers": message.answers}
+            previous = message.auto_send_decision
             for name, value in fields.items():
                 setattr(message, name, value)
+            # The lead wrote again before it was sent: one draft answers all, and a person looks at it.
+            message.auto_send_decision = _held(previous, turn.latest.pk)
             message.save()
-            action = "message.redraft_answer"  # the lead wrote again before it was sent: one draft answers all
+            action = "message.redraft_answer"
         audit_record(
             actor=CONVERSATION,
             action=action,
@@ -214,7 +217,10 @@ def first_reply_redraft(*, lead_id: int) -> Message | None:
         before = {"subject": message.subject, "body": message.body, "answers": message.answers}
         message.in_reply_to_id = newer[-1].pk
         message.answers = [m.pk for m in messages]
+        previous = message.auto_send_decision
         message_take_draft(message, draft)
+        # The conversation moved while it waited: a person looks at the new text (never sent on its own).
+        message.auto_send_decision = _held(previous, newer[-1].pk)
         message.save()
         audit_record(
             actor=CONVERSATION,
@@ -223,7 +229,13 @@ def first_reply_redraft(*, lead_id: int) -> Message | None:
             before=before,
             after={"answers": message.answers, "generated_by": draft.generated_by},
         )
-    return message_apply_send_policy(message_id=message.pk)
+    return message
+
+
+def _held(previous: str, inbound_id: int) -> str:
+    """The auto-send decision of a draft redrafted because the lead wrote again: what was decided before, then held."""
+    held = f"held for review: the lead wrote again (#{inbound_id}); redrafted to answer every message"
+    return f"{previous}; {held}" if previous else held
 
 
 def _no_answer_because(lead: Lead, turn: Turn) -> str:

@@ -342,3 +342,23 @@ def test_an_answer_a_person_edited_is_left_as_they_left_it(client, contacted_lea
     draft.refresh_from_db()
     assert draft.body.endswith("P.S. yes we do.") and draft.in_reply_to_id == first.pk
     assert answer_to(second).pk != draft.pk  # the new message gets its own draft
+
+
+def test_an_answer_redrafted_because_the_lead_wrote_again_waits_for_a_person(client, contacted_lead, capture):
+    AutoSendPolicy.objects.create(enabled=True, threshold=0.0, time_zone="Europe/London")
+    InboundMessage.objects.filter(lead=contacted_lead).update(received_at=timezone.now() - timedelta(hours=2))
+    Message.objects.filter(lead=contacted_lead).update(sent_at=timezone.now() - timedelta(hours=1))
+    with capture(execute=False):  # the first answer is approved for auto-send; its send job has not run yet
+        first = email_in(client, "Is there a callout fee?", message_id="<h1@mail.example>")
+    reply_turn_process(lead_id=contacted_lead.pk)
+    answer = answer_to(first)
+    assert answer.status == Message.Status.APPROVED and answer.approved_by == "system:auto-send"
+    with capture(execute=True):
+        second = email_in(client, "And do you work weekends?", message_id="<h2@mail.example>")
+    answer.refresh_from_db()
+    assert (answer.status, answer.in_reply_to_id, answer.answers) == (
+        "pending_review",
+        second.pk,
+        [first.pk, second.pk],
+    )
+    assert "held for review: the lead wrote again" in answer.auto_send_decision
