@@ -91,6 +91,13 @@ def test_real_clusters_draft_on_the_llm_queue_and_send_beside_a_slow_model(demo_
         assert lead.intent == "hot"
         assert Message.objects.get(lead=lead).status == "pending_review"
         assert time.monotonic() - approved_at < DRAFT_SECONDS + 30
+        # The cluster's monitor saves a task's result after the task's own commit: wait for it, not for the lead.
+        wait_for(
+            lambda: Task.objects.filter(name=f"process_lead-{lead.pk}").exists(),
+            timeout=30,
+            what="the draft task's result",
+            processes=[worker],
+        )
         ran_on = dict(Task.objects.values_list("name", "cluster"))
         assert ran_on[f"process_lead-{lead.pk}"] == settings.LLM_QUEUE
         assert ran_on[f"send_message-{draft.pk}"] == settings.JOB_QUEUE
