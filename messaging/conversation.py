@@ -363,6 +363,7 @@ def lead_auto_reply_receive(*, lead_id: int, inbound_id: int, returns_at: dateti
                 step.reason = f"paused by an auto-reply until {returns_at:%Y-%m-%d}"
                 step.save(update_fields=["due_at", "reason"])
                 moved += 1
+        intent = Lead.objects.filter(pk=lead_id).values_list("intent", flat=True).first() or ""
         pause = f"follow-ups paused until {returns_at:%Y-%m-%d %H:%M}" if returns_at else "no return date given"
         ReplyClassification.objects.create(
             lead_id=lead_id,
@@ -371,8 +372,8 @@ def lead_auto_reply_receive(*, lead_id: int, inbound_id: int, returns_at: dateti
             kind=ReplyKind.AUTO_REPLY,
             confidence=0.99,
             reasons=[inbound.automated_reason],
-            intent_before=Lead.objects.get(pk=lead_id).intent,
-            intent_after=Lead.objects.get(pk=lead_id).intent,
+            intent_before=intent,
+            intent_after=intent,  # an auto-reply changes nothing
             change=pause,
             outcome="no answer drafted: an auto-reply",
         )
