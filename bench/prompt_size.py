@@ -34,14 +34,14 @@ def main() -> None:
     django.setup()
     from bizpilot.stats import percentile
     from intelligence.classification import classify_text
-    from intelligence.embeddings import get_embedder
+    from intelligence.embeddings import embedder_for
     from intelligence.evaluation import read_labelled_csv
     from intelligence.models import VoiceExample
     from intelligence.prompt_templates import prompt_template_live
     from intelligence.prompts import LeadFacts, build_prompt
     from intelligence.redaction import Redactor
 
-    tokenizer = get_embedder().model.tokenizer
+    count_tokens = embedder_for("all-MiniLM-L6-v2").count_tokens
     rows = read_labelled_csv(ROOT / "intelligence/eval/heldout.csv")
     typical = [VoiceExample(pk=i, lead_text=rows[i].message, reply_text=TYPICAL_REPLY) for i in (0, 1)]
     maximal = [VoiceExample(pk=i, lead_text="x " * 1000, reply_text="y " * 2000) for i in (0, 1)]
@@ -65,7 +65,7 @@ def main() -> None:
                 prompt = build_prompt(**kwargs)
                 sizes.append(prompt.tokens)
                 trimmed += bool(prompt.trimmed)
-                wordpiece.append(len(tokenizer(prompt.system + prompt.user)["input_ids"]))
+                wordpiece.append(count_tokens(prompt.system + prompt.user))
             print(
                 f"| {label} | {channel} | {percentile(sizes, 50)} | {percentile(sizes, 95)} | {max(sizes)} | "
                 f"{untrimmed_over}/{len(sizes)} | {trimmed}/{len(sizes)} | {percentile(wordpiece, 50)} |",

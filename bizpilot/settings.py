@@ -299,21 +299,26 @@ WORKER_WATCHDOG_SECONDS = env_float("WORKER_WATCHDOG_SECONDS", 5.0)
 WORKER_STOP_SECONDS = env_float("WORKER_STOP_SECONDS", 8.0)
 
 # --- Intelligence ---
+# The sentence encoder (intelligence/encoders.py): all-MiniLM-L6-v2 (the default; English only),
+# universal-sentence-encoder-multilingual-3 (pure numpy, 16 languages) or multilingual-e5-small-q4 (needs AVX2 and
+# the `e5` extra). Compared by bench/encoder_selection.py (docs/intent-evaluation.md). Changing it re-embeds what is
+# stored while the old vectors stay in use (`manage.py reembed`).
 EMBEDDING_MODEL = env_str("EMBEDDING_MODEL", "all-MiniLM-L6-v2")
-EMBEDDING_DIMENSIONS = 384
-# How the embedding model runs: ONNX Runtime (fp32: the same vectors as PyTorch, 1.5x to 1.9x the throughput and a
-# third of the latency, chosen by bench/embedding_backends.py) or PyTorch itself.
-EMBEDDING_BACKEND = env_str("EMBEDDING_BACKEND", "onnx")
-if EMBEDDING_BACKEND not in {"onnx", "torch"}:
-    raise ImproperlyConfigured("EMBEDDING_BACKEND must be onnx or torch")
+# How all-MiniLM-L6-v2 runs: numpy (no torch; PyTorch's vectors), or with the optional torch extra ONNX Runtime or
+# PyTorch itself.
+EMBEDDING_BACKEND = env_str("EMBEDDING_BACKEND", "numpy")
+if EMBEDDING_BACKEND not in {"numpy", "onnx", "torch"}:
+    raise ImproperlyConfigured("EMBEDDING_BACKEND must be numpy, onnx or torch")
 CLASSIFIER_K = env_int("CLASSIFIER_K", 7)
 CLASSIFIER_METHOD = env_str("CLASSIFIER_METHOD", "ensemble")
 if CLASSIFIER_METHOD not in {"ensemble", "svm", "logreg", "knn"}:
     raise ImproperlyConfigured("CLASSIFIER_METHOD must be ensemble, svm, logreg or knn")
 # A lead less similar than this to every labelled example is unfamiliar (confidence pulled toward uniform, so a person
-# or the LLM judges it). 0.5 chosen by leave-business-out cross-validation (bench/intent_model_selection.py): the
-# share wrong at >= 0.85 falls from 3.6% (at 0.2) to 1.6%.
-CLASSIFIER_MIN_SIMILARITY = env_float("CLASSIFIER_MIN_SIMILARITY", 0.5)
+# or the LLM judges it). Unset: the encoder's own threshold, chosen by cross-validation for its similarity scale
+# (intelligence/encoders.py, bench/encoder_selection.py).
+CLASSIFIER_MIN_SIMILARITY: float | None = (
+    env_float("CLASSIFIER_MIN_SIMILARITY", 0.0) if env_str("CLASSIFIER_MIN_SIMILARITY") else None
+)
 # A lead whose words are at least this share new to the model (two words or more) counts as unfamiliar.
 CLASSIFIER_NOVEL_SHARE = env_float("CLASSIFIER_NOVEL_SHARE", 0.5)
 # Below this confidence, or when the lead is unfamiliar (another language, new words, the ensemble's members

@@ -19,7 +19,7 @@ from bizpilot.flags import flags
 from intelligence.classifier import INTENTS, PROSPECT, Opinion, get_intent_model, words_of
 from intelligence.embeddings import get_embedder
 from intelligence.facts import rank_snippets
-from intelligence.language import LanguageGuess, detect_language
+from intelligence.language import LanguageGuess, detect_language, language_name, local_languages, min_similarity
 from intelligence.llm import LlmError, get_llm_client
 from intelligence.model_calls import model_call_record
 from intelligence.models import Classification, DecidedBy, SenderKind
@@ -205,11 +205,13 @@ def unfamiliarity(*, opinion: Opinion, neighbours: list[Neighbour], language: La
     """Every reason the lead is unlike the labelled examples: another language, far from every example, mostly
     words the model has never seen, or the two members of the ensemble reading it differently."""
     reasons = []
-    if not language.is_english:
+    if not language.is_english and language.code not in local_languages():
+        taught = ", ".join(language_name(c) for c in sorted(local_languages()))
         reasons.append(
-            f"written in {language.name}; the local model reads English only, so a person (or the LLM) should judge it"
+            f"written in {language.name}, which the local model was not taught (it reads {taught}), "
+            "so a person (or the LLM) should judge it"
         )
-    if neighbours and neighbours[0].similarity < settings.CLASSIFIER_MIN_SIMILARITY:
+    if neighbours and neighbours[0].similarity < min_similarity():
         reasons.append(f"unlike any labelled example (closest similarity {neighbours[0].similarity:.2f})")
     novel = opinion.novel_words
     if len(novel) >= 2 and len(novel) >= settings.CLASSIFIER_NOVEL_SHARE * max(opinion.word_count, 1):

@@ -369,7 +369,7 @@ def get_intent_model(*, embedding_model: str, method: str, k: int) -> IntentMode
             return model
         version = _version(embedding_model)
         if model is None or model.version != version:
-            content_key = (_content_digest(embedding_model), method, k)
+            content_key = (embedding_model, _content_digest(embedding_model), method, k)
             model = _trained.get(content_key) or _load_saved(content_key)
             if model is None:
                 model = train(embedding_model=embedding_model, method=method, k=k)
@@ -391,8 +391,11 @@ def _saved_path(content_key: tuple) -> Path:
     code = hashlib.sha256()
     for module in (Path(__file__), Path(__file__).with_name("signals.py")):
         code.update(module.read_bytes())
+    from intelligence.embeddings import STORED_DIMENSIONS
+
+    # The texts' digest does not say which model embedded them, nor how wide the vectors are.
     name = hashlib.sha256(
-        repr((content_key, code.hexdigest(), sklearn.__version__, np.__version__)).encode()
+        repr((content_key, code.hexdigest(), sklearn.__version__, np.__version__, STORED_DIMENSIONS)).encode()
     ).hexdigest()[:32]
     return Path(settings.MODEL_CACHE_DIR) / f"intent-{name}.pickle"
 

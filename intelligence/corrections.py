@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 
 from bizpilot.access import REVIEW, require_permission
@@ -12,6 +11,7 @@ from bizpilot.audit import audit_record
 from bizpilot.errors import NotFound, ValidationFailed
 from intelligence.classification import has_signal, lead_text
 from intelligence.classifier import INTENTS
+from intelligence.embedding_state import active_embedding_model
 from intelligence.embeddings import get_embedder
 from intelligence.examples import examples_changed
 from intelligence.models import Classification, IntentExample, text_hash
@@ -33,7 +33,7 @@ def lead_correct_intent(*, lead_id: int, intent: str, actor: str, user: Any = No
     inbound = latest_inbound(lead_id=lead.pk)
     text = lead_text(subject=inbound.subject, body=inbound.body) if inbound else ""
     learnable = has_signal(text)
-    model_name = settings.EMBEDDING_MODEL
+    model_name = active_embedding_model()
     vector = get_embedder().embed_one(text) if learnable else None  # before the transaction
 
     with transaction.atomic():

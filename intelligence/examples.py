@@ -7,26 +7,36 @@ import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 
 from intelligence.classifier import INTENTS, invalidate_intent_models
+from intelligence.embedding_state import active_embedding_model
 from intelligence.model_calls import embed_logged
 from intelligence.models import IntentExample, SenderKind, text_hash
 
 SEED_EXAMPLES = Path(__file__).resolve().parent / "data" / "intent_examples.csv"
 
 
-def seed_examples(path: Path = SEED_EXAMPLES) -> list[tuple[str, str, str]]:
-    """The labelled seed examples (text, intent, kind) shipped with BizPilot."""
+def seed_examples(path: Path = SEED_EXAMPLES, *, languages: frozenset[str] | None = None) -> list[tuple[str, str, str]]:
+    """The labelled seed examples (text, intent, kind) shipped with BizPilot, in the languages the active encoder
+    reads (`languages`, default language.local_languages()). An English-only encoder learns nothing from Polish
+    examples but their noise (they lowered how sure it is of an English vendor's pitch from 0.84 to 0.78); a
+    multilingual one gets every language, the next time the seed set is loaded (`make run` does it at each start)."""
+    from intelligence.language import local_languages
+
+    wanted = local_languages() if languages is None else languages
     with open(path, encoding="utf-8") as handle:
-        return [(row["text"], row["intent"], row.get("kind") or "") for row in csv.DictReader(handle)]
+        return [
+            (row["text"], row["intent"], row.get("kind") or "")
+            for row in csv.DictReader(handle)
+            if (row.get("language") or "en") in wanted
+        ]
 
 
 def intent_examples_add(*, examples: Iterable[Sequence[str]], origin: str = IntentExample.Origin.SEED) -> int:
     """Embed and store labelled examples, each (text, intent) or (text, intent, kind); texts already stored are
     skipped. Returns how many were new."""
-    model_name = settings.EMBEDDING_MODEL
+    model_name = active_embedding_model()
     labelled: dict[str, tuple[str, str]] = {}
     for example in examples:
         text, intent = example[0].strip(), example[1]

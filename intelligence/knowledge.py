@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 
 from bizpilot import jobs
 from intelligence.chunking import SUPPORTED_SUFFIXES, chunk_content, chunk_embedding_text, read_document
+from intelligence.embedding_state import active_embedding_model
 from intelligence.model_calls import embed_logged
 from intelligence.models import KnowledgeChunk, KnowledgeDocument, text_hash
 
@@ -106,7 +106,7 @@ def _knowledge_document_store(
     *, source_path: str, title: str, kind: str, content: str, chunks: list, force: bool = False
 ) -> tuple[str, int, int]:
     """Store a document's chunks, embedding only chunk texts that have no vector from the current model yet."""
-    model_name = settings.EMBEDDING_MODEL
+    model_name = active_embedding_model()
     digest = text_hash(f"{title}\x00{kind}\x00{content}")
     current = KnowledgeDocument.objects.filter(source_path=source_path).first()
     if (

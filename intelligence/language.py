@@ -3,8 +3,9 @@ needs about 40 MB for the languages below, guarded by a list of common English w
 messages the detector alone calls one English message in twenty something else ("install Rasa on Linux" read as
 Swedish). Measured in docs/intent-evaluation.md.
 
-The local embedding model reads English only: a lead in another language is flagged for a person (or, with an LLM
-configured, classified and answered by it in the lead's language).
+The local models are taught the languages of VALIDATED_LANGUAGES (labelled examples, signals, fallback replies);
+a lead in one of them the encoder also reads is classified like an English one. A lead in any other language is
+flagged for a person (or, with an LLM configured, classified and answered by it in the lead's language).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 ENGLISH = "en"
+# The languages BizPilot is taught and measured in (docs/intent-evaluation.md).
+VALIDATED_LANGUAGES = frozenset({"en", "es", "de", "fr", "it", "pt", "nl", "pl"})
 # Languages small businesses in our markets hear from; lingua tells these apart. A language outside the list is
 # reported as the closest one in it, which is still "not English" (what matters here).
 _LANGUAGES = (  # noqa: SIM905
@@ -104,3 +107,25 @@ def language_name(code: str) -> str:
         )
     except (AttributeError, ValueError):
         return code
+
+
+def local_languages() -> frozenset[str]:
+    """The languages the local model reads well: taught to BizPilot and read by the active encoder."""
+    from intelligence.embedding_state import active_embedding_model
+    from intelligence.encoders import ENCODERS
+
+    info = ENCODERS.get(active_embedding_model())
+    return frozenset(c for c in VALIDATED_LANGUAGES if info is not None and info.reads(c)) or frozenset({ENGLISH})
+
+
+def min_similarity() -> float:
+    """CLASSIFIER_MIN_SIMILARITY when set, else the active encoder's own threshold."""
+    from django.conf import settings
+
+    from intelligence.embedding_state import active_embedding_model
+    from intelligence.encoders import ENCODERS
+
+    if settings.CLASSIFIER_MIN_SIMILARITY is not None:
+        return float(settings.CLASSIFIER_MIN_SIMILARITY)
+    info = ENCODERS.get(active_embedding_model())
+    return info.min_similarity if info is not None else 0.5

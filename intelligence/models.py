@@ -7,7 +7,8 @@ from pgvector.django import HnswIndex, VectorField
 
 from leads.models import Intent, Lead
 
-EMBEDDING_DIMENSIONS = 384
+# Every encoder's vectors are stored this wide (a narrower model's padded with zeros: embeddings.STORED_DIMENSIONS).
+EMBEDDING_DIMENSIONS = 512
 
 
 def text_hash(text: str) -> str:
@@ -52,6 +53,9 @@ class IntentExample(models.Model):
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.SEED)
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
     embedding_model = models.CharField(max_length=200)
+    # While the knowledge is re-embedded for a new model, its vector waits here; queries keep using `embedding`.
+    next_embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
+    next_model = models.CharField(max_length=200, blank=True, default="")
     source_lead = models.ForeignKey(
         Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The corrected lead"
     )
@@ -104,6 +108,9 @@ class KnowledgeChunk(models.Model):
     text_hash = models.CharField(max_length=64)
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
     embedding_model = models.CharField(max_length=200)
+    # While the knowledge is re-embedded for a new model, its vector waits here; queries keep using `embedding`.
+    next_embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
+    next_model = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["document", "ordinal"]
@@ -195,6 +202,9 @@ class VoiceExample(models.Model):
     edited = models.BooleanField(default=False, help_text="An operator changed the draft before approving it")
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
     embedding_model = models.CharField(max_length=200)
+    # While the knowledge is re-embedded for a new model, its vector waits here; queries keep using `embedding`.
+    next_embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
+    next_model = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -274,3 +284,21 @@ class ReplyClassification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.confidence:.0%} (lead #{self.lead_id})"
+
+
+class EmbeddingState(models.Model):
+    """Which embedding model made the vectors queries use (`active_model`), and the switch to another in progress
+    (`target_model`, with its progress). One row."""
+
+    active_model = models.CharField(max_length=200)
+    target_model = models.CharField(max_length=200, blank=True)
+    done = models.PositiveIntegerField(default=0, help_text="Texts re-embedded for the target model")
+    total = models.PositiveIntegerField(default=0, help_text="Texts to re-embed for the target model")
+    started_at = models.DateTimeField(null=True, blank=True)
+    switched_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        if self.target_model and self.target_model != self.active_model:
+            return f"{self.active_model} -> {self.target_model} ({self.done}/{self.total})"
+        return self.active_model

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from pgvector.django import CosineDistance
 
+from intelligence.embedding_state import active_embedding_model
 from intelligence.models import KnowledgeChunk
 
 
@@ -74,7 +75,7 @@ EXACT_FILTER_ROWS = 20_000
 
 def knowledge_search(*, vector: list[float], limit: int, kind: str | None = None) -> list[Snippet]:
     """The `limit` nearest knowledge chunks (optionally of one document kind), always `limit` rows when there are."""
-    chunks = KnowledgeChunk.objects.filter(embedding_model=settings.EMBEDDING_MODEL)
+    chunks = KnowledgeChunk.objects.filter(embedding_model=active_embedding_model())
     if kind is None:
         return _snippets(chunks.annotate(distance=CosineDistance("embedding", vector)).order_by("distance")[:limit])
     of_kind = chunks.filter(kind=kind)
@@ -120,14 +121,14 @@ _digest: tuple[tuple[Any, ...], KnowledgeDigest] | None = None
 
 
 def knowledge_digest(*, max_tokens: int, chars_per_token: float) -> KnowledgeDigest:
-    """The digest of the knowledge embedded with settings.EMBEDDING_MODEL (one aggregate query; rebuilt in this
+    """The digest of the knowledge embedded with the active model (one aggregate query; rebuilt in this
     process when a chunk is added, changed or removed)."""
     global _digest
     from django.db.models import Count, Max
 
-    chunks = KnowledgeChunk.objects.filter(embedding_model=settings.EMBEDDING_MODEL)
+    chunks = KnowledgeChunk.objects.filter(embedding_model=active_embedding_model())
     state = chunks.aggregate(n=Count("id"), last=Max("id"))
-    version = (settings.EMBEDDING_MODEL, max_tokens, state["n"], state["last"])
+    version = (active_embedding_model(), max_tokens, state["n"], state["last"])
     if _digest is not None and _digest[0] == version:
         return _digest[1]
     lines: list[str] = []

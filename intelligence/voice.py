@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from pgvector.django import CosineDistance
 
+from intelligence.embedding_state import active_embedding_model
 from intelligence.embeddings import get_embedder
 from intelligence.models import VoiceExample
 from intelligence.redaction import Redactor
@@ -29,7 +29,7 @@ def voice_example_learn(
             "reply_text": reply_redacted,
             "edited": edited,
             "embedding": vector,
-            "embedding_model": settings.EMBEDDING_MODEL,
+            "embedding_model": active_embedding_model(),
         },
     )
     return example
@@ -41,7 +41,7 @@ def voice_examples_for(*, text: str, intent: str, channel: str, limit: int) -> l
         return []
     vector = get_embedder().embed_one(text)
     candidates: list[Any] = list(  # VoiceExamples annotated with their distance
-        VoiceExample.objects.filter(intent=intent, channel=channel, embedding_model=settings.EMBEDDING_MODEL)
+        VoiceExample.objects.filter(intent=intent, channel=channel, embedding_model=active_embedding_model())
         .annotate(distance=CosineDistance("embedding", vector))
         .order_by("distance")[: limit * 3]
     )

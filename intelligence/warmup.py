@@ -1,6 +1,7 @@
-"""A job worker loads the embedding model, the intent model and the reply-kind model before it takes its first job
-(django-q2's `post_spawn`, in the new worker process), so the first lead or reply after a start does not wait
-seconds for them."""
+"""A worker of the LLM queue (the one that classifies and drafts) loads the embedding model, the intent model and the
+reply-kind model before it takes its first job (django-q2's `post_spawn`, in the new worker process), so the first
+lead or reply after a start does not wait for them. The default queue's workers (sending, sweeps, webhooks) never
+classify: they load nothing, and stay small."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ def worker_warm_up(sender: Any = None, proc_name: str = "", **kwargs: Any) -> fl
 
     if not settings.WORKER_PRELOAD or Conf.SYNC:  # a task run inline (JOBS_SYNC) is not a new worker
         return 0.0
+    if Conf.CLUSTER_NAME != settings.LLM_QUEUE:
+        logger.info("worker %s of queue %s never classifies: it loads no models", proc_name, Conf.CLUSTER_NAME)
+        return 0.0
     from django_q.conf import setproctitle
 
     from intelligence.classifier import get_intent_model
@@ -33,7 +37,7 @@ def worker_warm_up(sender: Any = None, proc_name: str = "", **kwargs: Any) -> fl
     try:
         get_embedder().embed_one("warm up")
         get_intent_model(
-            embedding_model=settings.EMBEDDING_MODEL, method=settings.CLASSIFIER_METHOD, k=settings.CLASSIFIER_K
+            embedding_model=get_embedder().model_name, method=settings.CLASSIFIER_METHOD, k=settings.CLASSIFIER_K
         )
         get_reply_model().probabilities(["warm up"])  # a lead's answer is read at once, too
     except Exception as exc:  # the worker must start anyway; its first job meets the same problem and reports it

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -136,13 +137,31 @@ def test_reembed_command_reports_what_it_did(demo_knowledge):
     IntentExample.objects.filter(pk__in=IntentExample.objects.values("pk")[:5]).update(embedding_model="old-model")
     out = io.StringIO()
     call_command("reembed", "--batch-size", "2", stdout=out)
-    assert "5 example(s) and 0 chunk(s) re-embedded" in out.getvalue()
+    assert "5 example(s), 0 chunk(s), 0 voice example(s) re-embedded" in out.getvalue()
 
 
-def test_the_onnx_backend_gives_pytorchs_vectors(settings):
-    """The default backend (ONNX Runtime, fp32) must not change what is stored: its vectors are PyTorch's."""
+def test_the_numpy_backend_gives_pytorchs_vectors_without_torch(settings):
+    """all-MiniLM-L6-v2 runs in numpy by default: its vectors must be the ones PyTorch made (kept in
+    tests/data/minilm_reference.json, made by sentence-transformers on torch), or everything stored would need
+    embedding again. Texts: ordinary, tiny, accented, and longer than the 256-token window."""
+    import json
+
     import numpy as np
 
+    from intelligence.embeddings import Embedder
+
+    reference = json.loads((Path(__file__).parent / "data" / "minilm_reference.json").read_text())
+    settings.EMBEDDING_BACKEND = "numpy"
+    vectors = np.array(Embedder("all-MiniLM-L6-v2").embed(reference["texts"]))
+    assert vectors.shape == (6, 512) and not vectors[:, 384:].any()  # 384, padded to the column's width
+    assert np.abs(vectors[:, :384] - np.array(reference["vectors"])).max() < 1e-5
+
+
+def test_the_onnx_and_torch_backends_give_the_same_vectors(settings):
+    """With the optional torch extra: ONNX Runtime (fp32) and PyTorch agree."""
+    import numpy as np
+
+    pytest.importorskip("sentence_transformers", reason="EMBEDDING_BACKEND=onnx/torch need the optional torch extra")
     from intelligence.embeddings import Embedder
 
     texts = ["We need a new website for our salon next month", "Do you do SEO?", "ok", "é" * 300]
@@ -150,5 +169,5 @@ def test_the_onnx_backend_gives_pytorchs_vectors(settings):
     onnx = np.array(Embedder("all-MiniLM-L6-v2").embed(texts))
     settings.EMBEDDING_BACKEND = "torch"
     torch = np.array(Embedder("all-MiniLM-L6-v2").embed(texts))
-    assert onnx.shape == torch.shape == (4, 384)
+    assert onnx.shape == torch.shape == (4, 512)
     assert (onnx * torch).sum(1).min() > 0.99999  # cosine: the same vectors up to float rounding
