@@ -84,12 +84,36 @@ def _check_queue() -> dict:
 
 
 def llm_model_deprecation(model: str) -> str | None:
-    """The end-of-life date the installed anthropic SDK lists for `model`, or None if it is not deprecated."""
+    """The end-of-life date the installed anthropic SDK lists for `model`, or None if it is not deprecated. Its table
+    is read from the SDK's file without importing the SDK: importing `anthropic` costs every process 76 MB, and
+    every process asks this once (intelligence.apps) while most never call the LLM."""
+    global _deprecated_models
+    if _deprecated_models is None:
+        _deprecated_models = _read_deprecated_models()
+    return _deprecated_models.get(model)
+
+
+_deprecated_models: dict[str, str] | None = None
+
+
+def _read_deprecated_models() -> dict[str, str]:
+    import importlib.util
+    from pathlib import Path
+
     try:
-        from anthropic._data import DEPRECATED_MODELS
-    except ImportError:  # a future SDK may move its table; no warning then rather than a crash
-        return None
-    return DEPRECATED_MODELS.get(model)
+        spec = importlib.util.find_spec("anthropic")
+        folder = Path(next(iter(spec.submodule_search_locations or []))) if spec else None
+        path = folder / "_data" / "deprecated_models.py" if folder else None
+        if path is None or not path.exists():
+            return {}  # a future SDK may move its table: no warning then, rather than a crash
+        module_spec = importlib.util.spec_from_file_location("bizpilot_anthropic_deprecated_models", path)
+        if module_spec is None or module_spec.loader is None:
+            return {}
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        return dict(getattr(module, "DEPRECATED_MODELS", {}))
+    except Exception:  # the same: an unreadable table means no warning
+        return {}
 
 
 def _llm_details() -> dict:
