@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    helpers: list[subprocess.Popen] = []
     try:
         log("applying migrations")
         manage("migrate", "--noinput", env=env)
@@ -135,6 +136,11 @@ def main(argv: list[str] | None = None) -> int:
             # The job worker under its watchdog (bizpilot/worker.py): a frozen cluster is restarted.
             subprocess.Popen([PYTHON, "manage.py", "run_worker"], cwd=BASE_DIR, env=env, start_new_session=True)
         )
+        # A changed EMBEDDING_MODEL: everything stored is embedded again in the background while the old vectors
+        # keep serving (intelligence/reembedding.py); it exits at once when there is nothing to do.
+        helpers = [
+            subprocess.Popen([PYTHON, "manage.py", "reembed", "--quiet"], cwd=BASE_DIR, env=env, start_new_session=True)
+        ]
         base = f"http://localhost:{port}"
         if not wait_for_http(f"{base}/healthz", timeout=60):
             log("the web server did not answer within 60 seconds; see the output above")
@@ -149,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
         ]:
             print(f"    {label:<24} {base}{path}", flush=True)
         while not stopping:
+            for helper in [h for h in helpers if h.poll() is not None]:
+                helpers.remove(helper)
+                if helper.returncode:
+                    log(f"re-embedding for EMBEDDING_MODEL stopped with code {helper.returncode}; see above")
             for process in processes:
                 if process.poll() is not None:
                     args = process.args if isinstance(process.args, list) else [process.args]
@@ -162,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         log("stopping web and worker")
-        stop(processes)
+        stop(processes + helpers)
         if embedded:
             from bizpilot import embedded_db
 

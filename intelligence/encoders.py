@@ -229,7 +229,7 @@ _loaded: dict[tuple[str, str], Encoder] = {}
 _lock = threading.Lock()
 
 
-def load_encoder(name: str, backend: str = "onnx") -> Encoder:
+def load_encoder(name: str, backend: str = "numpy") -> Encoder:
     """The process's encoder `name`, loaded once."""
     encoder_info(name)
     key = (name, backend if name == MINILM else "")
