@@ -47,6 +47,8 @@ class Command(BaseCommand):
         except EncoderUnavailable as exc:
             self.stderr.write(f"cannot re-embed: {exc}")
             raise SystemExit(2) from exc
+        if quiet and not left and not counts["switched"] and not any(counts[k] for k in ("examples", "chunks")):
+            return  # `make run` starts this at every start: silent when there was nothing to do
         done = (
             f"{counts['examples']} example(s), {counts['chunks']} chunk(s), {counts['voice_examples']} voice example(s)"
         )
