@@ -304,9 +304,9 @@ WORKER_STOP_SECONDS = env_float("WORKER_STOP_SECONDS", 8.0)
 # the `e5` extra). Compared by bench/encoder_selection.py (docs/intent-evaluation.md). Changing it re-embeds what is
 # stored while the old vectors stay in use (`manage.py reembed`).
 EMBEDDING_MODEL = env_str("EMBEDDING_MODEL", "all-MiniLM-L6-v2")
-# How all-MiniLM-L6-v2 runs: numpy (no torch; PyTorch's vectors), or with the optional torch extra ONNX Runtime or
-# PyTorch itself.
-EMBEDDING_BACKEND = env_str("EMBEDDING_BACKEND", "numpy")
+# How all-MiniLM-L6-v2 runs, without torch: ONNX Runtime (a graph written from its weights) or numpy (4x slower, no
+# compiled runtime); `torch` (PyTorch itself) needs the optional torch extra. All give PyTorch's vectors.
+EMBEDDING_BACKEND = env_str("EMBEDDING_BACKEND", "onnx")
 if EMBEDDING_BACKEND not in {"numpy", "onnx", "torch"}:
     raise ImproperlyConfigured("EMBEDDING_BACKEND must be numpy, onnx or torch")
 CLASSIFIER_K = env_int("CLASSIFIER_K", 7)

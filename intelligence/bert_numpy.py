@@ -13,7 +13,7 @@ from scipy.special import erf
 
 
 class NumpyBert:
-    def __init__(self, model_dir: Path):
+    def __init__(self, model_dir: Path, *, weights: bool = True):
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
@@ -22,11 +22,10 @@ class NumpyBert:
         self.heads = int(config["num_attention_heads"])
         self.eps = float(config["layer_norm_eps"])
         self.max_length = int(json.loads((model_dir / "sentence_bert_config.json").read_text())["max_seq_length"])
-        weights = load_file(str(model_dir / "model.safetensors"))
         # Linear layers are stored (out, in); transposed once so a forward pass is x @ W.
         self.w = {
             name: (np.ascontiguousarray(value.T) if value.ndim == 2 and ".encoder." in f".{name}" else value)
-            for name, value in weights.items()
+            for name, value in (load_file(str(model_dir / "model.safetensors")) if weights else {}).items()
             if name != "embeddings.position_ids"
         }
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))

