@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -50,12 +49,15 @@ def role(process: psutil.Process) -> str:
         return "web (gunicorn)"
     if "run_worker" in command:
         return "run_worker (watchdog)"
-    if command.startswith("qcluster") or "qcluster" in command:
-        queue = "llm" if "-llm" in command else "default"
-        kind = command.split()[-1] if len(command.split()) > 1 else command
-        if re.search(r"worker|Worker|starting", command) and "monitor" not in command and "pusher" not in command:
-            return f"job worker ({queue} queue)"
-        return f"cluster management ({kind.split('-')[0]})"
+    if "qcluster" in command:
+        try:
+            queue = process.environ().get("Q_CLUSTER_NAME", "?")
+        except psutil.Error:
+            queue = "?"
+        words = command.split()
+        if len(words) >= 3 and words[0] == "qcluster" and words[2] in ("idle", "processing", "starting"):
+            return f"job worker ({queue})"
+        return f"cluster management ({queue})"
     if "bizpilot.run" in command:
         return "bizpilot.run (launcher)"
     return command[:60]
