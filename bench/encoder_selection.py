@@ -58,7 +58,7 @@ def metrics(labels: np.ndarray, probabilities: np.ndarray, n_classes: int) -> di
     }
 
 
-def memory_and_latency(name: str) -> dict[str, float]:
+def memory_and_latency(name: str, backend: str) -> dict[str, float]:
     """Load the encoder in a fresh process: its PSS (MB) after loading and encoding, load seconds, single-text
     latency p50/p95 (ms) and batched texts per second."""
     code = f"""
@@ -66,7 +66,7 @@ import json, time, numpy as np, sys
 sys.path.insert(0, {str(ROOT)!r})
 t = time.perf_counter()
 from intelligence.encoders import load_encoder
-e = load_encoder({name!r})
+e = load_encoder({name!r}, {backend!r})
 e.encode(["warm up"])
 load = time.perf_counter() - t
 texts = [r.split(",")[0] for r in open({str(ROOT / "intelligence/eval/heldout.csv")!r}, encoding="utf-8")][1:120]
@@ -100,6 +100,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--encoders", default="")
     parser.add_argument("--quick", action="store_true", help="cross-validation and evaluation sets only")
+    parser.add_argument("--backend", default="onnx", help="how all-MiniLM-L6-v2 runs: onnx, numpy or torch")
     args = parser.parse_args()
 
     import django
@@ -133,7 +134,7 @@ def main() -> None:
 
     for name in names:
         try:
-            encoder = load_encoder(name)
+            encoder = load_encoder(name, args.backend)
         except EncoderUnavailable as exc:
             print(f"\n## {name}: skipped ({exc})")
             continue
@@ -260,7 +261,7 @@ def main() -> None:
                 right[row.get("language") or "en"].append(best.heading in row["answer"].split("|"))
             top1 = ", ".join(f"{lang} {np.mean(v):.2f}" for lang, v in sorted(right.items()))
             print(f"fact choice top-1, {label}: {top1}")
-        print("speed and memory (fresh process):", memory_and_latency(name), flush=True)
+        print("speed and memory (fresh process):", memory_and_latency(name, args.backend), flush=True)
 
 
 if __name__ == "__main__":

@@ -100,10 +100,11 @@ def _graph(bert: NumpyBert) -> Any:
 
 
 def exported_path(model_dir: Path) -> Path:
-    """The graph's file, written when missing (by a process that reads the weights for it once)."""
-    import onnx
+    """The graph's file, written when missing (by a process that reads the weights for it once). The `onnx` package
+    is imported only to write it (it costs a worker about 20 MB)."""
+    from importlib.metadata import version
 
-    key = hashlib.sha256(f"{model_dir}|{onnx.__version__}|{EXPORT_VERSION}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{model_dir}|{version('onnx')}|{EXPORT_VERSION}".encode()).hexdigest()[:16]
     folder = Path(settings.MODEL_CACHE_DIR) / "onnx"
     path = folder / f"{model_dir.name}-graph-{key}.onnx"
     if path.exists():
@@ -112,6 +113,8 @@ def exported_path(model_dir: Path) -> Path:
     handle, temporary = tempfile.mkstemp(dir=folder, suffix=".onnx.tmp")
     os.close(handle)
     try:
+        import onnx
+
         onnx.save(_graph(NumpyBert(model_dir)), temporary)
         os.replace(temporary, path)
     finally:
