@@ -31,13 +31,13 @@ class NumpyBert:
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=self.max_length)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        # Counting needs no truncation: a tokenizer of its own, so a count never changes how another thread encodes.
+        self._counter = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._counter.no_truncation()
+        self._counter.no_padding()
 
     def count_tokens(self, text: str) -> int:
-        self.tokenizer.no_truncation()
-        try:
-            return len(self.tokenizer.encode(text).ids)
-        finally:
-            self.tokenizer.enable_truncation(max_length=self.max_length)
+        return len(self._counter.encode(text).ids)
 
     def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
         mean = x.mean(-1, keepdims=True)

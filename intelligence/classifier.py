@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import pickle
 import re
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,6 +30,7 @@ import numpy as np
 from django.conf import settings
 from django.db.models import Count, Max
 
+from intelligence.model_files import model_load, model_save
 from intelligence.models import IntentExample
 from leads.models import Intent
 
@@ -401,29 +399,11 @@ def _saved_path(content_key: tuple) -> Path:
 
 
 def _load_saved(content_key: tuple) -> IntentModel | None:
-    path = _saved_path(content_key)
-    try:
-        with path.open("rb") as handle:
-            model = pickle.load(handle)  # noqa: S301 (our own file, in a directory only BizPilot writes)
-    except FileNotFoundError:
-        return None
-    except Exception:  # a torn or outdated file is trained again and replaced
-        logger.warning("Trained intent model %s is unreadable; training again", path)
-        return None
-    return model if isinstance(model, IntentModel) else None
+    return model_load(_saved_path(content_key), IntentModel)
 
 
 def _save(content_key: tuple, model: IntentModel) -> None:
-    """Keep the model for the next process; written to a temporary file and renamed, so a reader never sees half of
-    one. Failing to save costs only a retrain later."""
-    path = _saved_path(content_key)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as handle:
-            pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, path)
-    except OSError as exc:
-        logger.warning("Could not keep the trained intent model at %s: %s", path, exc)
+    model_save(_saved_path(content_key), model)
 
 
 def invalidate_intent_models() -> None:

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -69,18 +69,16 @@ def encoder_info(name: str) -> EncoderInfo:
         ) from None
 
 
-class Encoder:
+class Encoder(Protocol):
     """Normalised vectors for texts (cosine similarity = dot product), and a token count for chunking."""
 
     name: str
     dimensions: int
     max_tokens: int
 
-    def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
-        raise NotImplementedError
+    def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray: ...
 
-    def count_tokens(self, text: str) -> int:
-        raise NotImplementedError
+    def count_tokens(self, text: str) -> int: ...
 
 
 class _ContiguousMatrix:

@@ -22,6 +22,7 @@ import numpy as np
 from django.conf import settings
 from django.db import models
 
+from intelligence.model_files import model_load, model_save
 from intelligence.reply_cues import cue_values, cues_found
 from leads.autoreply import AutoReply, auto_reply_check
 from leads.email_text import new_text
@@ -204,11 +205,11 @@ def get_reply_model() -> ReplyModel:
         if _model is None:
             path = Path(settings.REPLY_EXAMPLES_PATH)
             saved = _saved_path(path)
-            _model = _load(saved)
+            _model = model_load(saved, ReplyModel)
             if _model is None:
                 rows = [r for r in load_replies(path) if r.kind in MODEL_KINDS]
                 _model = ReplyModel.fit([f"{r.subject}\n{r.text}".strip() for r in rows], [r.kind for r in rows])
-                _save(saved, _model)
+                model_save(saved, _model)
         return _model
 
 
@@ -220,34 +221,6 @@ def _saved_path(examples: Path) -> Path:
         digest.update(module.read_bytes())
     digest.update(f"{sklearn.__version__} {np.__version__}".encode())
     return Path(settings.MODEL_CACHE_DIR) / f"replies-{digest.hexdigest()[:32]}.pickle"
-
-
-def _load(path: Path) -> ReplyModel | None:
-    import pickle
-
-    try:
-        with path.open("rb") as handle:
-            model = pickle.load(handle)  # noqa: S301 (our own file, in a directory only BizPilot writes)
-    except FileNotFoundError:
-        return None
-    except Exception:  # a torn or outdated file is trained again and replaced
-        return None
-    return model if isinstance(model, ReplyModel) else None
-
-
-def _save(path: Path, model: ReplyModel) -> None:
-    """Written to a temporary file and renamed: a reader never sees half of one. Failing costs a retrain later."""
-    import os
-    import pickle
-    import tempfile
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as handle:
-            pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, path)
-    except OSError:
-        pass
 
 
 def reply_read(*, text: str, subject: str = "", automated: AutoReply | None = None) -> ReplyReading:
