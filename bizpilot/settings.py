@@ -299,11 +299,14 @@ WORKER_WATCHDOG_SECONDS = env_float("WORKER_WATCHDOG_SECONDS", 5.0)
 WORKER_STOP_SECONDS = env_float("WORKER_STOP_SECONDS", 8.0)
 
 # --- Intelligence ---
-# The sentence encoder (intelligence/encoders.py): all-MiniLM-L6-v2 (the default; English only),
-# universal-sentence-encoder-multilingual-3 (pure numpy, 16 languages) or multilingual-e5-small-q4 (needs AVX2 and
-# the `e5` extra). Compared by bench/encoder_selection.py (docs/intent-evaluation.md). Changing it re-embeds what is
-# stored while the old vectors stay in use (`manage.py reembed`).
-EMBEDDING_MODEL = env_str("EMBEDDING_MODEL", "all-MiniLM-L6-v2")
+# The sentence encoder of every stored vector (intelligence/encoders.py): universal-sentence-encoder-multilingual-3
+# (the default; pure numpy, 16 languages), all-MiniLM-L6-v2 (English only) or multilingual-e5-small-q4 (needs AVX2
+# and the `e5` extra). Compared by bench/encoder_selection.py (docs/intent-evaluation.md). Changing it re-embeds what
+# is stored while the old vectors stay in use (`manage.py reembed`).
+EMBEDDING_MODEL = env_str("EMBEDDING_MODEL", "universal-sentence-encoder-multilingual-3")
+# The encoder that re-reads an English lead's candidate knowledge to choose the fact that answers
+# (intelligence/facts.py): English-only all-MiniLM-L6-v2 reads English finer. Empty: the stored vectors' encoder.
+ENGLISH_READER = env_str("ENGLISH_READER", "all-MiniLM-L6-v2")
 # How all-MiniLM-L6-v2 runs, without torch: ONNX Runtime (a graph written from its weights) or numpy (4x slower, no
 # compiled runtime); `torch` (PyTorch itself) needs the optional torch extra. All give PyTorch's vectors.
 EMBEDDING_BACKEND = env_str("EMBEDDING_BACKEND", "onnx")

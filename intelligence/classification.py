@@ -17,7 +17,7 @@ from django.utils.html import strip_tags
 
 from bizpilot.flags import flags
 from intelligence.classifier import INTENTS, PROSPECT, Opinion, get_intent_model, words_of
-from intelligence.embeddings import get_embedder
+from intelligence.embeddings import english_reader_for, get_embedder
 from intelligence.facts import rank_snippets
 from intelligence.language import LanguageGuess, detect_language, language_name, local_languages, min_similarity
 from intelligence.llm import LlmError, get_llm_client
@@ -51,6 +51,7 @@ class ClassificationResult:
     signals: list[str] = field(default_factory=list)
     members: dict[str, dict[str, float]] = field(default_factory=dict)
     decided_by: str = DecidedBy.CLASSIFIER
+    reader: str = ""  # the English reader whose model judged an English lead ("" the stored vectors' model)
 
     @property
     def is_prospect(self) -> bool:
@@ -69,6 +70,7 @@ class ClassificationResult:
             "signals": self.signals,
             "members": self.members,
             "decided_by": self.decided_by,
+            "read_by": self.reader or self.embedding_model,
         }
         if self.arbitration is not None:
             explanation["arbitration"] = self.arbitration
@@ -141,6 +143,7 @@ def classify_text(
     if len(text) + 2 > embedder.max_tokens and embedder.count_tokens(text) > embedder.max_tokens:
         notes.append(f"the message was longer than the model's {embedder.max_tokens}-token window; its start was used")
     vector = embedder.embed_one(text)
+    language = detect_language(text)
 
     neighbours, snippets = retrieve(
         vector=vector,
@@ -149,12 +152,17 @@ def classify_text(
         model_name=model_name,
     )
     # The candidates re-ranked by how well they answer the lead; the best few are the reply's context.
-    snippets = rank_snippets(text=text, vector=vector, snippets=snippets, embedder=embedder)[: settings.KNOWLEDGE_TOP_K]
-    intent_model = get_intent_model(embedding_model=model_name, method=method, k=k)
-    opinion = intent_model.opinion(vector, text)
+    snippets = rank_snippets(text=text, vector=vector, snippets=snippets, embedder=embedder, language=language.code)
+    snippets = snippets[: settings.KNOWLEDGE_TOP_K]
+    # An English lead is judged by the English reader's model of the English examples (it reads English finer);
+    # a lead in another language by the model of every example on the stored, multilingual vectors.
+    reader = english_reader_for(language.code)
+    intent_model = get_intent_model(
+        embedding_model=model_name, method=method, k=k, reader=reader.model_name if reader else ""
+    )
+    opinion = intent_model.opinion(reader.embed_matrix([text])[0] if reader else vector, text)
     # A few hundred examples never justify certainty: at most 99.3% (a text close to a seed example would get 1.0).
     scores = {intent: 0.99 * float(opinion.probabilities[INTENTS.index(intent)]) + 0.01 / 3 for intent in INTENTS}
-    language = detect_language(text)
     unfamiliar = unfamiliarity(opinion=opinion, neighbours=neighbours, language=language)
     kind, kind_probability, decided_by = opinion.kind, opinion.kind_probability, DecidedBy.CLASSIFIER
     scam = scam_check(text)
@@ -186,6 +194,7 @@ def classify_text(
         margin=round(ranked[0][1] - ranked[1][1], 4),
         method=f"{intent_model.method}(k={k}, T={intent_model.temperature:.3f})",
         embedding_model=model_name,
+        reader=reader.model_name if reader else "",
         latency_ms=round((time.perf_counter() - started) * 1000, 2),
         notes=notes,
         kind=kind,

@@ -265,18 +265,28 @@ def _cross_validated_logits(
     return out
 
 
-def train(*, embedding_model: str, method: str, k: int) -> IntentModel:
+def train(*, embedding_model: str, method: str, k: int, reader: str = "") -> IntentModel:
+    """A model of the examples stored for `embedding_model`. With `reader` (the English reader, an English-only
+    encoder), a model of the English examples only, on the reader's vectors (embedded here; the stored vectors are
+    the multilingual encoder's)."""
     rows = list(
         IntentExample.objects.filter(embedding_model=embedding_model)
         .order_by("text_hash")
         .values_list("text", "embedding", "intent", "kind")
     )
+    if reader:
+        rows = [row for row in rows if _reads_as_english(row[0])]
     if not rows:
         raise RuntimeError(
             "No labelled intent examples are loaded for this embedding model; run `manage.py seed_demo`."
         )
     texts = [t for t, _, _, _ in rows]
-    vectors = np.array([np.asarray(v, dtype=np.float32) for _, v, _, _ in rows])
+    if reader:
+        from intelligence.embeddings import embedder_for
+
+        vectors = embedder_for(reader).embed_matrix(texts)
+    else:
+        vectors = np.array([np.asarray(v, dtype=np.float32) for _, v, _, _ in rows])
     labels = np.array([INTENTS.index(i) for _, _, i, _ in rows])
     version = _version(embedding_model)
     vocabulary = frozenset(w for t in texts for w in words_of(t))
@@ -313,6 +323,12 @@ def train(*, embedding_model: str, method: str, k: int) -> IntentModel:
         temperature=temperature,
         vocabulary=vocabulary,
     )
+
+
+def _reads_as_english(text: str) -> bool:
+    from intelligence.language import ENGLISH, detect_language
+
+    return detect_language(text).code in ("", ENGLISH)
 
 
 def _train_kind_model(model: IntentModel, texts: list[str], vectors: np.ndarray, kinds: list[str]) -> None:
@@ -358,19 +374,20 @@ _lock = threading.Lock()
 VERSION_CHECK_SECONDS = 3.0
 
 
-def get_intent_model(*, embedding_model: str, method: str, k: int) -> IntentModel:
-    """The process's trained model, retrained when the labelled examples change."""
-    key = (embedding_model, method, k)
+def get_intent_model(*, embedding_model: str, method: str, k: int, reader: str = "") -> IntentModel:
+    """The process's trained model, retrained when the labelled examples change. `reader`: the English reader's
+    model of the English examples (see `train`)."""
+    key = (embedding_model, method, k, reader)
     with _lock:
         model = _models.get(key)
         if model is not None and time.monotonic() - _checked_at.get(key, 0) < VERSION_CHECK_SECONDS:
             return model
         version = _version(embedding_model)
         if model is None or model.version != version:
-            content_key = (embedding_model, _content_digest(embedding_model), method, k)
+            content_key = (embedding_model, _content_digest(embedding_model), method, k, reader)
             model = _trained.get(content_key) or _load_saved(content_key)
             if model is None:
-                model = train(embedding_model=embedding_model, method=method, k=k)
+                model = train(embedding_model=embedding_model, method=method, k=k, reader=reader)
                 _save(content_key, model)
             if len(_trained) >= 4:
                 _trained.pop(next(iter(_trained)))
@@ -387,8 +404,8 @@ def _saved_path(content_key: tuple) -> Path:
     import sklearn
 
     code = hashlib.sha256()
-    for module in (Path(__file__), Path(__file__).with_name("signals.py")):
-        code.update(module.read_bytes())
+    for name in ("classifier.py", "signals.py", "signal_words.py", "language.py"):
+        code.update(Path(__file__).with_name(name).read_bytes())
     from intelligence.embeddings import STORED_DIMENSIONS
 
     # The texts' digest does not say which model embedded them, nor how wide the vectors are.

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 
 from bizpilot.flags import flags
+from intelligence.fallback_languages import TRANSLATIONS
 from intelligence.language import language_name
 from intelligence.llm import LlmError, get_llm_client
 from intelligence.models import Classification, PromptTemplate, SenderKind
@@ -111,7 +112,8 @@ def _draft_and_judge(
     if snippets is None:
         snippets = classification.snippets if classification else []
     kind = classification.kind if classification else SenderKind.PROSPECT
-    language = language_name(classification.language if classification else "")
+    language_code = classification.language if classification else "en"
+    language = language_name(language_code)
     facts = LeadFacts(
         lead_id=lead.pk,
         name=lead.name,
@@ -120,6 +122,7 @@ def _draft_and_judge(
         subject=inbound.subject if inbound else "",
         message=inbound.body if inbound else "",
         language=language,
+        language_code=language_code,
         not_a_prospect="" if kind == SenderKind.PROSPECT else SenderKind(kind).label.lower(),
         conversation=conversation,
         turn=turn,
@@ -133,7 +136,9 @@ def _draft_and_judge(
         knowledge="\n".join([*(s["text"] for s in snippets), draft.knowledge]),
         max_chars=template.max_chars,
     )
-    checks += review_reasons(kind=kind, language=language, generated_by=draft.generated_by)
+    checks += review_reasons(
+        kind=kind, language=language, generated_by=draft.generated_by, translated=language_code in TRANSLATIONS
+    )
     confidence = (classification.confidence if classification else 1 / 3) * (
         draft.confidence if draft.confidence is not None else 1.0
     )
@@ -192,14 +197,21 @@ def follow_up_draft(
     )
 
 
-def review_reasons(*, kind: str, language: str, generated_by: str) -> list[str]:
+def review_reasons(*, kind: str, language: str, generated_by: str, translated: bool = False) -> list[str]:
     """Why a person must look at this draft whatever the confidence: the sender is not a prospect, or the lead
-    wrote in another language and the reply is the English fallback text."""
+    wrote in another language and the reply is a fallback text (English, or BizPilot's own wording in the lead's
+    language, quoting the business's facts as written)."""
     reasons = []
     if kind != SenderKind.PROSPECT:
         reasons.append(f"not a prospect: {SenderKind(kind).label.lower()}; reply only if you mean to")
     if language != "English" and generated_by != "llm":
-        reasons.append(f"the lead wrote in {language}; this fallback reply is in English")
+        if translated:
+            reasons.append(
+                f"the lead wrote in {language}; this fallback reply is BizPilot's {language} wording, "
+                "with the business's facts quoted as written"
+            )
+        else:
+            reasons.append(f"the lead wrote in {language}; this fallback reply is in English")
     return reasons
 
 

@@ -9,7 +9,6 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Count
 
 from intelligence.models import EmbeddingState, IntentExample, KnowledgeChunk, VoiceExample
@@ -22,16 +21,14 @@ _cached: tuple[float, str] | None = None
 
 def embedding_state() -> EmbeddingState:
     """The one state row, created on first use: active is the model most stored vectors came from, or the configured
-    model when nothing is stored yet."""
+    model when nothing is stored yet. Processes starting together may all create it: the first insert wins and the
+    others' are ignored (ON CONFLICT DO NOTHING), so none of them fails (a worker's first job once did)."""
     state = EmbeddingState.objects.order_by("pk").first()
     if state is not None:
         return state
-    with transaction.atomic():
-        EmbeddingState.objects.select_for_update().filter(pk=1).first()  # serialise two first uses
-        state = EmbeddingState.objects.order_by("pk").first()
-        if state is None:
-            state = EmbeddingState.objects.create(pk=1, active_model=_stored_model() or settings.EMBEDDING_MODEL)
-    return state
+    first = EmbeddingState(pk=1, active_model=_stored_model() or settings.EMBEDDING_MODEL)
+    EmbeddingState.objects.bulk_create([first], ignore_conflicts=True)
+    return EmbeddingState.objects.order_by("pk").first() or first
 
 
 def _stored_model() -> str:

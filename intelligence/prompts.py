@@ -40,6 +40,7 @@ class LeadFacts:
     subject: str
     message: str
     language: str = "English"  # the language the lead wrote in: the reply is written in it
+    language_code: str = "en"  # its ISO 639-1 code: the fallback reply's language when BizPilot has wording for it
     not_a_prospect: str = ""  # e.g. "vendor or sales pitch" when the sender is not a prospect
     conversation: str = ""  # a follow-up's context: what the lead wrote, what we sent and what they opened
     turn: str = "follow_up"  # with a conversation: "follow_up" (they have not answered) or "reply" (they answered)
@@ -222,7 +223,16 @@ def _voice_section(examples: list) -> str:
 
 def render_fallback(lead: LeadFacts, template: PromptTemplate, snippets: list[dict[str, Any]]) -> tuple[str, str]:
     """The template's fallback subject (email only) and body, filled with the lead's first name, company and the
-    best knowledge fact."""
+    best knowledge fact; in the lead's language when BizPilot has wording for it (fallback_languages.py), with the
+    fact quoted as written."""
+    from intelligence.fallback_languages import translated_fallback
+
+    subject_source, body_source = template.fallback_subject, template.fallback_body
+    translated = translated_fallback(
+        language=lead.language_code, intent=template.intent, channel_kind=template.channel_kind
+    )
+    if translated:
+        subject_source, body_source = translated
     context = Context(
         {
             "first_name": first_name(lead.name),
@@ -235,7 +245,7 @@ def render_fallback(lead: LeadFacts, template: PromptTemplate, snippets: list[di
     )
     subject = ""
     if lead.channel == "email":
-        subject = " ".join(Template(template.fallback_subject).render(context).split())
-    body = re.sub(r"\n{3,}", "\n\n", Template(template.fallback_body).render(context).strip())
+        subject = " ".join(Template(subject_source).render(context).split())
+    body = re.sub(r"\n{3,}", "\n\n", Template(body_source).render(context).strip())
     body = re.sub(r"[ \t]+\n", "\n", body)
     return subject, body

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from intelligence.signal_words import FOREIGN
+
 _FLAGS = re.IGNORECASE
 
 
@@ -255,6 +257,11 @@ SIGNALS: dict[str, re.Pattern[str]] = {
         r"long way off",
     ),
 }
+
+# The same signals in the other languages BizPilot is taught (signal_words.py), merged into each pattern.
+ENGLISH_SIGNALS = dict(SIGNALS)  # before the other languages join (test_languages holds that English reads the same)
+for _name, _alternatives in FOREIGN.items():
+    SIGNALS[_name] = re.compile(f"(?:{SIGNALS[_name].pattern})|{_words(*_alternatives).pattern}", _FLAGS)
 SIGNAL_NAMES = list(SIGNALS)
 
 

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from urllib.parse import quote
 
 from django.db import connection
@@ -38,8 +39,10 @@ def wait_for(
     processes: Iterable[subprocess.Popen] = (),
     tick: Callable[[], object] | None = None,
     every: float = 0.5,
+    logs: Iterable[Path] = (),
 ) -> float:
-    """Seconds until `condition()` holds; fails after `timeout`, or at once when one of `processes` exits."""
+    """Seconds until `condition()` holds; fails after `timeout`, or at once when one of `processes` exits. A failure
+    quotes the end of each of `logs` (the child processes' output), so that a CI run says why."""
     watched = list(processes)
     started = time.monotonic()
     while time.monotonic() - started < timeout:
@@ -48,6 +51,17 @@ def wait_for(
         if condition():
             return time.monotonic() - started
         for process in watched:
-            assert process.poll() is None, f"a process exited with {process.returncode} while waiting for {what}"
+            if process.poll() is not None:
+                raise AssertionError(
+                    f"a process exited with {process.returncode} while waiting for {what}{_tails(logs)}"
+                )
         time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{_tails(logs)}")
+
+
+def _tails(logs: Iterable[Path], size: int = 4000) -> str:
+    parts = []
+    for path in logs:
+        text = path.read_text(errors="replace") if path.exists() else "(no output)"
+        parts.append(f"\n--- the end of {path.name} ---\n{text[-size:]}")
+    return "".join(parts)

@@ -124,8 +124,14 @@ def test_an_encoder_that_cannot_run_here_is_refused_before_anything_changes(demo
 
 def test_with_a_multilingual_encoder_leads_in_the_taught_languages_are_read_like_english(demo_knowledge, settings):
     from intelligence.examples import intent_examples_add, seed_examples
-    from intelligence.language import local_languages
+    from intelligence.language import VALIDATED_LANGUAGES, local_languages
 
+    # An install from before the multilingual default: English-only MiniLM vectors, English examples only.
+    foreign = [text for text, _, _ in seed_examples(languages=VALIDATED_LANGUAGES - {"en"})]
+    IntentExample.objects.filter(text__in=foreign).delete()
+    settings.EMBEDDING_MODEL = MINILM
+    assert embeddings_refresh(batch_size=500)["switched"]
+    assert local_languages() == {"en"}
     english_only = len(seed_examples())
     settings.EMBEDDING_MODEL = USE_MULTILINGUAL
     assert embeddings_refresh(batch_size=500)["switched"]
@@ -143,3 +149,22 @@ def test_with_a_multilingual_encoder_leads_in_the_taught_languages_are_read_like
     swedish = classify_text(text="Hej! Vi vill boka ett möte nästa vecka om en ny hemsida för vårt företag.")
     assert swedish.language == "sv" and any("not taught" in reason for reason in swedish.unfamiliar)
     assert swedish.confidence <= 0.67
+
+
+def test_processes_creating_the_state_together_do_not_fail(db, monkeypatch):
+    """Two workers starting together both find no state row and both create it: the second must not fail (it did,
+    with a duplicate key, in a worker's first job)."""
+    from intelligence import embedding_state as module
+    from intelligence.models import EmbeddingState
+
+    EmbeddingState.objects.all().delete()
+    real = module._stored_model
+
+    def another_process_wins() -> str:
+        EmbeddingState.objects.create(pk=1, active_model=USE_MULTILINGUAL)  # between our read and our insert
+        return real()
+
+    monkeypatch.setattr(module, "_stored_model", another_process_wins)
+    state = embedding_state()
+    assert (state.pk, state.active_model) == (1, USE_MULTILINGUAL)
+    assert EmbeddingState.objects.count() == 1

@@ -21,6 +21,8 @@ from messaging.pipeline import lead_process
 from messaging.tests.factories import AutoSendPolicyFactory
 
 SPANISH = "Hola, necesito una tienda online para mi floristería antes de San Valentín. ¿Cuánto cuesta?"
+# A language BizPilot was not taught (the taught ones are language.VALIDATED_LANGUAGES).
+SWEDISH = "Hej, jag behöver en webbutik för min blomsterhandel före alla hjärtans dag. Vad kostar det?"
 VENDOR = (
     "Hi, I noticed your website isn't ranking on Google. We've helped 300+ businesses reach page one with our SEO "
     "packages. Can I book 15 minutes with you this week to show you a free audit?"
@@ -116,7 +118,7 @@ def test_the_review_screen_queue_and_api_show_who_wrote_the_language_and_which_d
         "classifier",
     )
     body = api.get(f"/api/leads/{spanish.pk}/").json()
-    assert body["language"] == "es" and any("Spanish" in reason for reason in body["unfamiliar"])
+    assert body["language"] == "es" and not any("not taught" in reason for reason in body["unfamiliar"])
     message = api.get(f"/api/messages/{spanish_draft.pk}/").json()
     assert (message["sender_kind"], message["language"], message["decided_by"]) == ("prospect", "es", "classifier")
 
@@ -131,15 +133,15 @@ def test_a_phishing_lead_gets_no_draft_at_all(demo_knowledge):
     assert (classification.kind, classification.decided_by, classification.intent) == ("phishing", "rule", "cold")
 
 
-def test_without_an_llm_a_lead_in_another_language_is_flagged_below_the_threshold(demo_knowledge):
+def test_without_an_llm_a_lead_in_a_language_not_taught_is_flagged_below_the_threshold(demo_knowledge):
     AutoSendPolicyFactory(enabled=True, threshold=0.85, cold=True, warm=True, hot=True)
-    lead = submit_lead(SPANISH, email="flores@example.es", name="Lucía")
+    lead = submit_lead(SWEDISH, email="blommor@example.se", name="Linnea")
     message = lead_process(lead_id=lead.pk)
     classification = Classification.objects.get(lead=lead)
-    assert classification.language == "es" and classification.confidence < 0.85
-    assert any("Spanish" in reason for reason in classification.explanation["unfamiliar"])
+    assert classification.language == "sv" and classification.confidence < 0.85
+    assert any("Swedish" in reason for reason in classification.explanation["unfamiliar"])
     assert message is not None and message.status == "pending_review"
-    assert "the lead wrote in Spanish; this fallback reply is in English" in message.checks_failed
+    assert "the lead wrote in Swedish; this fallback reply is in English" in message.checks_failed
 
 
 def _intent_reply(intent: str, confidence: float) -> StubResponse:
@@ -155,26 +157,26 @@ def _intent_reply(intent: str, confidence: float) -> StubResponse:
     return StubResponse(200, body)
 
 
-def test_with_an_llm_a_lead_in_another_language_is_judged_and_answered_in_it(anthropic_stub, demo_knowledge):
+def test_with_an_llm_a_lead_in_a_language_not_taught_is_judged_and_answered_in_it(anthropic_stub, demo_knowledge):
     reply = {
-        "subject": "Tu tienda online",
-        "body": "Hola [FIRST_NAME], podemos tener tu tienda lista antes de San Valentín.",
+        "subject": "Din webbutik",
+        "body": "Hej [FIRST_NAME], vi kan ha din webbutik klar före alla hjärtans dag.",
         "confidence": 0.9,
         "reasoning": "",
         "facts_used": [],
     }
     anthropic_stub.queue(_intent_reply("hot", 0.9), StubResponse(200, tool_use_message(reply)))
-    lead = submit_lead(SPANISH, email="flores@example.es", name="Lucía")
+    lead = submit_lead(SWEDISH, email="blommor@example.se", name="Linnea")
     message = lead_process(lead_id=lead.pk)
     arbitration, draft = anthropic_stub.requests
     assert arbitration.body["tool_choice"]["name"] == "submit_intent"
-    assert "Spanish" in str(arbitration.body["system"])
+    assert "Swedish" in str(arbitration.body["system"])
     assert "[hot]" in arbitration.body["messages"][0]["content"]  # the nearest labelled examples, as few-shot
-    assert "write the whole reply in Spanish" in draft.body["messages"][0]["content"]
+    assert "write the whole reply in Swedish" in draft.body["messages"][0]["content"]
     classification = Classification.objects.get(lead=lead)
-    assert (classification.intent, classification.decided_by, classification.language) == ("hot", "llm", "es")
+    assert (classification.intent, classification.decided_by, classification.language) == ("hot", "llm", "sv")
     assert classification.explanation["arbitration"]["classifier"]["intent"] in {"hot", "warm", "cold"}
-    assert message is not None and message.generated_by == "llm" and message.body.startswith("Hola Lucía")
+    assert message is not None and message.generated_by == "llm" and message.body.startswith("Hej Linnea")
     assert not any("fallback reply is in English" in c for c in message.checks_failed)
 
 

@@ -104,21 +104,21 @@ def test_two_worker_machines_on_redis_draft_every_lead_once_and_send_every_reply
         def workers_up() -> bool:
             return all(ready_workers(machine.pid) == 2 for machine in machines)
 
-        wait_for(workers_up, timeout=120, what="the workers", processes=machines)
+        wait_for(workers_up, timeout=120, what="the workers", processes=machines, logs=logs)
         started = time.monotonic()
         leads = [
             submit_lead(TEXTS[i % len(TEXTS)], name=f"Person {i}", email=f"p{i}@redis.example") for i in range(LEADS)
         ]
         ids = [lead.pk for lead in leads]
         drafted = lambda: Message.objects.filter(lead_id__in=ids).count() >= LEADS  # noqa: E731
-        wait_for(drafted, timeout=400, what="every lead drafted", processes=machines)
+        wait_for(drafted, timeout=400, what="every lead drafted", processes=machines, logs=logs)
         draft_seconds = time.monotonic() - started
         drafts = list(Message.objects.filter(lead_id__in=ids, status=Message.Status.PENDING_REVIEW))
         for message in drafts:
             message_approve(message_id=message.pk, actor="user:operator")
         approved = {m.pk for m in drafts}
         sent = lambda: Message.objects.filter(pk__in=approved, status=Message.Status.SENT).count() == len(approved)  # noqa: E731
-        wait_for(sent, timeout=300, what="every approved reply sent", processes=machines)
+        wait_for(sent, timeout=300, what="every approved reply sent", processes=machines, logs=logs)
         health = client.get("/healthz").json()
     finally:
         for machine in machines:

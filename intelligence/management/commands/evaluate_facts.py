@@ -16,7 +16,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--csv", required=True, help="CSV with the columns message,answer")
+        parser.add_argument(
+            "--csv", required=True, help="CSV with the columns message,answer (and language, to report per language)"
+        )
         parser.add_argument("--json", action="store_true", help="print the full report as JSON")
 
     def handle(self, *args, **options):
@@ -31,6 +33,9 @@ class Command(BaseCommand):
             f"{report['n']} rows, {report['candidates']} candidates each: top-1 accuracy {report['top1_accuracy']:.3f} "
             f"(nearest whole chunk {report['top1_nearest_chunk']:.3f})"
         )
+        if report["top1_by_language"]:
+            shown = ", ".join(f"{code} {value:.2f}" for code, value in report["top1_by_language"].items())
+            self.stdout.write(f"  per language: {shown}")
         for error in report["errors"]:
             wanted = " or ".join(error["answer"])
             self.stdout.write(f"  line {error['line']}: {error['message']!r} -> {error['chosen']!r}, want {wanted}")

@@ -69,3 +69,8 @@ class Command(BaseCommand):
                 f"  {intent:<5} precision {values['precision']:.3f}  recall {values['recall']:.3f}  "
                 f"f1 {values['f1']:.3f}  (n={values['support']})"
             )
+        for code, values in report["by_language"].items():
+            self.stdout.write(
+                f"  [{code}] macro-F1 {values['macro_f1']:.3f}  accuracy {values['accuracy']:.3f}  "
+                f"wrong with confidence >= {report['threshold']:.2f}: {values['confidently_wrong_n']} (n={values['n']})"
+            )
