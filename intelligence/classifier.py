@@ -17,6 +17,7 @@ a temperature fitted on cross-validated predictions over the examples themselves
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -326,9 +327,24 @@ def train(*, embedding_model: str, method: str, k: int, reader: str = "") -> Int
 
 
 def _reads_as_english(text: str) -> bool:
+    """An example for the English reader's model: the seed set says each of its rows' language; any other example
+    (an operator's correction) is English when the detector routes a lead like it to the English reader."""
     from intelligence.language import ENGLISH, detect_language
 
-    return detect_language(text).code in ("", ENGLISH)
+    seeded = _seed_languages().get(text.strip())
+    return seeded == ENGLISH if seeded else detect_language(text).code in ("", ENGLISH)
+
+
+@functools.cache
+def _seed_languages() -> dict[str, str]:
+    from intelligence.examples import seed_examples
+    from intelligence.language import VALIDATED_LANGUAGES
+
+    return {
+        text.strip(): code
+        for code in sorted(VALIDATED_LANGUAGES)
+        for text, _, _ in seed_examples(languages=frozenset({code}))
+    }
 
 
 def _train_kind_model(model: IntentModel, texts: list[str], vectors: np.ndarray, kinds: list[str]) -> None:

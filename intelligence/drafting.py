@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 
 from bizpilot.flags import flags
-from intelligence.fallback_languages import TRANSLATIONS
+from intelligence.fallback_languages import translated_fallback
 from intelligence.language import language_name
 from intelligence.llm import LlmError, get_llm_client
 from intelligence.models import Classification, PromptTemplate, SenderKind
@@ -137,7 +137,10 @@ def _draft_and_judge(
         max_chars=template.max_chars,
     )
     checks += review_reasons(
-        kind=kind, language=language, generated_by=draft.generated_by, translated=language_code in TRANSLATIONS
+        kind=kind,
+        language=language,
+        generated_by=draft.generated_by,
+        translated=translated_fallback(language=language_code, template=template) is not None,
     )
     confidence = (classification.confidence if classification else 1 / 3) * (
         draft.confidence if draft.confidence is not None else 1.0

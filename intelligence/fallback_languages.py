@@ -8,6 +8,8 @@ drafted from these always waits for a person (drafting.review_reasons)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 _FACT = "\n{% if fact %}\n{{ fact }}\n{% endif %}\n"
 _TEXT_FACT = "{% if fact %}{{ fact }} {% endif %}"
 
@@ -217,7 +219,10 @@ TRANSLATIONS: dict[str, dict[tuple[str, str], tuple[str, str]]] = {
 }
 
 
-def translated_fallback(*, language: str, intent: str, channel_kind: str) -> tuple[str, str] | None:
-    """(subject, body) templates of the fallback in `language` (an ISO 639-1 code), or None (English, or a language
-    BizPilot has no wording for: the business's own template is used)."""
-    return TRANSLATIONS.get(language, {}).get((intent, channel_kind))
+def translated_fallback(*, language: str, template: Any) -> tuple[str, str] | None:
+    """(subject, body) templates of `template`'s fallback in `language` (an ISO 639-1 code), or None: English, a
+    language BizPilot has no wording for, or a template that is not a stored first-reply template (a follow-up
+    step's own text is not a first reply: it keeps its words)."""
+    if template.pk is None:
+        return None
+    return TRANSLATIONS.get(language, {}).get((template.intent, template.channel_kind))

@@ -228,9 +228,7 @@ def render_fallback(lead: LeadFacts, template: PromptTemplate, snippets: list[di
     from intelligence.fallback_languages import translated_fallback
 
     subject_source, body_source = template.fallback_subject, template.fallback_body
-    translated = translated_fallback(
-        language=lead.language_code, intent=template.intent, channel_kind=template.channel_kind
-    )
+    translated = translated_fallback(language=lead.language_code, template=template)
     if translated:
         subject_source, body_source = translated
     context = Context(

@@ -119,6 +119,19 @@ def test_a_spanish_lead_without_an_llm_is_read_hot_and_answered_in_spanish(demo_
     assert "An online shop starts at £6,000" in message.body  # the English fact, found from Spanish, as written
     assert message.status == "pending_review"  # BizPilot's wording, not the business's: a person looks first
     assert any("Spanish wording" in c for c in message.checks_failed)
+    # A follow-up step keeps its own words (BizPilot has no Spanish for the business's sequences), and says so.
+    from intelligence.drafting import follow_up_draft
+
+    follow_up = follow_up_draft(
+        lead_id=lead.pk,
+        channel="email",
+        instructions="Check in briefly.",
+        fallback_subject="Following up",
+        fallback_body="Hi {{ first_name }}, just checking in.",
+        conversation="",
+    )
+    assert follow_up.body.startswith("Hi Lucía, just checking in.")
+    assert "the lead wrote in Spanish; this fallback reply is in English" in follow_up.checks_failed
 
 
 @pytest.mark.django_db
@@ -171,3 +184,25 @@ def test_the_multilingual_encoder_gives_the_packages_own_vectors():
     reference = np.asarray(USE(threads=1).encode(texts), dtype=np.float32)
     assert ours.shape == reference.shape == (54, 512)
     assert np.abs(ours - reference).max() < 1e-5
+
+
+@pytest.mark.django_db
+def test_english_leads_are_judged_by_the_english_readers_model_of_the_english_examples(demo_knowledge):
+    from intelligence.classification import classify_text
+    from intelligence.classifier import get_intent_model
+    from intelligence.embeddings import english_reader_for, get_embedder
+    from intelligence.encoders import MINILM, USE_MULTILINGUAL
+    from intelligence.examples import seed_examples
+
+    stored, reader = get_embedder(), english_reader_for("en")
+    assert (stored.model_name, reader.model_name if reader else None) == (USE_MULTILINGUAL, MINILM)
+    english = get_intent_model(embedding_model=stored.model_name, method="ensemble", k=7, reader=MINILM)
+    every = get_intent_model(embedding_model=stored.model_name, method="ensemble", k=7)
+    assert len(english.labels) == len(seed_examples(languages=frozenset({"en"}))) == 865  # the English rows, all
+    assert len(every.labels) == len(seed_examples()) == 865 + 189
+    assert english.vectors.shape[1] == every.vectors.shape[1] == 512  # MiniLM's 384, padded like a stored vector
+
+    hot = classify_text(text="We need the website live next week, budget approved, can we sign today?")
+    assert (hot.intent, hot.reader, hot.explanation()["read_by"]) == ("hot", MINILM, MINILM)
+    spanish = classify_text(text="Necesitamos la web para el lunes, ¿podemos firmar hoy?")
+    assert (spanish.intent, spanish.reader, spanish.explanation()["read_by"]) == ("hot", "", USE_MULTILINGUAL)
