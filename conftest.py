@@ -41,8 +41,9 @@ def demo_snapshot(django_db_setup, django_db_blocker):
     that does not ask for them starts empty."""
     from django.db import connection, transaction
 
-    from intelligence.examples import intent_examples_add, seed_examples
+    from intelligence.examples import intent_examples_add
     from intelligence.knowledge import knowledge_load_path
+    from intelligence.seed_set import seed_examples
 
     with django_db_blocker.unblock(), transaction.atomic(), connection.cursor() as cursor:
         before = {}

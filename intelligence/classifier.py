@@ -337,8 +337,8 @@ def _reads_as_english(text: str) -> bool:
 
 @functools.cache
 def _seed_languages() -> dict[str, str]:
-    from intelligence.examples import seed_examples
     from intelligence.language import VALIDATED_LANGUAGES
+    from intelligence.seed_set import seed_examples
 
     return {
         text.strip(): code

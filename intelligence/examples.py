@@ -3,9 +3,7 @@ corrections. A change retrains the intent model (in this process at once; in oth
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 from django.db import transaction
 
@@ -13,24 +11,6 @@ from intelligence.classifier import INTENTS, invalidate_intent_models
 from intelligence.embedding_state import active_embedding_model
 from intelligence.model_calls import embed_logged
 from intelligence.models import IntentExample, SenderKind, text_hash
-
-SEED_EXAMPLES = Path(__file__).resolve().parent / "data" / "intent_examples.csv"
-
-
-def seed_examples(path: Path = SEED_EXAMPLES, *, languages: frozenset[str] | None = None) -> list[tuple[str, str, str]]:
-    """The labelled seed examples (text, intent, kind) shipped with BizPilot, in the languages the active encoder
-    reads (`languages`, default language.local_languages()). An English-only encoder learns nothing from Polish
-    examples but their noise (they lowered how sure it is of an English vendor's pitch from 0.84 to 0.78); a
-    multilingual one gets every language, the next time the seed set is loaded (`make run` does it at each start)."""
-    from intelligence.language import local_languages
-
-    wanted = local_languages() if languages is None else languages
-    with open(path, encoding="utf-8") as handle:
-        return [
-            (row["text"], row["intent"], row.get("kind") or "")
-            for row in csv.DictReader(handle)
-            if (row.get("language") or "en") in wanted
-        ]
 
 
 def intent_examples_add(*, examples: Iterable[Sequence[str]], origin: str = IntentExample.Origin.SEED) -> int:

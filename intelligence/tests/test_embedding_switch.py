@@ -123,8 +123,9 @@ def test_an_encoder_that_cannot_run_here_is_refused_before_anything_changes(demo
 
 
 def test_with_a_multilingual_encoder_leads_in_the_taught_languages_are_read_like_english(demo_knowledge, settings):
-    from intelligence.examples import intent_examples_add, seed_examples
+    from intelligence.examples import intent_examples_add
     from intelligence.language import VALIDATED_LANGUAGES, local_languages
+    from intelligence.seed_set import seed_examples
 
     # An install from before the multilingual default: English-only MiniLM vectors, English examples only.
     foreign = [text for text, _, _ in seed_examples(languages=VALIDATED_LANGUAGES - {"en"})]

@@ -192,7 +192,7 @@ def test_english_leads_are_judged_by_the_english_readers_model_of_the_english_ex
     from intelligence.classifier import get_intent_model
     from intelligence.embeddings import english_reader_for, get_embedder
     from intelligence.encoders import MINILM, USE_MULTILINGUAL
-    from intelligence.examples import seed_examples
+    from intelligence.seed_set import seed_examples
 
     stored, reader = get_embedder(), english_reader_for("en")
     assert (stored.model_name, reader.model_name if reader else None) == (USE_MULTILINGUAL, MINILM)

@@ -12,8 +12,9 @@ from django.db import transaction
 
 from bizpilot import embedded_db
 from bizpilot.actors import SEED_DEMO
-from intelligence.examples import intent_examples_add, seed_examples
+from intelligence.examples import intent_examples_add
 from intelligence.knowledge import knowledge_load_path
+from intelligence.seed_set import seed_examples
 from leads.api_keys import api_key_create, api_key_revoke, api_key_verify
 from leads.models import ApiKey
 
