@@ -17,12 +17,14 @@ a temperature fitted on cross-validated predictions over the examples themselves
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
 import re
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -403,8 +405,13 @@ def get_intent_model(*, embedding_model: str, method: str, k: int, reader: str =
             content_key = (embedding_model, _content_digest(embedding_model), method, k, reader)
             model = _trained.get(content_key) or _load_saved(content_key)
             if model is None:
-                model = train(embedding_model=embedding_model, method=method, k=k, reader=reader)
-                _save(content_key, model)
+                # Workers starting together would each train the same model: the first trains it, the others wait
+                # for its file and load it (a fresh install's first start: two workers, half the time).
+                with _training_lock(content_key):
+                    model = _load_saved(content_key)
+                    if model is None:
+                        model = train(embedding_model=embedding_model, method=method, k=k, reader=reader)
+                        _save(content_key, model)
             if len(_trained) >= 4:
                 _trained.pop(next(iter(_trained)))
             _trained[content_key] = model
@@ -429,6 +436,21 @@ def _saved_path(content_key: tuple) -> Path:
         repr((content_key, code.hexdigest(), sklearn.__version__, np.__version__, STORED_DIMENSIONS)).encode()
     ).hexdigest()[:32]
     return Path(settings.MODEL_CACHE_DIR) / f"intent-{name}.pickle"
+
+
+@contextlib.contextmanager
+def _training_lock(content_key: tuple) -> Iterator[None]:
+    """An exclusive lock, across processes, on training the model of `content_key` (a lock file beside it)."""
+    import fcntl
+
+    path = _saved_path(content_key).with_suffix(".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _load_saved(content_key: tuple) -> IntentModel | None:

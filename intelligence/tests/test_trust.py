@@ -247,3 +247,67 @@ def test_a_new_process_loads_the_trained_model_instead_of_training_it_again(
     monkeypatch.setattr(classifier, "train", real_train)
     retrained = classifier.get_intent_model(embedding_model=embedder.model_name, method="ensemble", k=7)
     assert retrained.members is not None and saved[0].stat().st_size > 1000
+
+
+def test_a_worker_waits_for_the_model_another_is_training_and_loads_it(demo_knowledge, settings, tmp_path):
+    """Two workers starting together: while one holds the training lock (here, a child process), the other waits,
+    then loads the model the first saved instead of training it again."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from intelligence import classifier
+    from intelligence.embeddings import get_embedder
+
+    settings.MODEL_CACHE_DIR = tmp_path
+    embedder = get_embedder()
+    content_key = (embedder.model_name, classifier._content_digest(embedder.model_name), "ensemble", 7, "")
+    lock_path = classifier._saved_path(content_key).with_suffix(".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys, time; h = open(sys.argv[1], 'a'); fcntl.flock(h, fcntl.LOCK_EX); print('held', "
+            "flush=True); sys.stdin.readline()",
+            str(lock_path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    trained = classifier.train(embedding_model=embedder.model_name, method="ensemble", k=7)
+    classifier._trained.clear()
+    classifier.invalidate_intent_models()
+    calls: list[str] = []
+    result: dict[str, object] = {}
+    real_train = classifier.train
+
+    def counting_train(**options):
+        calls.append("train")
+        return real_train(**options)
+
+    def the_other_worker_finishes() -> None:  # after a second: saves its model, then lets go of the lock
+        time.sleep(1.0)
+        classifier._save(content_key, trained)
+        assert holder.stdin is not None
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+
+    classifier.train = counting_train  # type: ignore[assignment]
+    other = threading.Thread(target=the_other_worker_finishes)
+    try:
+        started = time.monotonic()
+        other.start()
+        result["model"] = classifier.get_intent_model(embedding_model=embedder.model_name, method="ensemble", k=7)
+        waited = time.monotonic() - started
+        other.join()
+        assert waited >= 1.0 and calls == []  # it waited for the lock, then loaded the saved model
+    finally:
+        classifier.train = real_train  # type: ignore[assignment]
+        holder.kill()
+        holder.wait()
+    model = result["model"]
+    assert isinstance(model, classifier.IntentModel) and model.temperature == trained.temperature
