@@ -296,7 +296,7 @@ def test_a_worker_waits_for_the_model_another_is_training_and_loads_it(demo_know
         holder.stdin.write("\n")
         holder.stdin.flush()
 
-    classifier.train = counting_train  # type: ignore[assignment]
+    classifier.train = counting_train
     other = threading.Thread(target=the_other_worker_finishes)
     try:
         started = time.monotonic()
@@ -306,7 +306,7 @@ def test_a_worker_waits_for_the_model_another_is_training_and_loads_it(demo_know
         other.join()
         assert waited >= 1.0 and calls == []  # it waited for the lock, then loaded the saved model
     finally:
-        classifier.train = real_train  # type: ignore[assignment]
+        classifier.train = real_train
         holder.kill()
         holder.wait()
     model = result["model"]
