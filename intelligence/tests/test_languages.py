@@ -16,8 +16,8 @@ from intelligence.evaluation import evaluate, evaluate_facts, read_fact_csv, rea
 from intelligence.fallback_languages import TRANSLATIONS
 from intelligence.language import VALIDATED_LANGUAGES
 from intelligence.models import Classification
-from intelligence.prompts import LeadFacts
 from intelligence.signals import ENGLISH_SIGNALS, signals_found
+from intelligence.tests.test_drafting import SNIPPETS, lead
 from leads.tests.factories import submit_lead
 from messaging.pipeline import lead_process
 
@@ -62,14 +62,6 @@ def test_english_text_reads_the_same_signals_as_before_the_other_languages_joine
     assert "timeline" not in signals_found("Guten Morgen, wir brauchen eine neue Website")  # "morgen" is tomorrow
 
 
-SNIPPETS = [
-    {
-        "document": "Northwind",
-        "heading": "Timelines",
-        "text": "A marketing website takes 4 to 6 weeks from kickoff to launch. An online shop takes 6 to 10 weeks.",
-        "similarity": 0.61,
-    }
-]
 HELLO = {"es": "Hola", "de": "Hallo", "fr": "Bonjour", "it": "Buongiorno", "pt": "Olá", "nl": "Hallo", "pl": "Dzień"}
 
 
@@ -79,16 +71,7 @@ HELLO = {"es": "Hola", "de": "Hallo", "fr": "Bonjour", "it": "Buongiorno", "pt":
 def test_a_fallback_reply_answers_in_the_leads_language_and_quotes_the_fact_as_written(language, channel):
     bodies = set()
     for intent in ("hot", "warm", "cold"):
-        facts = LeadFacts(
-            lead_id=None,
-            name="Priya Shah",
-            company="Shah Physio",
-            channel=channel,
-            subject="",
-            message="...",
-            language=language,
-            language_code=language,
-        )
+        facts = lead(channel=channel, language=language, language_code=language)
         draft = draft_reply(lead=facts, intent=intent, snippets=SNIPPETS)
         assert draft.generated_by == "fallback"
         assert draft.body.startswith(f"{HELLO[language]}"), draft.body
