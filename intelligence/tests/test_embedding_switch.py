@@ -61,7 +61,9 @@ def test_switching_keeps_the_old_vectors_in_use_until_the_new_ones_are_complete(
     result = classify_text(text=HOT)
     assert (result.embedding_model, result.intent) == (E5_SMALL, "hot")  # ...and compared with its vectors
     hits = knowledge_search(vector=get_embedder().embed_one("Can I pay in instalments?"), limit=1)
-    assert hits[0].heading == "Do you offer payment plans?"
+    # Either payment chunk answers it; e5's 4-bit scores for the two are close enough to swap between machines
+    # (a clean-clone CI run chose "Payment terms").
+    assert hits[0].heading in {"Do you offer payment plans?", "Payment terms"}
 
     # A new example arrives mid-switch: stored with the model in use, carried over by the resumed run.
     call_command("reembed", "--status", stdout=(status := io.StringIO()))
