@@ -20,12 +20,8 @@ admin.site.site_title = "BizPilot"
 admin.site.index_title = "Leads, drafts and replies"
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor", "action", "object_type", "object_id"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["actor", "object_id"]
-    readonly_fields = ["created_at", "actor", "action", "object_type", "object_id", "before", "after"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record nobody edits in the admin (the audit log, the alerts sent): listed and shown only."""
 
     def has_add_permission(self, request):
         return False
@@ -35,6 +31,14 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "actor", "action", "object_type", "object_id"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor", "object_id"]
+    readonly_fields = ["created_at", "actor", "action", "object_type", "object_id", "before", "after"]
 
 
 def admin_each(

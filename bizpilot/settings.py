@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "leads",
     "intelligence",
     "messaging",
+    "alerts",
     "analytics",
 ]
 
@@ -430,6 +431,15 @@ TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
 TWILIO_WHATSAPP_FROM = env_str("TWILIO_WHATSAPP_FROM")
 # Another base URL for Twilio's REST API (a regional edge, a proxy, or a local stub in tests).
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL")
+
+# --- Alerts: a person hears about hot leads and replies at once (alerts/; people and team chats in the admin) ---
+# A hot item nobody opened this many minutes after its alert tells the next person, then the admins.
+ALERT_ESCALATION_MINUTES = env_float("ALERT_ESCALATION_MINUTES", 5.0)
+# A channel that fails for now (unreachable, rate limited) is tried this many times, waiting this long and then
+# twice as long each time, before the alert is shown as failed.
+ALERT_MAX_ATTEMPTS = env_int("ALERT_MAX_ATTEMPTS", 4)
+ALERT_RETRY_SECONDS = env_int("ALERT_RETRY_SECONDS", 30)
+ALERT_WEBHOOK_TIMEOUT_SECONDS = env_float("ALERT_WEBHOOK_TIMEOUT_SECONDS", 10.0)
 
 # --- Logging: structlog JSON lines with a request id ---
 LOG_LEVEL = env_str("LOG_LEVEL", "WARNING" if TESTING else "INFO")

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.urls import URLPattern, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from alerts.views import hot_count_view, twilio_alert_status
 from analytics.views import (
     DashboardMetricsApi,
     ModelPerformanceApi,
@@ -92,6 +93,8 @@ urlpatterns = [
     path("webhooks/forms/<slug:slug>/", forms_webhook, name="webhook-forms"),
     path("webhooks/twilio/messages/", twilio_messages, name="webhook-twilio-messages"),
     path("webhooks/twilio/status/", twilio_status, name="webhook-twilio-status"),
+    path("webhooks/twilio/alert-status/", twilio_alert_status, name="webhook-twilio-alert-status"),
+    path("alerts/hot-count/", hot_count_view, name="alerts-hot-count"),
     path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
     path("anymail/", include((anymail_webhooks, "anymail"))),
     path("healthz", healthz, name="healthz"),

@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.timesince import timesince
+from django.utils.timezone import now
 
 from bizpilot.access import REVIEW
 from bizpilot.actors import user_actor
@@ -28,6 +29,7 @@ from messaging.review import message_approve, message_regenerate, message_reject
 from messaging.routes import ROUTE_FIELDS, sender_route_save, sender_route_validate
 from messaging.selectors import REVIEW_ORDER, message_review, review_queue, review_queue_counts
 from messaging.sequences import sequence_stop
+from messaging.signals import lead_opened
 from messaging.suppression import suppression_add
 
 
@@ -137,6 +139,8 @@ class MessageAdmin(admin.ModelAdmin):
             context["pending"] = message.status == Message.Status.PENDING_REVIEW
             context["intents"] = Intent.choices
             context["title"] = "Review draft" if context["pending"] else f"Reply ({message.get_status_display()})"
+            if request.method == "GET":
+                lead_opened.send(sender=Message, lead_id=message.lead_id, actor=user_actor(request.user), at=now())
         return super().change_view(request, object_id, form_url, extra_context=context)
 
     @admin.display(description="Intent", ordering="lead__intent")

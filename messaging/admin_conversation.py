@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.timezone import now
 
 from bizpilot.access import REVIEW
 from bizpilot.actors import user_actor
@@ -20,6 +21,7 @@ from messaging.compose import conversation_note_add, message_compose
 from messaging.models import Conversation, Message
 from messaging.review import message_approve, message_regenerate, message_reject, message_update_draft
 from messaging.selectors import conversation_screen
+from messaging.signals import lead_opened
 
 ACTIONS = ["approve", "save", "regenerate", "reject", "compose", "note"]
 
@@ -50,6 +52,7 @@ class ConversationAdmin(admin.ModelAdmin):
         if request.method == "POST":
             self._act(request, lead.pk)
             return HttpResponseRedirect(request.path)
+        lead_opened.send(sender=Message, lead_id=lead.pk, actor=user_actor(request.user), at=now())
         context = {
             **self.admin_site.each_context(request),
             **conversation_screen(lead_id=lead.pk),

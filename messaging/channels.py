@@ -120,7 +120,7 @@ class EmailChannel:
         try:
             sent = email.send(fail_silently=False)
         except Exception as exc:
-            raise _classify_email_error(exc) from exc
+            raise classify_email_error(exc) from exc
         if sent != 1:
             raise RuntimeError(f"the email backend reported {sent} messages sent")
         status = getattr(email, "anymail_status", None)
@@ -129,7 +129,8 @@ class EmailChannel:
         return SendResult(provider=f"email:{backend}", provider_message_id=str(provider_id))
 
 
-def _classify_email_error(exc: Exception) -> Exception:
+def classify_email_error(exc: Exception) -> Exception:
+    """An email backend's exception as a TransientSendError, PermanentSendError or AmbiguousSendError (or itself)."""
     import requests
 
     try:
@@ -173,25 +174,27 @@ class TwilioChannel:
         )
 
     def send(self, outbound: OutboundMessage) -> SendResult:
+        to, sender = self._addresses(outbound)
+        content: dict[str, str] = {"body": outbound.body}
+        if outbound.content_sid:  # an approved template: WhatsApp outside the 24-hour window
+            content = {
+                "content_sid": outbound.content_sid,
+                "content_variables": json.dumps(outbound.content_variables or {}),
+            }
+        # Our id rides along: a callback for a message whose answer we never recorded still finds it.
+        callback = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/webhooks/twilio/status/?message={outbound.message_id}"
+        return self._create(to=to, from_=sender, status_callback=callback, **content)
+
+    def send_text(self, *, to: str, body: str, status_callback: str) -> SendResult:
+        """A plain text to `to` from the business's number (an alert to a person on duty, say)."""
+        return self._create(to=to, from_=settings.TWILIO_FROM_NUMBER, status_callback=status_callback, body=body)
+
+    def _create(self, **params: str) -> SendResult:
         import requests
         from twilio.base.exceptions import TwilioRestException
 
-        to, sender = self._addresses(outbound)
         try:
-            content: dict[str, str] = {"body": outbound.body}
-            if outbound.content_sid:  # an approved template: WhatsApp outside the 24-hour window
-                content = {
-                    "content_sid": outbound.content_sid,
-                    "content_variables": json.dumps(outbound.content_variables or {}),
-                }
-            message = self.client.messages.create(
-                to=to,
-                from_=sender,
-                # Our id rides along: a callback for a message whose answer we never recorded still finds it.
-                status_callback=f"{settings.PUBLIC_BASE_URL.rstrip('/')}/webhooks/twilio/status/"
-                f"?message={outbound.message_id}",
-                **content,
-            )
+            message = self.client.messages.create(**params)
         except TwilioRestException as exc:
             reason = f"Twilio {exc.status} error {exc.code}: {exc.msg}"
             if exc.status == 429 or exc.status >= 500:
@@ -234,13 +237,11 @@ class DevelopmentTextChannel:
         self.channel = channel
 
     def send(self, outbound: OutboundMessage) -> SendResult:
+        return self.send_text(to=outbound.to_address, body=outbound.body, status_callback="")
+
+    def send_text(self, *, to: str, body: str, status_callback: str) -> SendResult:
         provider_id = f"dev-{self.channel}-{uuid.uuid4().hex}"
-        logger.warning(
-            "development %s channel: not sent, recorded only | to=%s | %s",
-            self.channel,
-            outbound.to_address,
-            outbound.body,
-        )
+        logger.warning("development %s channel: not sent, recorded only | to=%s | %s", self.channel, to, body)
         return SendResult(provider=f"{self.channel}:development", provider_message_id=provider_id)
 
 

@@ -31,6 +31,7 @@ from messaging.autosend import message_apply_send_policy
 from messaging.models import LeadSequenceStep, Message, Suppression, review_rank
 from messaging.review import message_take_draft
 from messaging.sequences import conversation_text
+from messaging.signals import turn_drafted
 from messaging.suppression import suppression_add
 
 log = structlog.get_logger(__name__)
@@ -170,6 +171,14 @@ def reply_turn_process(*, lead_id: int) -> Message | None:
         _record(lead_id=lead_id, turn=turn, change=change, outcome=f"answer drafted: message #{message.pk}")
     message = message_apply_send_policy(message_id=message.pk)
     log.info("reply.drafted", lead_id=lead_id, message_id=message.pk, kind=turn.reading.kind, status=message.status)
+    turn_drafted.send(
+        sender=Message,
+        lead_id=lead_id,
+        inbound_id=turn.latest.pk,
+        message_id=message.pk,
+        intent=Lead.objects.values_list("intent", flat=True).get(pk=lead_id),
+        kind="meeting" if turn.reading.kind == ReplyKind.MEETING else "reply",
+    )
     return message
 
 

@@ -28,6 +28,7 @@ from messaging.autosend import message_apply_send_policy
 from messaging.experiments import experiment_variant_for_lead, lead_in_holdout
 from messaging.models import Message, SenderRoute, review_rank
 from messaging.routes import enqueue_forward, routed_draft, sender_route
+from messaging.signals import turn_drafted
 
 log = structlog.get_logger(__name__)
 
@@ -73,7 +74,9 @@ def lead_process(*, lead_id: int) -> Message | None:
             return _apply_policy(message, lead_id)
         if lead_in_holdout(lead_id=lead.pk):
             # The manual baseline the lift is measured against: a person writes this reply, from nothing.
-            return message_store_draft(lead_id=lead.pk, draft=holdout_draft(inbound.pk, classified))
+            message = message_store_draft(lead_id=lead.pk, draft=holdout_draft(inbound.pk, classified))
+            _tell_drafted(message, classified.intent)
+            return message
         variant = experiment_variant_for_lead(lead_id=lead.pk)
         draft = reply_draft(
             lead_id=lead.pk,
@@ -86,7 +89,21 @@ def lead_process(*, lead_id: int) -> Message | None:
     except Exception as exc:
         lead_record_failure(lead_id=lead_id, error=f"{type(exc).__name__}: {exc}")
         raise
-    return _apply_policy(message, lead_id)
+    message = _apply_policy(message, lead_id)
+    _tell_drafted(message, classified.intent)
+    return message
+
+
+def _tell_drafted(message: Message, intent: str) -> None:
+    """A prospect's first reply is drafted: alerts (a hot lead reaches a person at once) and integrations hear."""
+    turn_drafted.send(
+        sender=Message,
+        lead_id=message.lead_id,
+        inbound_id=message.in_reply_to_id,
+        message_id=message.pk,
+        intent=intent,
+        kind="lead",
+    )
 
 
 def _apply_policy(message: Message, lead_id: int) -> Message:
