@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -113,8 +114,20 @@ def alerts_raise(
         due = list(Alert.objects.filter(event=event, level=level, status=Alert.Status.PENDING))
         for alert in due:
             enqueue_delivery(alert.pk)
+        if kind in HOT_KINDS and level < Alert.Level.ADMINS:
+            _schedule_escalation(event, level, now)
     log.info("alerts.raised", alert_event=event, kind=kind, level=level, alerts=len(rows), due=len(due))
     return list(Alert.objects.filter(event=event, level=level))
+
+
+def _schedule_escalation(event: str, level: int, now: datetime) -> None:
+    """Look again when the escalation wait is over (the minutely sweep looks too, should this be lost)."""
+    from django_q.models import Schedule
+
+    name = f"escalate-{event}-{level}"
+    if not Schedule.objects.filter(name=name).exists():
+        run_at = now + timedelta(minutes=settings.ALERT_ESCALATION_MINUTES, seconds=1)
+        jobs.schedule_once("alerts.tasks.escalate_alerts", name=name, run_at=run_at)
 
 
 def enqueue_delivery(alert_id: int) -> None:

@@ -18,6 +18,10 @@ def deliver_alert(alert_id: int) -> str:
     return alert_deliver(alert_id=alert_id).status
 
 
+def escalate_alerts() -> int:
+    return alerts_escalate_due()
+
+
 def sweep_alerts() -> dict[str, int]:
     """Every minute: alerts due (quiet hours over, retries), escalations, digests."""
     return {
