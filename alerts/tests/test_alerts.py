@@ -13,7 +13,7 @@ from alerts.delivery import alerts_deliver_due
 from alerts.digest import alerts_send_digests as send_digests
 from alerts.escalation import alerts_escalate_due
 from alerts.escalation import alerts_escalate_due as escalate
-from alerts.models import Alert, LeadView
+from alerts.models import Alert, LeadView, TeamWebhook
 from alerts.raising import alerts_raise_for_turn
 from alerts.tests.conftest import HOT, LEAD, sent_emails
 from intelligence.tests.anthropic_stub import AnthropicStub, StubResponse
@@ -308,3 +308,29 @@ def test_the_hot_count_is_for_logged_in_staff_only(client, admin_client, hot_lea
     data = admin_client.get("/alerts/hot-count/").json()
     assert data["hot"] == 1 and data["newest_id"] == Message.objects.get(lead=hot_lead).pk
     assert data["queue_url"].startswith("/admin/messaging/reviewqueueitem/")
+
+
+@pytest.mark.parametrize("kind", [TeamWebhook.Kind.TEAMS, TeamWebhook.Kind.GOOGLE_CHAT])
+def test_teams_and_google_chat_get_their_own_formats_with_the_link_only(
+    kind, api, demo_knowledge, people, django_capture_on_commit_callbacks
+):
+    chat = AnthropicStub().start()
+    chat.queue(StubResponse(200, {"name": "spaces/AAA/messages/1"}))
+    TeamWebhook.objects.create(name="sales", kind=kind, url=f"{chat.base_url}/hook")
+    try:
+        lead = post_lead(api, django_capture_on_commit_callbacks)
+    finally:
+        chat.stop()
+    url = f"https://bizpilot.example.com/admin/messaging/conversation/{lead.pk}/change/"
+    (posted,) = chat.requests
+    if kind == TeamWebhook.Kind.TEAMS:
+        card = posted.body["attachments"][0]
+        assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
+        assert card["content"]["type"] == "AdaptiveCard"
+        assert card["content"]["actions"] == [{"type": "Action.OpenUrl", "title": "Open in BizPilot", "url": url}]
+    else:
+        assert posted.body == {
+            "text": f"*Hot lead waiting: lead #{lead.pk}, from api by email.* <{url}|Open in BizPilot>"
+        }
+    assert "Priya" not in posted.raw.decode() and "salon" not in posted.raw.decode()
+    assert Alert.objects.get(lead=lead, webhook__isnull=False).status == Alert.Status.DELIVERED
