@@ -36,6 +36,13 @@ class InvalidTransition(ServiceError):
     http_status = 409
 
 
+class SlotUnavailable(ServiceError):
+    """The meeting time asked for is taken, closed, or too soon."""
+
+    code = "slot_unavailable"
+    http_status = 409
+
+
 class IdempotencyConflict(ServiceError):
     code = "idempotency_key_reused"
     http_status = 422

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "bizpilot",
     "leads",
     "intelligence",
+    "meetings",
     "messaging",
     "alerts",
     "analytics",
@@ -440,6 +441,15 @@ ALERT_ESCALATION_MINUTES = env_float("ALERT_ESCALATION_MINUTES", 5.0)
 ALERT_MAX_ATTEMPTS = env_int("ALERT_MAX_ATTEMPTS", 4)
 ALERT_RETRY_SECONDS = env_int("ALERT_RETRY_SECONDS", 30)
 ALERT_WEBHOOK_TIMEOUT_SECONDS = env_float("ALERT_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+
+# --- Meetings: availability in the admin (meetings/); hot drafts offer free times, the lead's answer books one ---
+# The business's CalDAV calendar (set in the admin) is read at most this often, and given this long to answer.
+CALDAV_CACHE_SECONDS = env_int("CALDAV_CACHE_SECONDS", 60)
+CALDAV_TIMEOUT_SECONDS = env_float("CALDAV_TIMEOUT_SECONDS", 10.0)
+# Meetings booked through a Cal.com or Calendly page come in by their webhooks, verified with these secrets:
+# POST /webhooks/calcom/ (the webhook's secret) and POST /webhooks/calendly/ (the subscription's signing key).
+CALCOM_WEBHOOK_SECRET = env_str("CALCOM_WEBHOOK_SECRET")
+CALENDLY_WEBHOOK_SIGNING_KEY = env_str("CALENDLY_WEBHOOK_SIGNING_KEY")
 
 # --- Logging: structlog JSON lines with a request id ---
 LOG_LEVEL = env_str("LOG_LEVEL", "WARNING" if TESTING else "INFO")

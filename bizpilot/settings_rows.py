@@ -3,7 +3,7 @@ from the values in effect when it does not exist yet, with an audit row of befor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
 from django.db import models, transaction
@@ -22,18 +22,24 @@ def settings_row_write(
     action: str,
     default: Callable[[], Row],
     shown: Callable[[Any], Any] = str,
+    secret: Collection[str] = (),
 ) -> Row:
     """Set `values` (of `fields`) on the one row; `default()` makes it, with the values in effect, when missing;
-    `shown` is how a value is written into the audit row."""
+    `shown` is how a value is written into the audit row; a `secret` field's value never is (only whether it is
+    set)."""
+
+    def audited(row: Row) -> dict[str, Any]:
+        return {
+            f: ("(set)" if getattr(row, f) else "(empty)") if f in secret else shown(getattr(row, f)) for f in fields
+        }
+
     with transaction.atomic():
         row = model._default_manager.select_for_update().order_by("pk").first() or default()
-        before = {f: shown(getattr(row, f)) for f in fields}  # a new row: the values that were in effect
+        before = audited(row)  # a new row: the values that were in effect
         for field in fields:
             if field in values:
                 setattr(row, field, values[field])
         row.updated_by = actor  # type: ignore[attr-defined]
         row.save()
-        audit_record(
-            actor=actor, action=action, obj=row, before=before, after={f: shown(getattr(row, f)) for f in fields}
-        )
+        audit_record(actor=actor, action=action, obj=row, before=before, after=audited(row))
     return row

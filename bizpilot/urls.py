@@ -24,6 +24,7 @@ from bizpilot.security import body_limited
 from intelligence.api import LeadIntentCorrectionApi
 from leads.api import LeadCreateApi, LeadExportApi
 from leads.views import forms_webhook, typeform_webhook
+from meetings.views import calcom_webhook, calendly_webhook
 from messaging.api import (
     LeadConversationApi,
     LeadDetailApi,
@@ -95,6 +96,8 @@ urlpatterns = [
     path("webhooks/twilio/status/", twilio_status, name="webhook-twilio-status"),
     path("webhooks/twilio/alert-status/", twilio_alert_status, name="webhook-twilio-alert-status"),
     path("alerts/hot-count/", hot_count_view, name="alerts-hot-count"),
+    path("webhooks/calcom/", calcom_webhook, name="webhook-calcom"),
+    path("webhooks/calendly/", calendly_webhook, name="webhook-calendly"),
     path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
     path("anymail/", include((anymail_webhooks, "anymail"))),
     path("healthz", healthz, name="healthz"),

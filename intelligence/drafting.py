@@ -65,13 +65,15 @@ def reply_draft(
     operator_note: str = "",
     prompt_template_id: int | None = None,
     message_text: str | None = None,
+    meeting: str = "",
 ) -> ReplyDraft:
     """Draft the reply to one inbound message of a lead, on `channel`, from the classification's intent and
     knowledge (without one: the lead's intent in effect, else warm), and judge it: injection signals in the lead's
     text, the draft checks that failed, and the draft's confidence (the classifier's, times the model's own when an
     LLM wrote it, halved per failed check). `prompt_template_id` (an experiment's variant) replaces the live template
     when it is for the same intent and kind of channel. `message_text` replaces the message's text (several messages
-    written in a row, answered together). Calls the LLM: never inside a transaction."""
+    written in a row, answered together). `meeting`: the times to offer (meetings.offers), in the lead's language.
+    Calls the LLM: never inside a transaction."""
     lead = Lead.objects.get(pk=lead_id)
     inbound = InboundMessage.objects.get(pk=inbound_id, lead_id=lead_id)
     if message_text is not None:
@@ -93,6 +95,7 @@ def reply_draft(
         channel=channel,
         template=template,
         operator_note=operator_note,
+        meeting=meeting,
     )
 
 
@@ -108,6 +111,7 @@ def _draft_and_judge(
     conversation: str = "",
     snippets: list[dict[str, Any]] | None = None,
     turn: str = "follow_up",
+    meeting: str = "",
 ) -> ReplyDraft:
     if snippets is None:
         snippets = classification.snippets if classification else []
@@ -126,6 +130,7 @@ def _draft_and_judge(
         not_a_prospect="" if kind == SenderKind.PROSPECT else SenderKind(kind).label.lower(),
         conversation=conversation,
         turn=turn,
+        meeting=meeting,
     )
     draft = draft_reply(lead=facts, intent=intent, snippets=snippets, template=template, operator_note=operator_note)
     checks = draft_checks(

@@ -1,7 +1,8 @@
 """The fallback replies (no LLM, or it failed) in the languages BizPilot is taught besides English, so a lead who
 writes in Spanish is answered in Spanish even without an LLM. Same Django template variables as the business's
-templates (first_name, company, fact, business_name, sender_name); the fact is the business's own sentence, quoted
-as written (the knowledge is not translated). Polite register (usted, Sie, vous, Lei, u, Państwo).
+templates (first_name, company, fact, business_name, sender_name, and meeting: the times a hot reply offers); the
+fact is the business's own sentence, quoted as written (the knowledge is not translated). Polite register (usted,
+Sie, vous, Lei, u, Państwo).
 
 These are BizPilot's wording, not the business's: the English templates are the ones an operator edits, so a reply
 drafted from these always waits for a person (drafting.review_reasons)."""
@@ -24,8 +25,11 @@ def _language(
     result: dict[tuple[str, str], tuple[str, str]] = {}
     for i, intent in enumerate(("hot", "warm", "cold")):
         opening, closing = email[i].split("|")
-        result[(intent, "email")] = (subjects[i], greeting + "\n\n" + opening + "\n" + _FACT + closing + signature)
         before, after = text[i].split("|")
+        if intent == "hot":  # times offered (meetings.offers) replace the request for times
+            closing = "{% if meeting %}{{ meeting }}{% else %}" + closing + "{% endif %}"
+            after = "{% if meeting %}{{ meeting }}{% else %}" + after + "{% endif %}"
+        result[(intent, "email")] = (subjects[i], greeting + "\n\n" + opening + "\n" + _FACT + closing + signature)
         result[(intent, "text")] = ("", greeting + " " + before + " " + _TEXT_FACT + after + " - {{ sender_name }}")
     return result
 

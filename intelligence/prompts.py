@@ -44,6 +44,7 @@ class LeadFacts:
     not_a_prospect: str = ""  # e.g. "vendor or sales pitch" when the sender is not a prospect
     conversation: str = ""  # a follow-up's context: what the lead wrote, what we sent and what they opened
     turn: str = "follow_up"  # with a conversation: "follow_up" (they have not answered) or "reply" (they answered)
+    meeting: str = ""  # our words about the meeting (times offered, a booking confirmed), in the lead's language
 
 
 def _sender_section(lead: LeadFacts) -> str:
@@ -161,6 +162,7 @@ def build_prompt(
             f"{_note_section(hide(operator_note))}"
             f"{_conversation_section(hide(lead.conversation), turn=lead.turn)}"
             f"{_sender_section(lead)}"
+            f"{_meeting_section(lead.meeting)}"
             f"Lead: name={hide(lead.name) or 'unknown'}; company={hide(lead.company) or 'unknown'}; "
             f"channel={lead.channel}\n"
             f"<lead_message>\nSubject: {hide(lead.subject)}\n{message}\n</lead_message>"
@@ -203,6 +205,16 @@ def _conversation_section(conversation: str, *, turn: str = "follow_up") -> str:
     )
 
 
+def _meeting_section(meeting: str) -> str:
+    """The meeting, as BizPilot arranged it (times offered from the calendar, or a booking made): trusted."""
+    if not meeting.strip():
+        return ""
+    return (
+        "Meeting (from the business's calendar; say this in the reply, with the times and links exactly as "
+        f"written, and propose no other time):\n<meeting>\n{meeting.strip()}\n</meeting>\n\n"
+    )
+
+
 def _note_section(note: str) -> str:
     """The reviewing operator's instruction for this draft (trusted, unlike the lead's message)."""
     if not note.strip():
@@ -221,6 +233,26 @@ def _voice_section(examples: list) -> str:
     return f"Replies we approved for similar leads; match their tone and style:\n{shown}\n\n"
 
 
+# The request for times in BizPilot's default hot templates: times offered from the calendar replace it.
+ASKS_FOR_TIMES = (
+    "Could we have a 15-minute call this week to confirm scope and timing? Reply with two times that suit you and I "
+    "will send an invite.",
+    "Could we do a quick 15-min call this week? Reply with a time that suits you.",
+)
+
+
+def with_meeting(body: str) -> str:
+    """A fallback body that says `{{ meeting }}`: as written when it does, else in place of the default request for
+    times, else before the signature (the last paragraph) of a template a person wrote."""
+    if "{{ meeting" in body or "{{meeting" in body:
+        return body
+    for ask in ASKS_FOR_TIMES:
+        if ask in body:
+            return body.replace(ask, "{{ meeting }}")
+    head, sep, tail = body.rpartition("\n\n")
+    return f"{head}\n\n{{{{ meeting }}}}{sep}{tail}" if sep else f"{body} {{{{ meeting }}}}"
+
+
 def render_fallback(lead: LeadFacts, template: PromptTemplate, snippets: list[dict[str, Any]]) -> tuple[str, str]:
     """The template's fallback subject (email only) and body, filled with the lead's first name, company and the
     best knowledge fact; in the lead's language when BizPilot has wording for it (fallback_languages.py), with the
@@ -231,6 +263,8 @@ def render_fallback(lead: LeadFacts, template: PromptTemplate, snippets: list[di
     translated = translated_fallback(language=lead.language_code, template=template)
     if translated:
         subject_source, body_source = translated
+    if lead.meeting:
+        body_source = with_meeting(body_source)
     context = Context(
         {
             "first_name": first_name(lead.name),
@@ -238,6 +272,7 @@ def render_fallback(lead: LeadFacts, template: PromptTemplate, snippets: list[di
             "fact": top_fact(snippets),
             "business_name": settings.BUSINESS_NAME,
             "sender_name": settings.BUSINESS_SENDER_NAME,
+            "meeting": lead.meeting,
         },
         autoescape=False,  # plain text, not HTML
     )

@@ -107,6 +107,14 @@ REPLY_ANSWERS: dict[str, ReplyAnswer] = {
 }
 
 
+# The answer when BizPilot arranged the meeting itself (meetings.conversation): the arrangement, then the fact.
+MEETING_ARRANGED = ReplyAnswer(
+    "The lead answered about the meeting and it is arranged as the meeting section says. Tell them exactly that, "
+    "and answer any question they added.",
+    "Hi {{ first_name }},\n\n{{ meeting }}\n\n" + _FACT.replace("\n\n{% endif %}", "{% endif %}") + _SIGN,
+)
+
+
 def reply_answer_draft(
     *,
     lead_id: int,
@@ -119,13 +127,19 @@ def reply_answer_draft(
     channel: str,
     conversation: str,
     operator_note: str = "",
+    meeting: str = "",
 ) -> ReplyDraft:
     """Draft the answer to a lead's reply (`text`: the messages not yet answered, joined), on `channel`, for the
-    reply's kind. The knowledge is retrieved for what the lead just wrote. Calls the LLM: never in a transaction."""
+    reply's kind. The knowledge is retrieved for what the lead just wrote. `meeting`: what BizPilot did about a
+    meeting (booked, moved, cancelled, or new times offered), in the lead's language: the answer says it, and no
+    person has to confirm the time. Calls the LLM: never in a transaction."""
     lead = Lead.objects.get(pk=lead_id)
     inbound = InboundMessage.objects.get(pk=inbound_id, lead_id=lead_id)
     answer = REPLY_ANSWERS.get(kind, REPLY_ANSWERS[ReplyKind.OTHER])
     others = [REPLY_ANSWERS[k] for k in also if k in REPLY_ANSWERS and k != kind]
+    if meeting:  # the calendar answered the meeting: say what was arranged, and answer the rest
+        answer = MEETING_ARRANGED
+        others = [o for o in others if o is not REPLY_ANSWERS[ReplyKind.MEETING]]
     instructions = answer.instructions + "".join(f" They also wrote: {o.instructions}" for o in others)
     live = prompt_template_live(intent=intent or Intent.WARM, channel=channel)
     template = PromptTemplate(
@@ -150,6 +164,7 @@ def reply_answer_draft(
         conversation=conversation,
         snippets=snippets,
         turn="reply",
+        meeting=meeting,
     )
     hand_over = [f"handed to a person: {a.hand_over}" for a in [answer, *others] if a.hand_over]
     if kind == ReplyKind.QUESTION and not snippets and draft.generated_by != "llm":

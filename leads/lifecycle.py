@@ -3,6 +3,7 @@ converted or lost. The only code that changes a lead's state; other apps call th
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -130,6 +131,19 @@ def lead_transition(*, lead: Lead, to_state: str, actor: str) -> Lead:
     audit_record(actor=actor, action=f"lead.{to_state}", obj=lead, before=before, after={"state": to_state})
     lead_state_changed.send(sender=Lead, lead_id=lead.pk, state=to_state, actor=actor)
     return lead
+
+
+def lead_mark_meeting_booked(*, lead_id: int, at: datetime, actor: str) -> bool:
+    """The lead booked a meeting: a funnel stage and a conversion event, set once (the first booking). Returns
+    whether it was set now."""
+    with transaction.atomic():
+        lead = _locked_lead(lead_id)
+        if lead.meeting_booked_at is not None:
+            return False
+        lead.meeting_booked_at = at
+        lead.save(update_fields=["meeting_booked_at", "updated_at"])
+        audit_record(actor=actor, action="lead.meeting_booked", obj=lead, after={"at": at.isoformat()})
+    return True
 
 
 def lead_mark_outcome(*, lead_id: int, outcome: str, actor: str, user: Any = None) -> Lead:

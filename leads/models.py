@@ -78,6 +78,9 @@ class Lead(models.Model):
     drafted_at = models.DateTimeField(null=True, blank=True, help_text="When the first reply was drafted")
     contacted_at = models.DateTimeField(null=True, blank=True, help_text="When the first message to the lead was sent")
     replied_at = models.DateTimeField(null=True, blank=True, help_text="When the lead first wrote back after that")
+    meeting_booked_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the lead's first meeting was booked (here, Cal.com or Calendly)"
+    )
     converted_at = models.DateTimeField(null=True, blank=True, help_text="When the lead was marked converted")
     erased_at = models.DateTimeField(
         null=True, blank=True, db_index=True, help_text="The person asked to be erased: only this anonymous row is left"

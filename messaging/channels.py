@@ -38,6 +38,7 @@ class OutboundMessage:
     in_reply_to: str = ""
     references: str = ""
     reply_to: str = ""
+    calendar_invite: str = ""  # an iCalendar invitation (meetings.invites) the email carries as invite.ics
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,8 @@ class EmailChannel:
             reply_to=[outbound.reply_to] if outbound.reply_to else None,
             headers=headers,
         )
+        if outbound.calendar_invite:  # mail clients offer "add to calendar" for a text/calendar attachment
+            email.attach("invite.ics", outbound.calendar_invite, "text/calendar")
         # anymail ESPs carry metadata through to their tracking webhooks; other backends ignore the attributes.
         email.metadata = {"bizpilot_message_id": str(outbound.message_id)}  # type: ignore[attr-defined]
         email.tags = ["bizpilot-reply"]  # type: ignore[attr-defined]

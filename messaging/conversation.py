@@ -27,6 +27,8 @@ from intelligence.replies import ReplyKind, ReplyReading, reply_read
 from intelligence.reply_drafting import reply_answer_draft
 from leads.lifecycle import lead_reply_changes
 from leads.models import Channel, InboundMessage, Intent, Lead
+from meetings.conversation import meeting_turn_take
+from meetings.offers import slot_offer_record
 from messaging.autosend import message_apply_send_policy
 from messaging.models import LeadSequenceStep, Message, Suppression, review_rank
 from messaging.review import message_take_draft
@@ -105,6 +107,13 @@ def reply_turn_process(*, lead_id: int) -> Message | None:
         return None
     lead.refresh_from_db()
     channel = _answer_channel(lead, turn.latest)
+    meeting = meeting_turn_take(
+        lead_id=lead_id,
+        text=turn.reading.text,
+        inbound_id=turn.latest.pk,
+        language=_language_of(lead_id, turn.reading.text),
+        asks_to_meet=ReplyKind.MEETING in (turn.reading.kind, *turn.reading.also),
+    )
     draft = reply_answer_draft(
         lead_id=lead_id,
         inbound_id=turn.latest.pk,
@@ -115,6 +124,7 @@ def reply_turn_process(*, lead_id: int) -> Message | None:
         intent=lead.intent or Intent.WARM,
         channel=channel,
         conversation=conversation_text(lead_id=lead_id),
+        meeting=meeting.note if meeting else "",
     )
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead_id)
@@ -148,6 +158,7 @@ def reply_turn_process(*, lead_id: int) -> Message | None:
             "auto_send_decision": "",
             "approved_hash": "",
             "edit_size": 0,
+            "calendar_invite": meeting.invite if meeting and channel == Channel.EMAIL else "",
         }
         if message is None:
             message = Message.objects.create(lead_id=lead_id, **fields)
@@ -168,7 +179,10 @@ def reply_turn_process(*, lead_id: int) -> Message | None:
             before=before,
             after={"reply_kind": message.reply_kind, "answers": message.answers, "generated_by": draft.generated_by},
         )
-        _record(lead_id=lead_id, turn=turn, change=change, outcome=f"answer drafted: message #{message.pk}")
+        if meeting is not None and meeting.offer is not None:
+            slot_offer_record(lead_id=lead_id, message_id=message.pk, offer=meeting.offer)
+        outcome = f"answer drafted: message #{message.pk}" + (f"; meeting {meeting.outcome}" if meeting else "")
+        _record(lead_id=lead_id, turn=turn, change=change, outcome=outcome)
     message = message_apply_send_policy(message_id=message.pk)
     log.info("reply.drafted", lead_id=lead_id, message_id=message.pk, kind=turn.reading.kind, status=message.status)
     turn_drafted.send(
@@ -180,6 +194,18 @@ def reply_turn_process(*, lead_id: int) -> Message | None:
         kind="meeting" if turn.reading.kind == ReplyKind.MEETING else "reply",
     )
     return message
+
+
+def _language_of(lead_id: int, text: str) -> str:
+    """The language the lead writes in: this reply's, else their first message's."""
+    from intelligence.language import detect_language
+    from intelligence.models import Classification
+
+    detected = detect_language(text).code
+    if detected:
+        return detected
+    first = Classification.objects.filter(lead_id=lead_id).order_by("-created_at").values_list("language", flat=True)
+    return first.first() or "en"
 
 
 def first_reply_redraft(*, lead_id: int) -> Message | None:

@@ -100,6 +100,9 @@ class Message(models.Model):
     answers = models.JSONField(
         default=list, blank=True, help_text="The inbound messages this draft answers (several written in a row)"
     )
+    calendar_invite = models.TextField(
+        blank=True, help_text="The meeting invitation (iCalendar) this email carries, when it confirms a meeting"
+    )
     email_message_id = models.CharField(
         max_length=255, blank=True, help_text="Our Message-ID header on the email, which the lead's answer refers to"
     )

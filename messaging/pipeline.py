@@ -22,8 +22,9 @@ from leads.lifecycle import (
     lead_mark_drafted,
     lead_record_failure,
 )
-from leads.models import Channel, Lead
+from leads.models import Channel, Intent, Lead
 from leads.selectors import latest_inbound, leads_left_behind
+from meetings.offers import meeting_offer_prepare, slot_offer_record
 from messaging.autosend import message_apply_send_policy
 from messaging.experiments import experiment_variant_for_lead, lead_in_holdout
 from messaging.models import Message, SenderRoute, review_rank
@@ -78,14 +79,24 @@ def lead_process(*, lead_id: int) -> Message | None:
             _tell_drafted(message, classified.intent)
             return message
         variant = experiment_variant_for_lead(lead_id=lead.pk)
+        # A hot lead is offered times from the calendar (or the booking link) instead of being asked for times.
+        offer = (
+            meeting_offer_prepare(lead_id=lead.pk, language=classified.language)
+            if classified.intent == Intent.HOT
+            else None
+        )
         draft = reply_draft(
             lead_id=lead.pk,
             inbound_id=inbound.pk,
             classification_id=classified.classification_id,
             channel=lead.preferred_channel,
             prompt_template_id=variant.prompt_template_id if variant else None,
+            meeting=offer.text if offer else "",
         )
-        message = message_store_draft(lead_id=lead.pk, draft=draft, variant_id=variant.pk if variant else None)
+        with transaction.atomic():
+            message = message_store_draft(lead_id=lead.pk, draft=draft, variant_id=variant.pk if variant else None)
+            if offer is not None and message.in_reply_to_id == inbound.pk:
+                slot_offer_record(lead_id=lead.pk, message_id=message.pk, offer=offer)
     except Exception as exc:
         lead_record_failure(lead_id=lead_id, error=f"{type(exc).__name__}: {exc}")
         raise

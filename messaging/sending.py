@@ -99,6 +99,7 @@ def message_send(*, message_id: int) -> Message:
             in_reply_to=thread.in_reply_to,
             references=thread.references,
             reply_to=thread.reply_to,
+            calendar_invite=message.calendar_invite,
         )
 
     try:
