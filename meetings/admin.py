@@ -21,6 +21,12 @@ def availability_defaults() -> dict[str, Any]:
 
 
 class AvailabilityForm(forms.ModelForm):
+    booking_link = forms.URLField(
+        required=False, assume_scheme="https", help_text=Availability._meta.get_field("booking_link").help_text
+    )
+    caldav_url = forms.URLField(
+        required=False, assume_scheme="https", help_text=Availability._meta.get_field("caldav_url").help_text
+    )
     caldav_password = forms.CharField(
         required=False, widget=forms.PasswordInput(render_value=True), help_text="An app password, not your main one"
     )

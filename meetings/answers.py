@@ -81,7 +81,9 @@ def meeting_answer_read(
     move = any(cue in folded for cue in RESCHEDULE)
     none = any(cue in folded for cue in NONE_WORK)
 
-    named = _ordinal_choice(folded, offered_local) or _named_times(folded, language, local_now, offered_local)
+    named = _ordinal_choice(folded, offered_local) or _named_times(
+        folded, language, local_now, offered_local, lead_zone
+    )
     if cancel and not named:
         return AnswerReading("cancel", reason="asked to cancel")
     if move:
@@ -109,7 +111,7 @@ def _ordinal_choice(folded: str, offered: list[datetime]) -> list[datetime]:
     return []
 
 
-def _named_times(folded: str, language: str, now: datetime, offered: list[datetime]) -> list[datetime]:
+def _named_times(folded: str, language: str, now: datetime, offered: list[datetime], zone: ZoneInfo) -> list[datetime]:
     if any(cue in folded for cue in NEXT_WEEK) and not _days(folded, language, now)[0]:
         return []  # "next week?": a week, not a time
     joiner = OR_WORDS.get(language, "or")
@@ -121,7 +123,7 @@ def _named_times(folded: str, language: str, now: datetime, offered: list[dateti
         if _is_range(clause, language):
             continue
         times = _times(_blank(clause, dates), bool(days), short=short)
-        for found in _combine(days, times, offered):
+        for found in _combine(days, times, offered, zone):
             if found not in results:
                 results.append(found)
     return results
@@ -141,8 +143,7 @@ def _blank(clause: str, spans: list[tuple[int, int]]) -> str:
     return clause
 
 
-def _combine(days: list[date], times: list[time], offered: list[datetime]) -> list[datetime]:
-    zone = offered[0].tzinfo if offered else None
+def _combine(days: list[date], times: list[time], offered: list[datetime], zone: ZoneInfo) -> list[datetime]:
     if days and times:
         return [datetime.combine(d, t, tzinfo=zone) for d in days[:1] for t in times[:1]]
     if days and not times:  # "Thursday works": the one offered time that day, if exactly one

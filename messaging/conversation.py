@@ -27,7 +27,7 @@ from intelligence.replies import ReplyKind, ReplyReading, reply_read
 from intelligence.reply_drafting import reply_answer_draft
 from leads.lifecycle import lead_reply_changes
 from leads.models import Channel, InboundMessage, Intent, Lead
-from meetings.conversation import meeting_turn_take
+from meetings.conversation import MeetingTurn, meeting_turn_take
 from meetings.offers import slot_offer_record
 from messaging.autosend import message_apply_send_policy
 from messaging.models import LeadSequenceStep, Message, Suppression, review_rank
@@ -107,13 +107,7 @@ def reply_turn_process(*, lead_id: int) -> Message | None:
         return None
     lead.refresh_from_db()
     channel = _answer_channel(lead, turn.latest)
-    meeting = meeting_turn_take(
-        lead_id=lead_id,
-        text=turn.reading.text,
-        inbound_id=turn.latest.pk,
-        language=_language_of(lead_id, turn.reading.text),
-        asks_to_meet=ReplyKind.MEETING in (turn.reading.kind, *turn.reading.also),
-    )
+    meeting = _meeting_turn(lead_id, turn)
     draft = reply_answer_draft(
         lead_id=lead_id,
         inbound_id=turn.latest.pk,
@@ -194,6 +188,21 @@ def reply_turn_process(*, lead_id: int) -> Message | None:
         kind="meeting" if turn.reading.kind == ReplyKind.MEETING else "reply",
     )
     return message
+
+
+def _meeting_turn(lead_id: int, turn: Turn) -> MeetingTurn | None:
+    """Act on what the lead wrote about a meeting: their latest message first (it may move what an earlier one
+    booked), else everything the turn answers."""
+    asks = ReplyKind.MEETING in (turn.reading.kind, *turn.reading.also)
+    language = _language_of(lead_id, turn.reading.text)
+    texts = [turn.latest.body] + ([turn.reading.text] if len(turn.inbound) > 1 else [])
+    for text in texts:
+        done = meeting_turn_take(
+            lead_id=lead_id, text=text, inbound_id=turn.latest.pk, language=language, asks_to_meet=asks
+        )
+        if done is not None:
+            return done
+    return None
 
 
 def _language_of(lead_id: int, text: str) -> str:
