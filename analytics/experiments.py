@@ -22,11 +22,14 @@ def _versus(a: dict[str, int], b: dict[str, int], what: str) -> dict[str, Any]:
     return asdict(proportion_difference(a[what], a["leads"], b[what], b["leads"]))
 
 
-def _outcome(leads: int, replied: int, converted: int) -> dict[str, Any]:
+def _outcome(leads: int, replied: int, converted: int, meeting_booked: int = 0) -> dict[str, Any]:
+    """A group's outcomes. A booked meeting is a conversion event of its own (the step before a sale)."""
     return {
         "leads": leads,
         "replied": replied,
         "converted": converted,
+        "meeting_booked": meeting_booked,
+        "meeting_rate": rate(meeting_booked, leads),
         "reply_rate": rate(replied, leads),
         "conversion_rate": rate(converted, leads),
     }
@@ -41,6 +44,7 @@ def holdout_lift(groups: dict[str, dict[str, int]]) -> dict[str, Any]:
         "ai": ai,
         "holdout": holdout,
         "conversion_lift": _versus(ai, holdout, "converted"),
+        "meeting_lift": _versus(ai, holdout, "meeting_booked"),
         "reply_lift": _versus(ai, holdout, "replied"),
     }
 
@@ -51,14 +55,15 @@ def experiment_results(period: Period) -> list[dict[str, Any]]:
     sql = f"""
         SELECT m.experiment_variant_id, count(DISTINCT l.id),
                count(DISTINCT l.id) FILTER (WHERE l.replied_at IS NOT NULL),
-               count(DISTINCT l.id) FILTER (WHERE l.converted_at IS NOT NULL)
+               count(DISTINCT l.id) FILTER (WHERE l.converted_at IS NOT NULL),
+               count(DISTINCT l.id) FILTER (WHERE l.meeting_booked_at IS NOT NULL)
         FROM {MESSAGE} m JOIN {LEAD} l ON l.id = m.lead_id
         WHERE m.experiment_variant_id IS NOT NULL AND l.created_at >= %s AND l.created_at < %s
         GROUP BY 1
     """  # noqa: S608 (our own table names)
     with connection.cursor() as cursor:
         cursor.execute(sql, [period.start, period.end])
-        exposure = {variant: _outcome(n, replied, converted) for variant, n, replied, converted in cursor.fetchall()}
+        exposure = {variant: _outcome(*counts) for variant, *counts in cursor.fetchall()}
     experiments = Experiment.objects.filter(Q(status=Experiment.Status.RUNNING) | Q(variants__in=list(exposure)))
     results = []
     for experiment in experiments.distinct().prefetch_related("variants").select_related("winner"):
@@ -77,6 +82,7 @@ def experiment_results(period: Period) -> list[dict[str, Any]]:
                 control = outcome
             else:
                 row["conversion_vs_control"] = _versus(outcome, control, "converted")
+                row["meeting_vs_control"] = _versus(outcome, control, "meeting_booked")
                 row["reply_vs_control"] = _versus(outcome, control, "replied")
             variants.append(row)
         results.append(

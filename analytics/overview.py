@@ -1,7 +1,8 @@
 """The overview page's numbers: leads per day by source and by intent, classification coverage, how fast leads get
-an answer, and the funnel received -> contacted -> replied -> converted. A cohort view: every number is about the
-leads received in the period, whatever happened to them since. Read from the leads' own milestone columns
-(drafted_at, contacted_at, replied_at, converted_at), so a year of leads is one scan with no joins."""
+an answer, and the funnel received -> contacted -> replied -> meeting booked -> converted. A cohort view: every
+number is about the leads received in the period, whatever happened to them since. Read from the leads' own
+milestone columns (drafted_at, contacted_at, replied_at, meeting_booked_at, converted_at), so a year of leads is one
+scan with no joins."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from bizpilot.stats import rate
 from leads.models import Lead
 from messaging.models import Message
 
-STAGES = ("received", "contacted", "replied", "converted")
+STAGES = ("received", "contacted", "replied", "meeting_booked", "converted")
 
 
 @dataclass
@@ -47,17 +48,18 @@ def leads_in(period: Period) -> QuerySet[Lead]:
 
 
 def cohort_numbers(period: Period) -> dict[str, Any]:
-    """The leads received in the period: how many, classified, contacted, replied, converted, the median and p95
+    """The leads received in the period: how many, classified, contacted, replied, booked a meeting, converted, the
+    median and p95
     minutes to the first message sent (and the median to the first draft), and the drafted leads split into the
     holdout (a person wrote their reply) and the rest (AI drafts). One query."""
     groups = ", ".join(
         f"count(*) FILTER (WHERE {cond}), count(replied_at) FILTER (WHERE {cond}), "
-        f"count(converted_at) FILTER (WHERE {cond})"
+        f"count(converted_at) FILTER (WHERE {cond}), count(meeting_booked_at) FILTER (WHERE {cond})"
         for cond in ("drafted_at IS NOT NULL AND h.lead_id IS NULL", "h.lead_id IS NOT NULL")
     )
     sql = f"""
         SELECT count(*), count(*) FILTER (WHERE intent <> ''), count(contacted_at), count(replied_at),
-               count(converted_at),
+               count(converted_at), count(meeting_booked_at),
                percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY contacted_at - created_at),
                percentile_cont(0.5) WITHIN GROUP (ORDER BY drafted_at - created_at),
                {groups}
@@ -68,7 +70,7 @@ def cohort_numbers(period: Period) -> dict[str, Any]:
     """  # noqa: S608 (our own table names)
     with connection.cursor() as cursor:
         cursor.execute(sql, [Message.GeneratedBy.HOLDOUT, period.start, period.start, period.end])
-        received, classified, contacted, replied, converted, response, draft, *split = cursor.fetchone()
+        received, classified, contacted, replied, converted, meetings, response, draft, *split = cursor.fetchone()
     median, p95 = response or (None, None)
 
     def minutes(value: timedelta | None) -> float | None:
@@ -80,15 +82,18 @@ def cohort_numbers(period: Period) -> dict[str, Any]:
         "contacted": contacted,
         "replied": replied,
         "converted": converted,
+        "meeting_booked": meetings,
         "response_minutes_median": minutes(median),
         "response_minutes_p95": minutes(p95),
         "draft_minutes_median": minutes(draft),
-        "ai": {"leads": split[0], "replied": split[1], "converted": split[2]},
-        "holdout": {"leads": split[3], "replied": split[4], "converted": split[5]},
+        "ai": {"leads": split[0], "replied": split[1], "converted": split[2], "meeting_booked": split[3]},
+        "holdout": {"leads": split[4], "replied": split[5], "converted": split[6], "meeting_booked": split[7]},
     }
 
 
 def funnel(counts: dict[str, int]) -> list[dict[str, Any]]:
+    """Each stage's leads, as a share of those received and of the stage before (the nearest one any lead reached:
+    a business that books no meetings sees conversion against replies)."""
     stages, before = [], None
     for stage in STAGES:
         stages.append(
@@ -99,7 +104,8 @@ def funnel(counts: dict[str, int]) -> list[dict[str, Any]]:
                 "step_rate": rate(counts[stage], before) if before is not None else None,
             }
         )
-        before = counts[stage]
+        if counts[stage] or before is None:
+            before = counts[stage]
     return stages
 
 

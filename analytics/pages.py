@@ -14,6 +14,7 @@ from analytics.messaging_stats import messaging_stats, review_numbers
 from analytics.overview import cohort_numbers, overview
 from analytics.periods import Period
 from analytics.selectors import compared, headline_from, headline_of, machine_events, model_performance
+from analytics.speed import speed_to_lead
 from analytics.templatetags.bp_analytics import fmt
 
 
@@ -35,7 +36,7 @@ def funnel_chart(funnel: list[dict[str, Any]]) -> SafeString:
         (stage["stage"], stage["leads"], f"{stage['leads']} ({_percent(stage['rate'])} of received)")
         for stage in funnel
     ]
-    return horizontal_bars(rows, title="Funnel: received, contacted, replied, converted")
+    return horizontal_bars(rows, title="Funnel: received, contacted, replied, meeting booked, converted")
 
 
 def overview_context(period: Period) -> dict[str, Any]:
@@ -91,6 +92,19 @@ def model_context(period: Period) -> dict[str, Any]:
             labels, {"LLM cost": [d["cost_usd"] for d in days]}, title="LLM cost per day", unit="$"
         ),
         "tokens_chart": line_chart(labels, {"tokens": [d["tokens"] for d in days]}, title="LLM tokens per day"),
+    }
+
+
+def speed_context(period: Period) -> dict[str, Any]:
+    speed = speed_to_lead(period).as_dict()
+    hours = speed["by_hour"]
+    return {
+        "speed": speed,
+        "hour_chart": stacked_bars(
+            [f"{row['hour']:02d}" for row in hours],
+            {"leads": [row["leads"] for row in hours]},
+            title="Leads by hour of arrival",
+        ),
     }
 
 

@@ -13,12 +13,14 @@ from rest_framework.views import APIView
 from analytics import pages
 from analytics.periods import PRESETS, Period, PeriodQuery, period_from
 from analytics.selectors import dashboard_metrics, model_performance
+from analytics.speed import speed_to_lead
 
 PAGES = [
     ("analytics", "Overview"),
     ("analytics-messaging", "Messaging"),
     ("analytics-model", "Model"),
     ("analytics-experiments", "Experiments"),
+    ("analytics-speed", "Speed to lead"),
 ]
 
 
@@ -57,6 +59,28 @@ def analytics_model(request):
 @staff_member_required
 def analytics_experiments(request):
     return _page(request, "analytics/experiments.html", "Analytics: experiments", pages.experiments_context)
+
+
+@staff_member_required
+def analytics_speed(request):
+    return _page(request, "analytics/speed.html", "Analytics: speed to lead", pages.speed_context)
+
+
+class SpeedToLeadApi(APIView):
+    @extend_schema(
+        operation_id="speed_to_lead",
+        summary="How fast leads are seen and answered, and how the alerts did",
+        description="About the leads received in the range: minutes from arrival to the first time a person opened "
+        "the lead (its conversation or draft) and to the first message sent, p50 and p95, overall, `by_intent` and "
+        "`by_hour` of arrival (the business's time zone); the share answered within 5 minutes, and "
+        "`hot_answered_within_5_minutes`; and `alerts` (sent, acknowledged, failed, escalations, minutes to "
+        "acknowledge). `days` or `start` and `end` as for the dashboard metrics. /analytics/speed/ shows the same.",
+        parameters=[PeriodQuery],
+        responses={200: dict, 400: OpenApiResponse(description="Invalid date range")},
+    )
+    def get(self, request):
+        period, _ = period_from(request.query_params, strict=True)
+        return Response(speed_to_lead(period).as_dict())
 
 
 class DashboardMetricsApi(APIView):

@@ -13,10 +13,12 @@ from alerts.views import hot_count_view, twilio_alert_status
 from analytics.views import (
     DashboardMetricsApi,
     ModelPerformanceApi,
+    SpeedToLeadApi,
     analytics_experiments,
     analytics_index,
     analytics_messaging,
     analytics_model,
+    analytics_speed,
 )
 from bizpilot.api_errors import error_response, webhook_forbidden
 from bizpilot.health import healthz
@@ -49,6 +51,7 @@ api = [
     path("messages/<int:message_id>/review/", MessageReviewApi.as_view(), name="message-review"),
     path("dashboard/metrics/", DashboardMetricsApi.as_view(), name="dashboard-metrics"),
     path("analytics/model-performance/", ModelPerformanceApi.as_view(), name="model-performance"),
+    path("analytics/speed-to-lead/", SpeedToLeadApi.as_view(), name="speed-to-lead"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: the Content-Security-Policy allows no inline one.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
@@ -90,6 +93,7 @@ urlpatterns = [
     path("analytics/messaging/", analytics_messaging, name="analytics-messaging"),
     path("analytics/model/", analytics_model, name="analytics-model"),
     path("analytics/experiments/", analytics_experiments, name="analytics-experiments"),
+    path("analytics/speed/", analytics_speed, name="analytics-speed"),
     path("webhooks/typeform/<slug:slug>/", typeform_webhook, name="webhook-typeform"),
     path("webhooks/forms/<slug:slug>/", forms_webhook, name="webhook-forms"),
     path("webhooks/twilio/messages/", twilio_messages, name="webhook-twilio-messages"),

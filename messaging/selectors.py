@@ -254,8 +254,9 @@ def conversation(*, lead_id: int) -> list[dict[str, Any]]:
 
 def conversation_screen(*, lead_id: int) -> dict[str, Any]:
     """Everything the conversation screen shows: the thread, the drafts waiting for review, where the lead can be
-    written to, and on the side their facts, stage, intent history and sequence."""
+    written to, and on the side their facts, stage, intent history, meetings and sequence."""
     from intelligence.models import Classification, ReplyClassification
+    from meetings.models import Meeting
     from messaging.compose import lead_channels
 
     lead = Lead.objects.filter(pk=lead_id, erased_at__isnull=True).first()
@@ -283,4 +284,5 @@ def conversation_screen(*, lead_id: int) -> dict[str, Any]:
         "suppressed": {address: is_suppressed(address) for address in {lead.email, lead.phone} if address},
         "intent_history": sorted(history, key=lambda h: h["at"]),
         "sequence": lead_sequence(lead_id=lead_id),
+        "meetings": list(Meeting.objects.filter(lead_id=lead_id).order_by("-starts_at")),
     }

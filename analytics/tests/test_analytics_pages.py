@@ -107,7 +107,8 @@ def test_the_metrics_api_matches_the_hand_computed_history(api, history):
         ("received", 4, 1.0, None),
         ("contacted", 2, 0.5, 0.5),
         ("replied", 1, 0.25, 0.5),
-        ("converted", 1, 0.25, 1.0),
+        ("meeting_booked", 0, 0.0, 0.0),
+        ("converted", 1, 0.25, 1.0),  # of those who replied: no lead booked a meeting
     ]
     assert overview["response_minutes_median"] == 20.0  # of 10 and 30
     assert overview["response_minutes_p95"] == 29.0  # 10 + 0.95 x 20 (interpolated)

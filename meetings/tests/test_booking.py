@@ -211,3 +211,16 @@ def test_fifty_concurrent_bookings_of_one_slot_give_one_meeting(week):
         thread.join(timeout=60)
     assert sorted(outcomes) == ["booked"] + ["taken"] * 49
     assert Meeting.objects.filter(starts_at=slot.start, status=Meeting.Status.BOOKED).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_meeting_shows_in_the_leads_conversation_and_in_the_meetings_list(
+    week, contacted_lead, client, admin_client, django_capture_on_commit_callbacks
+):
+    chosen = offered(contacted_lead)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        email_in(client, f"{english(chosen)} is good")
+    screen = admin_client.get(f"/admin/messaging/conversation/{contacted_lead.pk}/change/").text
+    assert "Booked by BizPilot from the lead&#x27;s answer): Booked" in screen
+    listing = admin_client.get("/admin/meetings/meeting/").text
+    assert "Sam Lee" in listing
