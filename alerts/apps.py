@@ -19,11 +19,18 @@ class AlertsConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import tracking
 
-        from messaging.signals import lead_opened, turn_drafted
+        from messaging.signals import demo_seeded, lead_opened, turn_drafted
 
         turn_drafted.connect(_on_turn_drafted, dispatch_uid="alerts.turn_drafted")
         lead_opened.connect(_on_lead_opened, dispatch_uid="alerts.lead_opened")
         tracking.connect(_on_email_tracking, dispatch_uid="alerts.email_tracking")
+        demo_seeded.connect(_on_demo_seeded, dispatch_uid="alerts.demo_seeded")
+
+
+def _on_demo_seeded(sender: Any, *, admin: str, operator: str, **kwargs: Any) -> None:
+    from alerts.people import demo_people_ensure
+
+    demo_people_ensure(admin=admin, operator=operator)
 
 
 def _on_turn_drafted(

@@ -65,3 +65,27 @@ def _save_audited(obj: Any, actor: str, action: str, hide: frozenset[str] | set[
 
 def _plain(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool | list | dict | type(None)) else str(value)
+
+
+def demo_people_ensure(*, admin: str, operator: str) -> int:
+    """The demo's alerts: the operator on duty (email and browser), the admin told last. Only when nobody is set up."""
+    from django.contrib.auth import get_user_model
+
+    if AlertRecipient.objects.exists():
+        return 0
+    users = {u.get_username(): u for u in get_user_model().objects.filter(username__in=[admin, operator])}
+    AlertRecipient.objects.create(
+        name="Operator (demo)",
+        user=users.get(operator),
+        email="operator@northwind.example",
+        channels=["email", "browser"],
+    )
+    AlertRecipient.objects.create(
+        name="Admin (demo)",
+        user=users.get(admin),
+        email="admin@northwind.example",
+        on_duty=False,
+        is_admin=True,
+        channels=["email", "browser"],
+    )
+    return 2

@@ -94,3 +94,20 @@ def availability_save(*, values: dict[str, Any], actor: str, user: Any = None) -
         shown=str,
         secret={"caldav_password"},
     )
+
+
+def demo_availability_ensure() -> Availability:
+    """The demo studio's hours (weekdays 09:00-17:30, 30-minute calls), unless availability is set up already."""
+    row = Availability.objects.order_by("pk").first()
+    if row is not None:
+        return row
+    hours = "09:00-12:30, 13:30-17:30"
+    return Availability.objects.create(
+        monday=hours,
+        tuesday=hours,
+        wednesday=hours,
+        thursday=hours,
+        friday=hours,
+        location="Phone: we call you on the number you gave, or a video link on request",
+        updated_by="system:seed_demo",
+    )

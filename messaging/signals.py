@@ -12,3 +12,6 @@ turn_drafted = Signal()
 # Sent when a person opened a lead's item in the admin (its conversation, or one of its drafts). Arguments: lead_id,
 # actor (bizpilot.actors.user_actor), at (when).
 lead_opened = Signal()
+# Sent by `manage.py seed_demo` once the demo business is loaded. Arguments: admin (the admin's username), operator
+# (the operator's). Higher apps add their part of the demo (alerts: who is told about hot leads).
+demo_seeded = Signal()

@@ -17,6 +17,8 @@ from intelligence.knowledge import knowledge_load_path
 from intelligence.seed_set import seed_examples
 from leads.api_keys import api_key_create, api_key_revoke, api_key_verify
 from leads.models import ApiKey
+from meetings.availability import demo_availability_ensure
+from messaging.signals import demo_seeded
 
 DATA = settings.BASE_DIR / "intelligence" / "data"
 DEMO_KEY_NAME = "demo"
@@ -35,6 +37,7 @@ class Command(BaseCommand):
         examples = seed_examples()
         added = intent_examples_add(examples=examples)
         knowledge = knowledge_load_path(path=DATA / "demo_knowledge")
+        demo_availability_ensure()
         self.stdout.write(
             f"Demo data: {added} new intent example(s) of {len(examples)}; knowledge {knowledge.loaded} "
             f"document(s) loaded, {knowledge.unchanged} unchanged."
@@ -61,6 +64,7 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(f"{role} login: {username} (password changed by you; left as it is)")
         self.stdout.write(f"API key: {key}")
+        demo_seeded.send(sender=Command, admin=ADMIN_USERNAME, operator=OPERATOR_USERNAME)
 
     def _ensure_user(self, username: str, saved_password: str | None, *, admin: bool) -> str | None:
         """Create the user with a random password (the admin a superuser, the operator in the Operators group);
