@@ -26,6 +26,21 @@ class AlertsConfig(AppConfig):
         tracking.connect(_on_email_tracking, dispatch_uid="alerts.email_tracking")
         demo_seeded.connect(_on_demo_seeded, dispatch_uid="alerts.demo_seeded")
 
+        from leads.signals import lead_merging
+
+        lead_merging.connect(_on_lead_merging, dispatch_uid="alerts.lead_merging")
+
+
+def _on_lead_merging(sender: Any, *, keep_id: int, merge_id: int, **kwargs: Any) -> dict[str, int]:
+    from alerts.models import LeadView
+    from bizpilot.relations import references_move
+    from leads.models import Lead
+
+    # A person who saw both leads keeps the first sight of the one kept.
+    seen = list(LeadView.objects.filter(lead_id=keep_id).values_list("viewer", flat=True))
+    LeadView.objects.filter(lead_id=merge_id, viewer__in=seen).delete()
+    return references_move(model=Lead, source_id=merge_id, target_id=keep_id, app_label="alerts")
+
 
 def _on_demo_seeded(sender: Any, *, admin: str, operator: str, **kwargs: Any) -> None:
     from alerts.people import demo_people_ensure
