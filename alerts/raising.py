@@ -28,7 +28,7 @@ KIND_INTENT: dict[str, str] = {
     Alert.Kind.WARM_LEAD: "warm",
     Alert.Kind.COLD_LEAD: "cold",
 }
-PERSON_CHANNELS = ("email", "sms")  # the browser channel is the admin's own count and notification: no record
+PERSON_CHANNELS = ("email", "sms")  # sent by a job; the browser's is the admin's own count and notification
 
 
 def alert_kind(*, kind: str, intent: str) -> str:
@@ -93,6 +93,10 @@ def alerts_raise(
     rows = []
     for person in people:
         quiet_until = quiet_hours_end(person, now)
+        if "browser" in person.channels:
+            # The admin's own count and notification: nothing to send, but recorded, so the item escalates and the
+            # person's opening of it acknowledges it like any alert.
+            rows.append(Alert(**common, recipient=person, channel="browser", status=Alert.Status.SENT, sent_at=now))
         for channel in person.channels:
             if channel not in PERSON_CHANNELS or not (person.email if channel == "email" else person.phone):
                 continue

@@ -51,7 +51,7 @@ def test_a_hot_lead_through_the_api_alerts_each_channel_exactly_once(hot_lead, p
     assert [t["To"] for t in texts] == ["+447700900001"]
     assert len(slack.requests) == 1
     alerts = Alert.objects.filter(lead=hot_lead)
-    assert sorted(a.channel for a in alerts) == ["email", "slack", "sms"]
+    assert sorted(a.channel for a in alerts) == ["browser", "email", "slack", "sms"]  # the browser's: the admin's count
     assert {a.kind for a in alerts} == {Alert.Kind.HOT_LEAD}
     assert {a.status for a in alerts} == {Alert.Status.SENT, Alert.Status.DELIVERED}  # Slack's 200: in the channel
     # The text's delivery report comes to our alert's own callback.
@@ -63,7 +63,7 @@ def test_a_hot_lead_through_the_api_alerts_each_channel_exactly_once(hot_lead, p
         lead_id=hot_lead.pk, inbound_id=draft.in_reply_to_id, message_id=draft.pk, intent="hot", kind="lead"
     )
     alerts_deliver_due(now=timezone.now() + timedelta(minutes=1))
-    assert len(again) == 3 and Alert.objects.filter(lead=hot_lead).count() == 3
+    assert len(again) == 4 and Alert.objects.filter(lead=hot_lead).count() == 4
     assert (len(sent_emails(sendgrid)), len(twilio_texts(twilio)), len(slack.requests)) == (1, 1, 1)
 
 
@@ -334,3 +334,17 @@ def test_teams_and_google_chat_get_their_own_formats_with_the_link_only(
         }
     assert "Priya" not in posted.raw.decode() and "salon" not in posted.raw.decode()
     assert Alert.objects.get(lead=lead, webhook__isnull=False).status == Alert.Status.DELIVERED
+
+
+def test_a_hot_item_escalates_even_when_those_on_duty_only_watch_the_admin(
+    api, demo_knowledge, people, sendgrid, settings, django_capture_on_commit_callbacks
+):
+    people["ann"].channels = ["browser"]
+    people["ann"].save()
+    lead = post_lead(api, django_capture_on_commit_callbacks)
+    (watching,) = Alert.objects.filter(lead=lead)
+    assert (watching.channel, watching.status) == ("browser", Alert.Status.SENT) and sent_emails(sendgrid) == []
+    later = timezone.now() + timedelta(minutes=settings.ALERT_ESCALATION_MINUTES, seconds=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert escalate(now=later) == 1
+    assert sent_emails(sendgrid)[-1]["to"] == ["ben@northwind.example"]
