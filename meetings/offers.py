@@ -34,10 +34,16 @@ class MeetingOffer:
 
 
 def meeting_offer_prepare(
-    *, lead_id: int, language: str, now: datetime | None = None, rejected: frozenset[str] = frozenset()
+    *,
+    lead_id: int,
+    language: str,
+    now: datetime | None = None,
+    rejected: frozenset[str] = frozenset(),
+    text_message: bool = False,
 ) -> MeetingOffer | None:
     """What a hot draft offers (None: no availability set up, or nothing free: the draft asks for times).
-    `rejected`: times (ISO, UTC) the lead said do not suit, never offered again."""
+    `rejected`: times (ISO, UTC) the lead said do not suit, never offered again. A text message offers two at most
+    (it must stay short)."""
     row = availability()
     if row is None:
         return None
@@ -55,7 +61,8 @@ def meeting_offer_prepare(
         log.warning("meetings.calendar_unreachable", error=str(exc))
         return None  # nothing is offered as free on a calendar that could not be read
     free = [slot for slot in free_slots(calendar) if slot.iso() not in rejected]
-    chosen = choose_slots(free, count=row.slots_offered, zone=zone, held=held_slots(lead_id, now))
+    count = min(row.slots_offered, 2) if text_message else row.slots_offered
+    chosen = choose_slots(free, count=count, zone=zone, held=held_slots(lead_id, now))
     if not chosen:
         return None
     local = [s.start.astimezone(ZoneInfo(zone)) for s in chosen]

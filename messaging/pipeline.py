@@ -81,7 +81,9 @@ def lead_process(*, lead_id: int) -> Message | None:
         variant = experiment_variant_for_lead(lead_id=lead.pk)
         # A hot lead is offered times from the calendar (or the booking link) instead of being asked for times.
         offer = (
-            meeting_offer_prepare(lead_id=lead.pk, language=classified.language)
+            meeting_offer_prepare(
+                lead_id=lead.pk, language=classified.language, text_message=lead.preferred_channel != Channel.EMAIL
+            )
             if classified.intent == Intent.HOT
             else None
         )

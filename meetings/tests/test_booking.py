@@ -224,3 +224,13 @@ def test_a_meeting_shows_in_the_leads_conversation_and_in_the_meetings_list(
     assert "Booked by BizPilot from the lead&#x27;s answer): Booked" in screen
     listing = admin_client.get("/admin/meetings/meeting/").text
     assert "Sam Lee" in listing
+
+
+@pytest.mark.django_db
+def test_a_text_message_offers_two_times_and_stays_short(week, demo_knowledge):
+    lead = submit_lead(HOT, name="Ade", phone="+447700900555", metadata={"text_consent": True})
+    Lead.objects.filter(pk=lead.pk).update(preferred_channel="sms")
+    draft = lead_process(lead_id=lead.pk)
+    assert draft is not None and draft.channel == "sms"
+    assert len(offered(lead)) == 2 and " or " in draft.body
+    assert len(draft.body) <= 480 and not any("long" in check for check in draft.checks_failed)
