@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "messaging",
     "alerts",
     "analytics",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -450,6 +451,10 @@ CALDAV_TIMEOUT_SECONDS = env_float("CALDAV_TIMEOUT_SECONDS", 10.0)
 # POST /webhooks/calcom/ (the webhook's secret) and POST /webhooks/calendly/ (the subscription's signing key).
 CALCOM_WEBHOOK_SECRET = env_str("CALCOM_WEBHOOK_SECRET")
 CALENDLY_WEBHOOK_SIGNING_KEY = env_str("CALENDLY_WEBHOOK_SIGNING_KEY")
+
+# --- Integrations out: signed outbound webhooks (integrations/; subscriptions in the admin) ---
+# How long a receiver may take to answer one delivery before it counts as a failed attempt (retried with backoff).
+WEBHOOK_DELIVERY_TIMEOUT_SECONDS = env_float("WEBHOOK_DELIVERY_TIMEOUT_SECONDS", 10.0)
 
 # --- Logging: structlog JSON lines with a request id ---
 LOG_LEVEL = env_str("LOG_LEVEL", "WARNING" if TESTING else "INFO")

@@ -15,6 +15,7 @@ from messaging.channels import TWILIO_SUPPRESS_CODES, SendResult
 from messaging.models import DeliveryEvent, Message, Suppression
 from messaging.outcomes import message_stamp_event
 from messaging.sequences import STOP_EVENTS, sequences_stop_for_lead
+from messaging.signals import message_event
 from messaging.suppression import suppression_add
 
 
@@ -48,6 +49,8 @@ def delivery_event_record(
                 )
     except IntegrityError:
         return None
+    if event_type in ("delivered", "bounced"):
+        message_event.send(sender=Message, message_id=message.pk, lead_id=message.lead_id, event=event_type)
     if not is_machine:
         message_stamp_event(message_id=message.pk, event_type=event_type, at=event.occurred_at)
     if event_type in STOP_EVENTS and not is_machine:

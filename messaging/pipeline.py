@@ -29,7 +29,7 @@ from messaging.autosend import message_apply_send_policy
 from messaging.experiments import experiment_variant_for_lead, lead_in_holdout
 from messaging.models import Message, SenderRoute, review_rank
 from messaging.routes import enqueue_forward, routed_draft, sender_route
-from messaging.signals import turn_drafted
+from messaging.signals import lead_classified, turn_drafted
 
 log = structlog.get_logger(__name__)
 
@@ -46,6 +46,15 @@ def lead_process(*, lead_id: int) -> Message | None:
             raise RuntimeError("the lead has no inbound message to answer")
         classified = lead_classify(
             lead_id=lead.pk, inbound_id=inbound.pk, reuse_latest=lead.resume_state == Lead.State.CLASSIFIED
+        )
+        lead_classified.send(
+            sender=Lead,
+            lead_id=lead.pk,
+            inbound_id=inbound.pk,
+            classification_id=classified.classification_id,
+            intent=classified.intent,
+            confidence=classified.confidence,
+            previous_intent=lead.intent,
         )
         if classified.is_scam:
             # Phishing and payment scams get no draft at all: nothing to review, nothing that could be sent.

@@ -27,6 +27,7 @@ from messaging.channels import (
 )
 from messaging.models import DeliveryEvent, Message, body_hash, lock_message
 from messaging.sequences import sequence_start
+from messaging.signals import message_event
 from messaging.suppression import is_suppressed, suppression_add
 
 log = structlog.get_logger(__name__)
@@ -159,6 +160,7 @@ def message_record_sent(*, message: Message, result: SendResult, actor: str, act
     )
     lead_mark_contacted(lead_id=message.lead_id, actor=actor)
     sequence_start(message=message)  # the first reply went out: its follow-ups are scheduled
+    message_event.send(sender=Message, message_id=message.pk, lead_id=message.lead_id, event="sent")
     audit_record(
         actor=actor,
         action=action,

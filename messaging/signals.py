@@ -15,3 +15,9 @@ lead_opened = Signal()
 # Sent by `manage.py seed_demo` once the demo business is loaded. Arguments: admin (the admin's username), operator
 # (the operator's). Higher apps add their part of the demo (alerts: who is told about hot leads).
 demo_seeded = Signal()
+# Sent when a message went out or a provider reported on it, inside the transaction that records it. Arguments:
+# message_id, lead_id, event ("sent", "delivered", "bounced").
+message_event = Signal()
+# Sent when the pipeline classified a lead's message. Arguments: lead_id, inbound_id, classification_id, intent,
+# confidence, previous_intent ("" for a new lead).
+lead_classified = Signal()

@@ -1,0 +1,33 @@
+"""Telling the admins that a webhook subscription was disabled: an email to every active alert recipient marked as an
+admin (Alerts → Alert recipients), else to the sender address."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.urls import reverse
+
+from alerts.models import AlertRecipient
+from integrations.models import WebhookSubscription
+
+
+def admins_tell_disabled(*, subscription_id: int) -> int:
+    subscription = WebhookSubscription.objects.filter(pk=subscription_id).first()
+    if subscription is None or subscription.is_active:
+        return 0
+    to = list(
+        AlertRecipient.objects.filter(is_active=True, is_admin=True).exclude(email="").values_list("email", flat=True)
+    ) or [settings.DEFAULT_FROM_EMAIL]
+    link = settings.PUBLIC_BASE_URL.rstrip("/") + reverse(
+        "admin:integrations_webhooksubscription_change", args=[subscription.pk]
+    )
+    return send_mail(
+        subject=f"{settings.BUSINESS_NAME}: webhook '{subscription.name}' was turned off",
+        message=(
+            f"BizPilot stopped sending webhooks to {subscription.url}: {subscription.disabled_reason}.\n"
+            "Nothing is lost: what it did not receive is kept and goes out, in order, once you turn it back on:\n"
+            f"{link}"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=to,
+    )
