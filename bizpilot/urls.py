@@ -24,7 +24,7 @@ from bizpilot.api_errors import error_response, webhook_forbidden
 from bizpilot.health import healthz
 from bizpilot.security import body_limited
 from intelligence.api import LeadIntentCorrectionApi
-from leads.api import LeadCreateApi, LeadExportApi
+from leads.api import LeadCreateApi, LeadCsvExportApi, LeadExportApi
 from leads.views import forms_webhook, typeform_webhook
 from meetings.views import calcom_webhook, calendly_webhook
 from messaging.api import (
@@ -40,6 +40,7 @@ from messaging.views import twilio_messages, twilio_status, unsubscribe
 
 api = [
     path("leads/", LeadCreateApi.as_view(), name="lead-create"),
+    path("leads/export.csv", LeadCsvExportApi.as_view(), name="leads-export-csv"),
     path("leads/<int:lead_id>/", LeadDetailApi.as_view(), name="lead-detail"),
     path("leads/<int:lead_id>/intent/", LeadIntentCorrectionApi.as_view(), name="lead-intent"),
     path("leads/<int:lead_id>/export/", LeadExportApi.as_view(), name="lead-export"),

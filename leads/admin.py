@@ -3,7 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
@@ -12,11 +13,19 @@ from bizpilot.actors import user_actor
 from bizpilot.admin import admin_each
 from bizpilot.errors import ServiceError
 from leads.api_keys import api_key_revoke
+from leads.csv_export import leads_csv_lines
 from leads.erasure import lead_erase, lead_export
 from leads.identity import leads_merge
 from leads.imports import lead_import_create, lead_imports_requeue
 from leads.lifecycle import lead_retry
 from leads.models import ApiKey, InboundMessage, Integration, Lead, LeadImport
+
+
+def csv_response(leads, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(leads_csv_lines(leads), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
 
 INBOUND_FIELDS = ("received_at", "channel", "subject", "body", "provider_message_id", "raw_payload")
 
@@ -64,7 +73,7 @@ class LeadAdmin(admin.ModelAdmin):
     search_fields = ["name", "email", "phone", "company"]
     date_hierarchy = "created_at"
     inlines = [InboundMessageInline]
-    actions = ["retry_processing", "merge_leads", "export_people", "erase_people"]
+    actions = ["retry_processing", "merge_leads", "export_csv", "export_people", "erase_people"]
     readonly_fields = PIPELINE_FIELDS
     fieldsets = [
         (None, {"fields": ["name", "email", "phone", "company", "source", "preferred_channel", "metadata"]}),
@@ -88,6 +97,28 @@ class LeadAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # leads arrive through the API, webhooks and imports, which run the pipeline
+
+    def get_urls(self):
+        from django.urls import path
+
+        export = path("export.csv", self.admin_site.admin_view(self.export_csv_view), name="leads_lead_export_csv")
+        return [export, *super().get_urls()]
+
+    def export_csv_view(self, request):
+        """The leads the list shows (its filters, search and date), as CSV, streamed."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        return csv_response(changelist.get_queryset(request), "leads.csv")
+
+    def changelist_view(self, request, extra_context=None):
+        query = request.GET.urlencode()
+        link = reverse("admin:leads_lead_export_csv") + (f"?{query}" if query else "")
+        return super().changelist_view(request, {**(extra_context or {}), "export_csv_url": link})
+
+    @admin.action(description="Export the selected leads as CSV")
+    def export_csv(self, request, queryset):
+        return csv_response(queryset, "leads-selected.csv")
 
     @admin.action(description="Merge two leads of the same person")
     def merge_leads(self, request, queryset):

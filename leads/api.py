@@ -3,6 +3,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -10,9 +12,10 @@ from rest_framework.views import APIView
 
 from bizpilot.actors import request_actor, request_user
 from bizpilot.errors import ValidationFailed
+from leads.csv_export import leads_csv_lines, leads_filtered
 from leads.erasure import lead_export
 from leads.ingest import LeadInput, lead_accepted_body, lead_ingest, lead_ingest_idempotent
-from leads.serializers import LeadAcceptedOutput, LeadCreateInput
+from leads.serializers import LeadAcceptedOutput, LeadCreateInput, LeadCsvQuery
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
@@ -80,4 +83,27 @@ class LeadExportApi(APIView):
         export = lead_export(lead_id=lead_id, user=request_user(request))
         response = Response(export)
         response["Content-Disposition"] = f'attachment; filename="lead-{lead_id}-export.json"'
+        return response
+
+
+class LeadCsvExportApi(APIView):
+    @extend_schema(
+        operation_id="leads_export_csv",
+        summary="Leads as CSV: intent, stage, source and outcome",
+        description="Every lead (erased people left out), oldest first, streamed: id, created_at, source, channel, "
+        "stage, intent, confidence, outcome (won, lost, unsubscribed or open), contacted_at, replied_at, "
+        "meeting_booked_at, converted_at, name, email, phone, company. Filters as the admin list's: `state`, "
+        "`intent`, `source`, `created_after` and `created_before` (dates, both included).",
+        parameters=[LeadCsvQuery],
+        responses={
+            (200, "text/csv"): OpenApiResponse(response=OpenApiTypes.STR, description="The CSV"),
+            400: OpenApiResponse(description="Invalid filter; `error.fields` names each bad parameter"),
+        },
+    )
+    def get(self, request):
+        query = LeadCsvQuery(data=request.query_params.dict())  # a plain dict: an empty value is an error, not "unset"
+        query.is_valid(raise_exception=True)
+        leads = leads_filtered(**query.validated_data)
+        response = StreamingHttpResponse(leads_csv_lines(leads), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="leads.csv"'
         return response

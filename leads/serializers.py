@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from bizpilot.serializers import StrictCharField, StrictEmailField, StrictSerializer
 from leads.contacts import InvalidPhone, normalize_phone
+from leads.models import Intent, Lead
 
 MAX_MESSAGE_CHARS = 10_000
 MAX_METADATA_BYTES = 10_000
@@ -57,3 +58,13 @@ class LeadAcceptedOutput(serializers.Serializer):
         help_text="new lead; message attached to the known person's lead; a reply to us; a repeat delivery",
     )
     url = serializers.CharField()
+
+
+class LeadCsvQuery(StrictSerializer):
+    """The CSV export's filters (query parameters)."""
+
+    state = serializers.ChoiceField(choices=Lead.State.choices, required=False)
+    intent = serializers.ChoiceField(choices=Intent.choices, required=False)
+    source = StrictCharField(max_length=50, required=False)
+    created_after = serializers.DateField(required=False)
+    created_before = serializers.DateField(required=False)
