@@ -65,6 +65,6 @@ class LeadCsvQuery(StrictSerializer):
 
     state = serializers.ChoiceField(choices=Lead.State.choices, required=False)
     intent = serializers.ChoiceField(choices=Intent.choices, required=False)
-    source = StrictCharField(max_length=50, required=False)
+    source = StrictCharField(max_length=50, required=False)  # type: ignore[assignment]  # (as `source` in LeadCreateInput)
     created_after = serializers.DateField(required=False)
     created_before = serializers.DateField(required=False)
