@@ -6,7 +6,8 @@ import anymail.urls
 from anymail.exceptions import AnymailWebhookValidationFailure
 from django.conf import settings
 from django.contrib import admin
-from django.urls import URLPattern, include, path
+from django.urls import URLPattern, include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from alerts.views import hot_count_view, twilio_alert_status
@@ -56,6 +57,9 @@ api = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: the Content-Security-Policy allows no inline one.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # Anything else under /api/ (`/api/leads/null/`, a typo) is the API's JSON 404, with DEBUG on or off: Django's
+    # debug 404 page would otherwise answer in HTML.
+    re_path(r"^", csrf_exempt(lambda request, *args, **kwargs: _not_found(request))),
 ]
 
 

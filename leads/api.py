@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -18,6 +19,7 @@ from leads.ingest import LeadInput, lead_accepted_body, lead_ingest, lead_ingest
 from leads.serializers import LeadAcceptedOutput, LeadCreateInput, LeadCsvQuery
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+IDEMPOTENCY_KEY = re.compile(rf"[!-~]{{1,{MAX_IDEMPOTENCY_KEY_LENGTH}}}")  # bizpilot.openapi.IDEMPOTENCY_KEY
 
 
 class LeadCreateApi(APIView):
@@ -49,11 +51,15 @@ class LeadCreateApi(APIView):
             lead = lead_ingest(data=data, channel="api", actor=actor, raw_payload=raw)
             return Response(lead_accepted_body(lead), status=status.HTTP_202_ACCEPTED)
 
-        key = key.strip()
-        if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        if not IDEMPOTENCY_KEY.fullmatch(key):
             raise ValidationFailed(
                 "Invalid Idempotency-Key header.",
-                fields={"Idempotency-Key": [f"Must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters."]},
+                fields={
+                    "Idempotency-Key": [
+                        f"Must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters (no spaces), "
+                        "as the schema says."
+                    ]
+                },
             )
         fingerprint = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
         result = lead_ingest_idempotent(

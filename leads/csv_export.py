@@ -14,42 +14,27 @@ from django.db.models import QuerySet
 
 from leads.models import Lead
 
-COLUMNS = [
-    "id",
-    "created_at",
-    "source",
-    "channel",
-    "stage",
-    "intent",
-    "confidence",
-    "outcome",
-    "contacted_at",
-    "replied_at",
-    "meeting_booked_at",
-    "converted_at",
-    "name",
-    "email",
-    "phone",
-    "company",
+# (CSV column, Lead field): the outcome is read from the stage.
+COLUMN_FIELDS = [
+    ("id", "id"),
+    ("created_at", "created_at"),
+    ("source", "source"),
+    ("channel", "preferred_channel"),
+    ("stage", "state"),
+    ("intent", "intent"),
+    ("confidence", "intent_confidence"),
+    ("outcome", "state"),
+    ("contacted_at", "contacted_at"),
+    ("replied_at", "replied_at"),
+    ("meeting_booked_at", "meeting_booked_at"),
+    ("converted_at", "converted_at"),
+    ("name", "name"),
+    ("email", "email"),
+    ("phone", "phone"),
+    ("company", "company"),
 ]
-FIELDS = [
-    "id",
-    "created_at",
-    "source",
-    "preferred_channel",
-    "state",
-    "intent",
-    "intent_confidence",
-    "state",
-    "contacted_at",
-    "replied_at",
-    "meeting_booked_at",
-    "converted_at",
-    "name",
-    "email",
-    "phone",
-    "company",
-]
+COLUMNS = [column for column, _ in COLUMN_FIELDS]
+FIELDS = [field for _, field in COLUMN_FIELDS]
 OUTCOMES = {"converted": "won", "lost": "lost", "unsubscribed": "unsubscribed"}
 CHUNK = 2000
 
