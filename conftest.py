@@ -20,6 +20,11 @@ def fresh_intent_models():
     invalidate_intent_models()
     forget_active_model()  # nor the embedding model another test switched to
     flags_forget()  # nor feature flags another test saved
+    from integrations.events import subscriptions_changed
+    from meetings.calendar_busy import forget_cached_busy
+
+    subscriptions_changed()  # nor the webhook subscriptions another test made
+    forget_cached_busy()  # nor the calendar another test read
     from django.core.cache import caches
 
     caches["throttle"].clear()  # nor the wrong keys and passwords another test tried (all from 127.0.0.1)

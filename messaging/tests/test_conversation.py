@@ -349,7 +349,9 @@ def test_an_answer_redrafted_because_the_lead_wrote_again_waits_for_a_person(cli
     InboundMessage.objects.filter(lead=contacted_lead).update(received_at=timezone.now() - timedelta(hours=2))
     Message.objects.filter(lead=contacted_lead).update(sent_at=timezone.now() - timedelta(hours=1))
     with capture(execute=False):  # the first answer is approved for auto-send; its send job has not run yet
-        first = email_in(client, "Is there a callout fee?", message_id="<h1@mail.example>")
+        # A question the knowledge answers well (0.58; "a callout fee" matched no fact but at 0.41, a hair over the
+        # 0.4 floor, and so failed on a clean clone whose approximate index ranked the chunks otherwise).
+        first = email_in(client, "Do you offer hosting?", message_id="<h1@mail.example>")
     reply_turn_process(lead_id=contacted_lead.pk)
     answer = answer_to(first)
     assert answer.status == Message.Status.APPROVED and answer.approved_by == "system:auto-send"
