@@ -54,6 +54,8 @@ def alerts_raise_for_turn(
     if intent_ == "warm":
         people = people.filter(warm_digest=False)  # the others read warm leads in their daily digest
     webhooks = TeamWebhook.objects.filter(is_active=True, intents__contains=[intent_])
+    if not people.exists() and not webhooks.exists():
+        return []  # nobody to tell: no rows, and no escalation to schedule
     return alerts_raise(
         event=f"inbound:{inbound_id}",
         kind=alert_kind_,
@@ -118,7 +120,7 @@ def alerts_raise(
         due = list(Alert.objects.filter(event=event, level=level, status=Alert.Status.PENDING))
         for alert in due:
             enqueue_delivery(alert.pk)
-        if kind in HOT_KINDS and level < Alert.Level.ADMINS:
+        if rows and kind in HOT_KINDS and level < Alert.Level.ADMINS:
             _schedule_escalation(event, level, now)
     log.info("alerts.raised", alert_event=event, kind=kind, level=level, alerts=len(rows), due=len(due))
     return list(Alert.objects.filter(event=event, level=level))
