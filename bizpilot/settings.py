@@ -455,6 +455,8 @@ CALENDLY_WEBHOOK_SIGNING_KEY = env_str("CALENDLY_WEBHOOK_SIGNING_KEY")
 # --- Integrations out: signed outbound webhooks (integrations/; subscriptions in the admin) ---
 # How long a receiver may take to answer one delivery before it counts as a failed attempt (retried with backoff).
 WEBHOOK_DELIVERY_TIMEOUT_SECONDS = env_float("WEBHOOK_DELIVERY_TIMEOUT_SECONDS", 10.0)
+# HubSpot and Pipedrive (Integrations → CRM connections): how long one call may take.
+CRM_TIMEOUT_SECONDS = env_float("CRM_TIMEOUT_SECONDS", 15.0)
 
 # --- Logging: structlog JSON lines with a request id ---
 LOG_LEVEL = env_str("LOG_LEVEL", "WARNING" if TESTING else "INFO")

@@ -24,6 +24,7 @@ from analytics.views import (
 from bizpilot.api_errors import error_response, webhook_forbidden
 from bizpilot.health import healthz
 from bizpilot.security import body_limited
+from integrations.views import hubspot_webhook, pipedrive_webhook
 from intelligence.api import LeadIntentCorrectionApi
 from leads.api import LeadCreateApi, LeadCsvExportApi, LeadExportApi
 from leads.views import forms_webhook, typeform_webhook
@@ -107,6 +108,8 @@ urlpatterns = [
     path("alerts/hot-count/", hot_count_view, name="alerts-hot-count"),
     path("webhooks/calcom/", calcom_webhook, name="webhook-calcom"),
     path("webhooks/calendly/", calendly_webhook, name="webhook-calendly"),
+    path("webhooks/hubspot/", hubspot_webhook, name="webhook-hubspot"),
+    path("webhooks/pipedrive/", pipedrive_webhook, name="webhook-pipedrive"),
     path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
     path("anymail/", include((anymail_webhooks, "anymail"))),
     path("healthz", healthz, name="healthz"),

@@ -28,16 +28,31 @@ class IntegrationsConfig(AppConfig):
 
         from django.db.models.signals import post_delete, post_save
 
-        from integrations.models import WebhookSubscription
+        from integrations.models import CrmConnection, WebhookSubscription
 
         post_save.connect(_on_subscription_saved, sender=WebhookSubscription, dispatch_uid="integrations.saved")
         post_delete.connect(_on_subscription_saved, sender=WebhookSubscription, dispatch_uid="integrations.deleted")
+        post_save.connect(_on_connection_saved, sender=CrmConnection, dispatch_uid="integrations.crm_saved")
+        post_delete.connect(_on_connection_saved, sender=CrmConnection, dispatch_uid="integrations.crm_deleted")
 
 
 def _on_subscription_saved(sender: Any, **kwargs: Any) -> None:
     from integrations.events import subscriptions_changed
 
     subscriptions_changed()
+
+
+def _on_connection_saved(sender: Any, **kwargs: Any) -> None:
+    from integrations.crm import connections_changed
+
+    connections_changed()
+
+
+def _crm(lead_id: int | None, *, classified: bool = False) -> None:
+    from integrations.crm import crm_lead_changed
+
+    if lead_id:
+        crm_lead_changed(lead_id=lead_id, classified=classified)
 
 
 def _record(type_: str, key: str, lead_id: int | None, **data: Any) -> None:
@@ -67,6 +82,7 @@ def _on_lead_classified(
     previous_intent: str,
     **kw: Any,
 ) -> None:
+    _crm(lead_id, classified=True)
     details = {"classification": {"id": classification_id, "intent": intent, "confidence": round(confidence, 4)}}
     _record("lead.classified", f"lead.classified:{classification_id}", lead_id, **details)
     if previous_intent and previous_intent != intent:
@@ -84,9 +100,12 @@ def _on_message_event(sender: Any, *, message_id: int, lead_id: int, event: str,
     from integrations.snapshots import message_snapshot
 
     _record(f"message.{event}", f"message.{event}:{message_id}", lead_id, message=lambda: message_snapshot(message_id))
+    if event == "sent":
+        _crm(lead_id)
 
 
 def _on_lead_wrote_again(sender: Any, *, lead_id: int, inbound_id: int, is_reply: bool = True, **kwargs: Any) -> None:
+    _crm(lead_id)
     if is_reply:
         _record("lead.replied", f"lead.replied:{inbound_id}", lead_id, inbound_message={"id": inbound_id})
 
@@ -94,6 +113,7 @@ def _on_lead_wrote_again(sender: Any, *, lead_id: int, inbound_id: int, is_reply
 def _on_meeting_changed(sender: Any, *, meeting_id: int, lead_id: int | None, change: str, **kwargs: Any) -> None:
     from integrations.snapshots import meeting_snapshot
 
+    _crm(lead_id)
     if change == "booked":
         _record("meeting.booked", f"meeting.booked:{meeting_id}", lead_id, meeting=lambda: meeting_snapshot(meeting_id))
 
@@ -101,6 +121,7 @@ def _on_meeting_changed(sender: Any, *, meeting_id: int, lead_id: int | None, ch
 def _on_lead_state_changed(sender: Any, *, lead_id: int, state: str, **kwargs: Any) -> None:
     if state in ("converted", "lost"):
         _record(f"lead.{state}", f"lead.{state}:{lead_id}", lead_id)
+        _crm(lead_id)
 
 
 def _on_lead_erasing(sender: Any, *, lead_ids: list[int], **kwargs: Any) -> dict[str, int]:
