@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install run dev test lint format clean-data
+.PHONY: install run dev test lint format clean-data fuzz
 
 # What BizPilot needs to run. `make run` installs only this (a fresh clone serves sooner); `make test` adds the
 # development tools.
@@ -38,6 +38,10 @@ test: lint
 	bash scripts/ensure-chromium
 	bash scripts/ensure-redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# schemathesis with a fresh random seed against a running server on a throwaway database (scripts/fuzz).
+fuzz: $(DEV_STAMP)
+	bash scripts/fuzz
 
 # mypy's Django plugin imports the settings; a placeholder DATABASE_URL keeps it from starting the embedded database.
 lint: $(DEV_STAMP)

@@ -58,7 +58,14 @@ def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bo
                 if prop.get("type") == "string" and "pattern" not in prop and "enum" not in prop:
                     prop["pattern"] = NO_NUL  # text fields refuse the NUL character (it cannot be stored)
     if "LeadCreateInputRequest" in schemas:  # a lead needs a way to answer it: an email address or a phone number
-        schemas["LeadCreateInputRequest"]["anyOf"] = [{"required": ["email"]}, {"required": ["phone"]}]
+        schemas["LeadCreateInputRequest"]["anyOf"] = [
+            {"required": [field], "properties": {field: {"minLength": 1}}} for field in ("email", "phone")
+        ]
+    if "ReviewEditInputRequest" in schemas:  # an edit gives a new body or subject (or both), neither blank
+        for field in ("body", "subject"):
+            schemas["ReviewEditInputRequest"]["properties"][field]["pattern"] = NOT_BLANK
+        schemas["ReviewEditInputRequest"]["anyOf"] = [{"required": ["body"]}, {"required": ["subject"]}]
+    _any_or_null(schemas)
     if "MessageComposeInputRequest" in schemas:  # a message says something; an email has a subject too
         compose = schemas["MessageComposeInputRequest"]
         compose["properties"]["body"]["pattern"] = NOT_BLANK
@@ -89,6 +96,20 @@ def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bo
                     links = responses[_success(responses)].setdefault("links", {})
                     links[link_name] = {"operationId": target, "parameters": parameters}
     return result
+
+
+def _any_or_null(node: Any) -> None:
+    """OpenAPI 3.1: drf-spectacular writes a nullable JSON field as `oneOf: [{}, {"type": "null"}]`, which null
+    matches twice (so oneOf refuses it). Any value, null included, is `{}`."""
+    if isinstance(node, dict):
+        for key, value in list(node.items()):
+            if isinstance(value, dict) and value.get("oneOf") == [{}, {"type": "null"}]:
+                node[key] = {k: v for k, v in value.items() if k != "oneOf"}
+            else:
+                _any_or_null(value)
+    elif isinstance(node, list):
+        for item in node:
+            _any_or_null(item)
 
 
 def _success(responses: dict[str, Any]) -> str:

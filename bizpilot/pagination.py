@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
+
+from bizpilot.serializers import StrictSerializer
 
 MAX_LIMIT = 500
 
@@ -18,3 +21,11 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
         for parameter in parameters:
             parameter["schema"] = {**parameter.get("schema", {}), **bounds.get(parameter["name"], {})}
         return parameters
+
+
+class PageQuery(StrictSerializer):
+    """A list's query string: the page's bounds, checked (a wrong limit is a field error, not silently ignored).
+    Lists with filters add theirs."""
+
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
+    offset = serializers.IntegerField(required=False, min_value=0)

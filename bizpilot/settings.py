@@ -244,7 +244,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "bizpilot.openapi.postprocess"],
+    # OpenAPI 3.1 has a `webhooks` section: the signed events BizPilot sends (integrations.openapi).
+    "OAS_VERSION": "3.1.0",
+    "WEBHOOKS": "integrations.openapi.WEBHOOKS",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "bizpilot.openapi.postprocess",
+        "integrations.openapi.postprocess",
+    ],
 }
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 # A web process remembers an API key it verified for this long (no query per request); a revoked key stops working

@@ -24,6 +24,7 @@ from analytics.views import (
 from bizpilot.api_errors import error_response, webhook_forbidden
 from bizpilot.health import healthz
 from bizpilot.security import body_limited
+from integrations.api import WebhookSubscriptionDetailApi, WebhookSubscriptionListApi
 from integrations.views import hubspot_webhook, pipedrive_webhook
 from intelligence.api import LeadIntentCorrectionApi
 from leads.api import LeadCreateApi, LeadCsvExportApi, LeadExportApi
@@ -55,6 +56,12 @@ api = [
     path("dashboard/metrics/", DashboardMetricsApi.as_view(), name="dashboard-metrics"),
     path("analytics/model-performance/", ModelPerformanceApi.as_view(), name="model-performance"),
     path("analytics/speed-to-lead/", SpeedToLeadApi.as_view(), name="speed-to-lead"),
+    path("webhooks/subscriptions/", WebhookSubscriptionListApi.as_view(), name="webhook-subscriptions"),
+    path(
+        "webhooks/subscriptions/<int:subscription_id>/",
+        WebhookSubscriptionDetailApi.as_view(),
+        name="webhook-subscription",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: the Content-Security-Policy allows no inline one.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -121,7 +121,9 @@ class MessageReviewApi(APIView):
             200: MessageOutput,
             400: OpenApiResponse(description="Invalid input"),
             404: OpenApiResponse(description="No such message"),
-            409: OpenApiResponse(description="The message is no longer pending review"),
+            409: OpenApiResponse(
+                description="The message is no longer pending review, or the draft as stored cannot be sent (edit it)"
+            ),
         },
     )
     def post(self, request, message_id: int):

@@ -14,6 +14,7 @@ from bizpilot import jobs
 from bizpilot.access import REVIEW, require_permission
 from bizpilot.audit import audit_record
 from bizpilot.errors import InvalidTransition, NotFound, ValidationFailed
+from bizpilot.serializers import BLANK
 from leads.models import Channel, Lead
 from messaging.conversation import unanswered_messages
 from messaging.models import AutoSendPolicy, ConversationNote, Message, body_hash, review_rank
@@ -21,8 +22,6 @@ from messaging.sending import whatsapp_window_open
 from messaging.suppression import is_suppressed
 
 MAX_NOTE = 5000
-# What counts as blank: the whitespace of JSON Schema's (ECMAScript's) \s, so the API's schema and the service agree.
-BLANK = " \t\n\r\v\f\u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".join(map(chr, range(0x2000, 0x200B)))
 
 
 def lead_channels(lead: Lead) -> dict[str, str]:

@@ -14,6 +14,7 @@ from bizpilot.access import REVIEW, require_permission
 from bizpilot.actors import AUTO_SEND
 from bizpilot.audit import audit_record
 from bizpilot.errors import InvalidTransition, NotFound, ValidationFailed
+from bizpilot.serializers import BLANK
 from intelligence.drafting import ReplyDraft, reply_draft
 from intelligence.voice import voice_example_learn
 from leads.models import Channel
@@ -36,13 +37,13 @@ def _require_pending_review(message: Message, verb: str) -> None:
 
 def _validate_text(subject: str | None, body: str | None, channel: str) -> None:
     fields: dict[str, list[str]] = {}
-    if body is not None and not body.strip():
+    if body is not None and not body.strip(BLANK):
         fields["body"] = ["The reply cannot be empty."]
     if body is not None and len(body) > MAX_BODY:
         fields["body"] = [f"Ensure this field has no more than {MAX_BODY} characters."]
     if subject is not None and len(subject) > MAX_SUBJECT:
         fields["subject"] = [f"Ensure this field has no more than {MAX_SUBJECT} characters."]
-    if subject is not None and channel == Channel.EMAIL and not subject.strip():
+    if subject is not None and channel == Channel.EMAIL and not subject.strip(BLANK):
         fields["subject"] = ["An email needs a subject."]
     if fields:
         raise ValidationFailed("Invalid reply.", fields=fields)
@@ -63,9 +64,9 @@ def message_update_draft(
         _validate_text(subject, body, message.channel)
         before = {"subject": message.subject, "body": message.body}
         if subject is not None:
-            message.subject = subject.strip()
+            message.subject = subject.strip(BLANK)
         if body is not None:
-            message.body = body.strip()
+            message.body = body.strip(BLANK)
         if before != {"subject": message.subject, "body": message.body}:
             message.edit_size = edit_size(
                 f"{message.original_subject}\n{message.original_body}", f"{message.subject}\n{message.body}"
@@ -94,7 +95,11 @@ def message_approve(
             message_update_draft(message_id=message_id, actor=actor, subject=subject, body=body, user=user)
         message = lock_message(message_id)
         _require_pending_review(message, "approved")
-        _validate_text(message.subject, message.body, message.channel)
+        try:
+            _validate_text(message.subject, message.body, message.channel)
+        except ValidationFailed as exc:  # the draft as stored, not the request, is wrong: edit it first
+            problems = " ".join(problem for problems in exc.fields.values() for problem in problems)
+            raise InvalidTransition(f"This draft cannot be sent as it is: {problems} Edit it first.") from exc
         message.status = Message.Status.APPROVED
         message.approved_hash = body_hash(message.subject, message.body)
         message.approved_by = actor

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from bizpilot.pagination import MAX_LIMIT
-from bizpilot.serializers import StrictCharField, StrictSerializer
+from bizpilot.pagination import MAX_LIMIT, PageQuery
+from bizpilot.serializers import BLANK, StrictCharField, StrictSerializer
 from intelligence.models import DecidedBy, SenderKind
 from messaging.models import LeadSequence, Message
 
@@ -85,7 +85,9 @@ class MessageOutput(serializers.ModelSerializer):
     decided_by = serializers.CharField(
         source="classification.decided_by", allow_null=True, read_only=True, default=None
     )
-    prompt_template: serializers.StringRelatedField = serializers.StringRelatedField(read_only=True)
+    prompt_template = serializers.CharField(
+        read_only=True, allow_null=True, source="prompt_template.__str__", default=None
+    )
 
     class Meta:
         model = Message
@@ -128,10 +130,8 @@ class MessageOutput(serializers.ModelSerializer):
         ]
 
 
-class MessageListQuery(StrictSerializer):
+class MessageListQuery(PageQuery):
     status = serializers.ChoiceField(choices=Message.Status.choices, required=False)
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
-    offset = serializers.IntegerField(required=False, min_value=0)
 
 
 class ReviewApproveInput(StrictSerializer):
@@ -145,7 +145,7 @@ class ReviewEditInput(StrictSerializer):
     """Approve new text: the body (and optionally the subject)."""
 
     action = serializers.ChoiceField(choices=["edit"])
-    body = StrictCharField(allow_blank=True, max_length=20_000, trim_whitespace=False)
+    body = StrictCharField(required=False, allow_blank=True, max_length=20_000, trim_whitespace=False)
     subject = StrictCharField(required=False, allow_blank=True, max_length=300, trim_whitespace=False)
     reason = StrictCharField(required=False, allow_blank=True, max_length=2000)
 
@@ -162,6 +162,18 @@ class MessageReviewInput(StrictSerializer):
     subject = StrictCharField(required=False, allow_blank=True, max_length=300, trim_whitespace=False)
     body = StrictCharField(required=False, allow_blank=True, max_length=20_000, trim_whitespace=False)
     reason = StrictCharField(required=False, allow_blank=True, max_length=2000, default="")
+
+    # The schema says both with bizpilot.openapi.NOT_BLANK: new text says something, and a subject given is one
+    # (leave it out to keep the draft's). Blank is what JSON Schema's \s calls blank (bizpilot.serializers.BLANK).
+    def validate_body(self, value: str) -> str:
+        if not value.strip(BLANK):
+            raise serializers.ValidationError("The reply cannot be empty.")
+        return value
+
+    def validate_subject(self, value: str) -> str:
+        if not value.strip(BLANK):
+            raise serializers.ValidationError("A subject cannot be empty: leave it out to keep the draft's.")
+        return value
 
     def validate(self, attrs):
         if attrs["action"] == "edit" and "body" not in attrs and "subject" not in attrs:
