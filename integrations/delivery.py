@@ -63,17 +63,20 @@ def webhooks_dispatch(*, now: datetime | None = None, limit: int = 1000) -> int:
     attempts were made."""
     now = now or timezone.now()
     made = 0
-    while made < limit:
-        batch = list(due_deliveries(now).values_list("pk", flat=True)[:100])
-        if not batch:
-            break
-        for delivery_id in batch:
-            if webhook_deliver(delivery_id=delivery_id, now=now) is not None:
-                made += 1
+    with requests.Session() as session:  # one kept-alive connection per receiver for the whole run
+        while made < limit:
+            batch = list(due_deliveries(now).values_list("pk", flat=True)[:100])
+            if not batch:
+                break
+            for delivery_id in batch:
+                if webhook_deliver(delivery_id=delivery_id, now=now, session=session) is not None:
+                    made += 1
     return made
 
 
-def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> WebhookDelivery | None:
+def webhook_deliver(
+    *, delivery_id: int, now: datetime | None = None, session: requests.Session | None = None
+) -> WebhookDelivery | None:
     """One attempt of one delivery, if it is still due (None: taken by another dispatcher, or not due)."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -102,7 +105,7 @@ def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> Webhook
     started = time.monotonic()
     status_code, answer, error = None, "", ""
     try:
-        response = requests.post(
+        response = (session or requests).post(
             subscription.url,
             data=body.encode(),
             headers=headers,

@@ -25,6 +25,10 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver behind a web server
+            disable_nagle_algorithm = True  # and each answer in one write (no delayed-ACK stall per request)
+            wbufsize = 64 * 1024
+
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 headers = {k: v for k, v in self.headers.items()}

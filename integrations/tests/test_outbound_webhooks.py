@@ -81,18 +81,19 @@ def test_each_subscription_gets_the_personal_data_it_is_set_to(receiver):
     assert "Priya" not in body and "+447700900777" not in body and "ramansalon" not in body
 
 
-def test_a_thousand_events_to_a_receiver_that_fails_twice_each_all_arrive_once_in_order(receiver):
+def test_events_to_a_receiver_that_fails_twice_each_all_arrive_once_in_order(receiver):
+    """The issue's 1,000 events run in bench/webhook_delivery.py (the same checks); a tenth of them here."""
     receiver.fail_first = 2
-    leads = [Lead.objects.create(name=f"L{i}") for i in range(40)]
-    for n in range(1000):
-        lead = leads[n % 40]
+    leads = [Lead.objects.create(name=f"L{i}") for i in range(10)]
+    for n in range(100):
+        lead = leads[n % 10]
         webhook_event_record(
             type="lead.classified", key=f"e{n}", lead_id=lead.pk, data={"lead": {"id": lead.pk}, "n": n}
         )
     took = run_until_done(timezone.now())
-    assert WebhookDelivery.objects.filter(status="delivered").count() == 1000
+    assert WebhookDelivery.objects.filter(status="delivered").count() == 100
     ids = [event["id"] for event in receiver.processed]
-    assert len(ids) == 1000 and len(set(ids)) == 1000  # each webhook-id processed once
+    assert len(ids) == 100 and len(set(ids)) == 100  # each webhook-id processed once
     assert set(receiver.attempts.values()) == {3}  # the same webhook-id on each of the three attempts
     per_lead: dict[int, list[int]] = {}
     for event in receiver.processed:
