@@ -304,6 +304,9 @@ def conversation_note(lead: Lead) -> str:
         "",
     ]
     for item in conversation(lead_id=lead.pk):
+        if item["type"] == "meeting":
+            lines += [item["body"], ""]
+            continue
         if item["type"] == "inbound":
             who = "Lead"
         elif item["type"] == "outbound" and item["status"] in ("sent", "delivered"):

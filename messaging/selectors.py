@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
+from django.utils import timezone
 
 from bizpilot.errors import NotFound
 from leads.models import InboundMessage, Lead
+from meetings.models import Meeting
 from messaging.models import REVIEW_RANKS, DeliveryEvent, LeadSequence, LeadSequenceStep, Message
 from messaging.suppression import is_suppressed
 
@@ -247,16 +249,37 @@ def conversation(*, lead_id: int) -> list[dict[str, Any]]:
         )
     for note in ConversationNote.objects.filter(lead_id=lead_id):
         items.append({"type": "note", "id": note.pk, "at": note.created_at, "author": note.author, "body": note.body})
-    order = {"inbound": 0, "outbound": 1, "note": 2}
+    for meeting in Meeting.objects.filter(lead_id=lead_id):
+        items.append(
+            {
+                "type": "meeting",
+                "id": meeting.pk,
+                "at": meeting.created_at,
+                "body": meeting_line(meeting),
+                "status": meeting.status,
+                "starts_at": meeting.starts_at,
+                "ends_at": meeting.ends_at,
+                "source": meeting.source,
+            }
+        )
+    order = {"inbound": 0, "outbound": 1, "note": 2, "meeting": 3}
     items.sort(key=lambda item: (item["at"], order[item["type"]], item["id"]))
     return items
+
+
+def meeting_line(meeting: Meeting) -> str:
+    """A meeting as one line of the conversation, in the business's time zone."""
+    starts, ends = timezone.localtime(meeting.starts_at), timezone.localtime(meeting.ends_at)
+    return (
+        f"Meeting {meeting.get_status_display().lower()} ({meeting.get_source_display()}): "
+        f"{starts:%a %d %b %Y %H:%M} to {ends:%H:%M} {starts.tzname()}"
+    )
 
 
 def conversation_screen(*, lead_id: int) -> dict[str, Any]:
     """Everything the conversation screen shows: the thread, the drafts waiting for review, where the lead can be
     written to, and on the side their facts, stage, intent history, meetings and sequence."""
     from intelligence.models import Classification, ReplyClassification
-    from meetings.models import Meeting
     from messaging.compose import lead_channels
 
     lead = Lead.objects.filter(pk=lead_id, erased_at__isnull=True).first()

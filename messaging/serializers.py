@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from bizpilot.pagination import MAX_LIMIT, PageQuery
+from bizpilot.pagination import PageQuery
 from bizpilot.serializers import BLANK, StrictCharField, StrictSerializer
 from intelligence.models import DecidedBy, SenderKind
 from messaging.models import LeadSequence, Message
@@ -200,9 +200,9 @@ class ReplyReadingOutput(serializers.Serializer):
 
 
 class ConversationItemOutput(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["inbound", "outbound", "note"])
+    type = serializers.ChoiceField(choices=["inbound", "outbound", "note", "meeting"])
     id = serializers.IntegerField()
-    at = serializers.DateTimeField(help_text="Received, sent (or drafted, while not sent) or written")
+    at = serializers.DateTimeField(help_text="Received, sent (or drafted, while not sent), written, or booked")
     channel = serializers.CharField(required=False, help_text="inbound and outbound")
     subject = serializers.CharField(required=False)
     body = serializers.CharField()
@@ -213,7 +213,9 @@ class ConversationItemOutput(serializers.Serializer):
     )
     reading = ReplyReadingOutput(required=False, allow_null=True)
     status = serializers.CharField(
-        required=False, help_text="outbound: pending_review, approved, sending, sent, delivered, rejected, failed, ..."
+        required=False,
+        help_text="outbound: pending_review, approved, sending, sent, delivered, rejected, failed, ...; "
+        "meeting: booked or cancelled",
     )
     generated_by = serializers.CharField(required=False, help_text="outbound: llm, fallback, holdout or person")
     approved_by = serializers.CharField(required=False)
@@ -223,11 +225,15 @@ class ConversationItemOutput(serializers.Serializer):
     )
     events = DeliveryEventOutput(many=True, required=False)
     author = serializers.CharField(required=False, help_text="note: who wrote it")
+    starts_at = serializers.DateTimeField(required=False, help_text="meeting: when it starts")
+    ends_at = serializers.DateTimeField(required=False, help_text="meeting: when it ends")
+    source = serializers.CharField(  # type: ignore[assignment]  # DRF's Field.source in the stubs
+        required=False, help_text="meeting: bizpilot (booked in a reply), person, calcom or calendly"
+    )
 
 
-class ConversationQuery(StrictSerializer):
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
-    offset = serializers.IntegerField(required=False, min_value=0)
+class ConversationQuery(PageQuery):
+    """The conversation's page: `limit` and `offset`."""
 
 
 class MessageComposeInput(StrictSerializer):

@@ -215,15 +215,20 @@ def test_fifty_concurrent_bookings_of_one_slot_give_one_meeting(week):
 
 @pytest.mark.django_db
 def test_a_meeting_shows_in_the_leads_conversation_and_in_the_meetings_list(
-    week, contacted_lead, client, admin_client, django_capture_on_commit_callbacks
+    week, contacted_lead, client, admin_client, api, django_capture_on_commit_callbacks
 ):
     chosen = offered(contacted_lead)[0]
     with django_capture_on_commit_callbacks(execute=True):
         email_in(client, f"{english(chosen)} is good")
     screen = admin_client.get(f"/admin/messaging/conversation/{contacted_lead.pk}/change/").text
     assert "Booked by BizPilot from the lead&#x27;s answer): Booked" in screen
+    assert 'id="bp-meeting-' in screen and "Meeting booked (Booked by BizPilot" in screen  # in the thread too
     listing = admin_client.get("/admin/meetings/meeting/").text
     assert "Sam Lee" in listing
+    items = api.get(f"/api/leads/{contacted_lead.pk}/conversation/").json()["results"]
+    (meeting,) = [item for item in items if item["type"] == "meeting"]
+    assert (meeting["status"], meeting["source"]) == ("booked", "bizpilot")
+    assert datetime.fromisoformat(meeting["starts_at"]) == chosen
 
 
 @pytest.mark.django_db
