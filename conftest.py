@@ -20,12 +20,10 @@ def fresh_intent_models():
     invalidate_intent_models()
     forget_active_model()  # nor the embedding model another test switched to
     flags_forget()  # nor feature flags another test saved
-    from integrations.crm import connections_changed
-    from integrations.events import subscriptions_changed
+    from bizpilot.process_cache import ProcessCached
     from meetings.calendar_busy import forget_cached_busy
 
-    subscriptions_changed()  # nor the webhook subscriptions another test made
-    connections_changed()  # nor its CRM connections
+    ProcessCached.forget_all()  # nor the webhook subscriptions, CRM connections or alert recipients another made
     forget_cached_busy()  # nor the calendar another test read
     from django.core.cache import caches
 

@@ -30,6 +30,20 @@ class AlertsConfig(AppConfig):
 
         lead_merging.connect(_on_lead_merging, dispatch_uid="alerts.lead_merging")
 
+        from django.db.models.signals import post_delete, post_save
+
+        from alerts.models import AlertRecipient, TeamWebhook
+
+        for model in (AlertRecipient, TeamWebhook):
+            post_save.connect(_on_recipients_changed, sender=model, dispatch_uid=f"alerts.saved.{model.__name__}")
+            post_delete.connect(_on_recipients_changed, sender=model, dispatch_uid=f"alerts.deleted.{model.__name__}")
+
+
+def _on_recipients_changed(sender: Any, **kwargs: Any) -> None:
+    from alerts.raising import recipients_changed
+
+    recipients_changed()
+
 
 def _on_lead_merging(sender: Any, *, keep_id: int, merge_id: int, **kwargs: Any) -> dict[str, int]:
     from alerts.models import LeadView
@@ -51,10 +65,10 @@ def _on_demo_seeded(sender: Any, *, admin: str, operator: str, **kwargs: Any) ->
 def _on_turn_drafted(
     sender: Any, *, lead_id: int, inbound_id: int, message_id: int, intent: str, kind: str, **kwargs: Any
 ) -> None:
-    from alerts.raising import alert_kind
+    from alerts.raising import alert_kind, anyone_to_tell
     from bizpilot import jobs
 
-    if alert_kind(kind=kind, intent=intent):
+    if alert_kind(kind=kind, intent=intent) and anyone_to_tell():
         jobs.enqueue_on_commit(
             "alerts.tasks.raise_alerts",
             lead_id,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from alerts.content import alert_text, sms_text
 from alerts.models import Alert, AlertRecipient, TeamWebhook
 from bizpilot import jobs
+from bizpilot.process_cache import ProcessCached
 from leads.models import Lead
 
 log = structlog.get_logger(__name__)
@@ -39,6 +40,23 @@ def alert_kind(*, kind: str, intent: str) -> str:
     if kind == "reply":
         return Alert.Kind.HOT_REPLY if intent == "hot" else ""
     return {"hot": Alert.Kind.HOT_LEAD, "warm": Alert.Kind.WARM_LEAD, "cold": Alert.Kind.COLD_LEAD}.get(intent, "")
+
+
+_anyone = ProcessCached(
+    lambda: (
+        AlertRecipient.objects.filter(is_active=True).exists() or TeamWebhook.objects.filter(is_active=True).exists()
+    )
+)
+
+
+def anyone_to_tell() -> bool:
+    """Whether any person or team channel is set up for alerts, as this process read it within
+    FLAGS_CACHE_SECONDS: a drafted turn with nobody to tell queues no job."""
+    return _anyone.get()
+
+
+def recipients_changed() -> None:
+    _anyone.forget()
 
 
 def alerts_raise_for_turn(

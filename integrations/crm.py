@@ -18,13 +18,10 @@ in the stage its intent maps to, and a note holding the conversation.
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Greatest
@@ -34,6 +31,7 @@ from alerts.content import item_url
 from bizpilot import jobs
 from bizpilot.audit import audit_record
 from bizpilot.errors import InvalidTransition
+from bizpilot.process_cache import ProcessCached
 from integrations.crm_clients import (
     CrmClient,
     CrmError,
@@ -59,27 +57,17 @@ NOTE_LIMIT = 60_000  # HubSpot keeps at most 65,536 characters in a note
 
 # --- marking leads to sync ------------------------------------------------------------------------------------------
 
-_cache: tuple[float, list[int]] | None = None
-_lock = threading.Lock()
+_connected = ProcessCached(lambda: list(CrmConnection.objects.filter(is_active=True).values_list("pk", flat=True)))
 
 
 def connected() -> list[int]:
     """The active CRM connections' ids, as this process read them within FLAGS_CACHE_SECONDS (a lead change costs no
     query when no CRM is connected)."""
-    global _cache
-    now = time.monotonic()
-    cached = _cache
-    if cached is None or now - cached[0] >= settings.FLAGS_CACHE_SECONDS:
-        ids = list(CrmConnection.objects.filter(is_active=True).values_list("pk", flat=True))
-        with _lock:
-            _cache = cached = (now, ids)
-    return cached[1]
+    return _connected.get()
 
 
 def connections_changed() -> None:
-    global _cache
-    with _lock:
-        _cache = None
+    _connected.forget()
 
 
 def crm_lead_changed(*, lead_id: int, classified: bool = False) -> int:

@@ -4,15 +4,13 @@ with what they describe, or not at all. Delivery is a job (integrations.delivery
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from bizpilot import jobs
+from bizpilot.process_cache import ProcessCached
 from integrations.models import EVENT_TYPES, WebhookDelivery, WebhookEvent, WebhookSubscription
 
 
@@ -42,29 +40,19 @@ def webhook_event_record(*, type: str, key: str, lead_id: int | None, data: dict
     return event
 
 
-_cache: tuple[float, list[tuple[int, list[str]]]] | None = None
-_lock = threading.Lock()
+_listening = ProcessCached(lambda: list(WebhookSubscription.objects.filter(is_active=True).values_list("pk", "events")))
 
 
 def listening() -> list[tuple[int, list[str]]]:
     """(id, event types) of the active subscriptions, as this process read them within FLAGS_CACHE_SECONDS: an event
     nobody listens to costs no query (a new subscription hears from every process within that time, from this one at
     once)."""
-    global _cache
-    now = time.monotonic()
-    cached = _cache
-    if cached is None or now - cached[0] >= settings.FLAGS_CACHE_SECONDS:
-        rows = list(WebhookSubscription.objects.filter(is_active=True).values_list("pk", "events"))
-        with _lock:
-            _cache = cached = (now, rows)
-    return cached[1]
+    return _listening.get()
 
 
 def subscriptions_changed() -> None:
     """Forget the cached subscriptions (this process saved one)."""
-    global _cache
-    with _lock:
-        _cache = None
+    _listening.forget()
 
 
 def enqueue_dispatch() -> None:

@@ -348,3 +348,22 @@ def test_a_hot_item_escalates_even_when_those_on_duty_only_watch_the_admin(
     with django_capture_on_commit_callbacks(execute=True):
         assert escalate(now=later) == 1
     assert sent_emails(sendgrid)[-1]["to"] == ["ben@northwind.example"]
+
+
+@pytest.mark.django_db
+def test_a_drafted_turn_with_nobody_to_tell_queues_no_job_and_a_new_recipient_is_heard_at_once(monkeypatch):
+    from alerts.models import AlertRecipient
+    from bizpilot import jobs
+    from messaging.signals import turn_drafted
+
+    queued: list[str] = []
+    real = jobs.enqueue_on_commit
+    monkeypatch.setattr(jobs, "enqueue_on_commit", lambda func, *a, **kw: (queued.append(func), real(func, *a, **kw)))
+    AlertRecipient.objects.all().delete()
+    TeamWebhook.objects.all().delete()
+    signal = {"lead_id": 1, "inbound_id": 1, "message_id": 1, "intent": "hot", "kind": "lead"}
+    turn_drafted.send(sender=Message, **signal)
+    assert "alerts.tasks.raise_alerts" not in queued  # nobody set up: no job per drafted turn
+    AlertRecipient.objects.create(name="Maya", email="maya@example.com", channels=["email"], intents=["hot"])
+    turn_drafted.send(sender=Message, **{**signal, "inbound_id": 2})
+    assert queued.count("alerts.tasks.raise_alerts") == 1  # the save in this process is seen at once
