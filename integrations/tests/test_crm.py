@@ -178,6 +178,14 @@ def test_a_token_that_cannot_be_renewed_pauses_the_connection_tells_the_admins_a
     calls = len(hubspot.requests)
     assert crm_sync_due(now=timezone.now() + timedelta(hours=1)) == 0 and len(hubspot.requests) == calls
 
+    page = admin_client.get(f"/admin/integrations/crmconnection/{connection.pk}/change/").content.decode()
+    assert "Hot lead → deal stage" in page and 'value="qualifiedtobuy"' in page
+    assert "token-1" not in page and "app-secret" not in page  # secrets are write-only
+    assert "Set. Leave empty to keep it" in page
+    listing = admin_client.get("/admin/integrations/crmconnection/").content.decode()
+    assert "Paused: the access token expired" in listing
+    assert admin_client.get("/admin/integrations/crmconnection/add/").status_code == 200
+
     hubspot.token, hubspot.token_expired = "token-2", False
     form = admin_form(connection, access_token="token-2")
     with django_capture_on_commit_callbacks(execute=True):
