@@ -462,6 +462,13 @@ CALENDLY_WEBHOOK_SIGNING_KEY = env_str("CALENDLY_WEBHOOK_SIGNING_KEY")
 # --- Integrations out: signed outbound webhooks (integrations/; subscriptions in the admin) ---
 # How long a receiver may take to answer one delivery before it counts as a failed attempt (retried with backoff).
 WEBHOOK_DELIVERY_TIMEOUT_SECONDS = env_float("WEBHOOK_DELIVERY_TIMEOUT_SECONDS", 10.0)
+# Knowledge import (Intelligence → Knowledge imports): the largest upload, the most pages read from a website's
+# sitemap, how long and how much one page fetch may take, and how long one job runs before it queues the rest.
+KNOWLEDGE_UPLOAD_MAX_BYTES = env_int("KNOWLEDGE_UPLOAD_MAX_BYTES", 25_000_000)
+KNOWLEDGE_SITE_MAX_PAGES = env_int("KNOWLEDGE_SITE_MAX_PAGES", 500)
+KNOWLEDGE_FETCH_TIMEOUT_SECONDS = env_float("KNOWLEDGE_FETCH_TIMEOUT_SECONDS", 15.0)
+KNOWLEDGE_FETCH_MAX_BYTES = env_int("KNOWLEDGE_FETCH_MAX_BYTES", 5_000_000)
+KNOWLEDGE_IMPORT_RUN_SECONDS = env_float("KNOWLEDGE_IMPORT_RUN_SECONDS", 240.0)
 # HubSpot and Pipedrive (Integrations → CRM connections): how long one call may take.
 CRM_TIMEOUT_SECONDS = env_float("CRM_TIMEOUT_SECONDS", 15.0)
 

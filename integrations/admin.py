@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from bizpilot.actors import user_actor
-from bizpilot.admin import ReadOnlyAdmin, admin_each
+from bizpilot.admin import ReadOnlyAdmin, service_action
 from bizpilot.audit import audit_record
 from integrations.crm import crm_connection_resume, crm_link_sync_again
 from integrations.delivery import webhook_delivery_send_again, webhook_subscription_enable
@@ -37,23 +37,19 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     form = SubscriptionForm
     list_display = ["name", "url", "is_active", "personal_data", "message_text", "disabled_reason"]
     readonly_fields = ["disabled_at", "disabled_reason", "created_by", "created_at"]
-    actions = ["enable_selected"]
+    actions = [
+        service_action(
+            "enable_selected",
+            "Turn on again (what they missed goes out, in order)",
+            lambda pk, actor: webhook_subscription_enable(subscription_id=pk, actor=actor),
+            done="{} subscription(s) turned on.",
+        )
+    ]
 
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = user_actor(request.user)
         super().save_model(request, obj, form, change)
-
-    @admin.action(description="Turn on again (what they missed goes out, in order)")
-    def enable_selected(self, request, queryset):
-        actor = user_actor(request.user)
-        admin_each(
-            self,
-            request,
-            queryset.values_list("pk", flat=True),
-            lambda pk: webhook_subscription_enable(subscription_id=pk, actor=actor),
-            done="{} subscription(s) turned on.",
-        )
 
 
 class AttemptInline(admin.TabularInline):
@@ -75,7 +71,14 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     search_fields = ["event__event_id", "=lead_id"]
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields] + ["webhook_id"]
     inlines = [AttemptInline]
-    actions = ["send_again"]
+    actions = [
+        service_action(
+            "send_again",
+            "Send again",
+            lambda pk, actor: webhook_delivery_send_again(delivery_id=pk, actor=actor),
+            done="{} delivery(ies) queued again.",
+        )
+    ]
 
     def has_change_permission(self, request, obj=None):
         return request.user.has_perm("integrations.change_webhookdelivery") and obj is None
@@ -93,17 +96,6 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         colour = {"delivered": "#2e7d32", "failed": "#ba2121"}.get(obj.status, "inherit")
         return format_html(
             '<span style="color:{}" title="{}">{}</span>', colour, obj.last_error, obj.get_status_display()
-        )
-
-    @admin.action(description="Send again")
-    def send_again(self, request, queryset):
-        actor = user_actor(request.user)
-        admin_each(
-            self,
-            request,
-            queryset.values_list("pk", flat=True),
-            lambda pk: webhook_delivery_send_again(delivery_id=pk, actor=actor),
-            done="{} delivery(ies) queued again.",
         )
 
 
@@ -211,7 +203,14 @@ class CrmConnectionAdmin(admin.ModelAdmin):
     form = CrmConnectionForm
     list_display = ["__str__", "is_active", "status", "waiting", "failing", "updated_at"]
     readonly_fields = ["status", "status_detail", "rate_limited_until", "token_expires_at", "updated_by"]
-    actions = ["resume_selected"]
+    actions = [
+        service_action(
+            "resume_selected",
+            "Resume (send what waited)",
+            lambda pk, actor: crm_connection_resume(connection_id=pk, actor=actor),
+            done="{} connection(s) resumed.",
+        )
+    ]
 
     def get_fieldsets(self, request, obj=None):
         stages = [f"{intent}_{kind}_stage" for kind in ("contact", "deal") for intent in INTENTS]
@@ -244,17 +243,6 @@ class CrmConnectionAdmin(admin.ModelAdmin):
         if obj.status != CrmConnection.Status.OK and any(f in form.changed_data for f in SECRETS):
             crm_connection_resume(connection_id=obj.pk, actor=actor)  # a new token: try again at once
 
-    @admin.action(description="Resume (send what waited)")
-    def resume_selected(self, request, queryset):
-        actor = user_actor(request.user)
-        admin_each(
-            self,
-            request,
-            queryset.values_list("pk", flat=True),
-            lambda pk: crm_connection_resume(connection_id=pk, actor=actor),
-            done="{} connection(s) resumed.",
-        )
-
 
 @admin.register(CrmLink)
 class CrmLinkAdmin(ReadOnlyAdmin):
@@ -272,18 +260,14 @@ class CrmLinkAdmin(ReadOnlyAdmin):
     search_fields = ["=lead__id", "contact_id", "deal_id"]
     list_select_related = ["lead", "connection"]
     readonly_fields = [f.name for f in CrmLink._meta.fields]
-    actions = ["sync_again"]
+    actions = [
+        service_action(
+            "sync_again",
+            "Sync again",
+            lambda pk, actor: crm_link_sync_again(link_id=pk, actor=actor),
+            done="{} lead(s) queued for the CRM.",
+        )
+    ]
 
     def has_change_permission(self, request, obj=None):
         return request.user.has_perm("integrations.change_crmlink") and obj is None
-
-    @admin.action(description="Sync again")
-    def sync_again(self, request, queryset):
-        actor = user_actor(request.user)
-        admin_each(
-            self,
-            request,
-            queryset.values_list("pk", flat=True),
-            lambda pk: crm_link_sync_again(link_id=pk, actor=actor),
-            done="{} lead(s) queued for the CRM.",
-        )

@@ -4,12 +4,21 @@ from django import forms
 from django.contrib import admin
 
 from bizpilot.actors import user_actor
+from bizpilot.admin import ReadOnlyAdmin, service_action
 from intelligence.knowledge import knowledge_document_save
+from intelligence.knowledge_import import (
+    knowledge_import_page_remove,
+    knowledge_import_site,
+    knowledge_import_upload,
+    upload_problem,
+)
 from intelligence.models import (
     Classification,
     IntentExample,
     KnowledgeChunk,
     KnowledgeDocument,
+    KnowledgeImport,
+    KnowledgeImportPage,
     ModelCall,
     PromptTemplate,
     ReplyClassification,
@@ -74,6 +83,113 @@ class KnowledgeDocumentAdmin(admin.ModelAdmin):
         )
         obj.pk = saved.pk
         self.message_user(request, "Saved; its chunks are being re-embedded.")
+
+
+class KnowledgeImportForm(forms.ModelForm):
+    """Upload a file, or give the website's address: its pages are read from its sitemap."""
+
+    file = forms.FileField(
+        required=False, help_text="PDF, Word (.docx), HTML, Markdown, text, or an FAQ CSV with columns question,answer"
+    )
+    website = forms.CharField(
+        required=False, max_length=500, help_text="For example https://flowrightplumbing.co.uk (its sitemap is read)"
+    )
+
+    class Meta:
+        model = KnowledgeImport
+        fields: list[str] = []
+
+    def clean(self):
+        data = super().clean() or {}
+        if bool(data.get("file")) == bool((data.get("website") or "").strip()):
+            raise forms.ValidationError("Upload a file or give a website's address (one of the two).")
+        if data.get("file") and (problem := upload_problem(data["file"].name, data["file"].size)):
+            self.add_error("file", problem)
+        return data
+
+
+class KnowledgeImportPageInline(admin.TabularInline):
+    model = KnowledgeImportPage
+    extra = 0
+    can_delete = False
+    fields = ["ordinal", "title", "status", "excerpt", "error"]
+    readonly_fields = ["ordinal", "title", "status", "excerpt", "error"]
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="What was read")
+    def excerpt(self, obj: KnowledgeImportPage) -> str:
+        text = " ".join(obj.content.split())
+        return text[:240] + ("…" if len(text) > 240 else "")
+
+
+@admin.register(KnowledgeImport)
+class KnowledgeImportAdmin(admin.ModelAdmin):
+    """Imports, their progress, and each page read (Knowledge import pages: remove what is wrong)."""
+
+    form = KnowledgeImportForm
+    list_display = ["name", "source", "status", "progress", "created_by", "created_at"]
+    list_filter = ["status", "source"]
+    inlines = [KnowledgeImportPageInline]
+    actions = ["resume_selected"]
+    readonly_fields = [
+        "name",
+        "source",
+        "kind",
+        "status",
+        "progress",
+        "error",
+        "created_by",
+        "created_at",
+        "finished_at",
+    ]
+
+    def get_fields(self, request, obj=None):
+        return ["file", "website"] if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else self.inlines
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)  # the list's actions; nothing to edit
+
+    @admin.display(description="Progress")
+    def progress(self, obj: KnowledgeImport) -> str:
+        return f"{obj.done} of {obj.total} pages" if obj.total else "listing the pages…"
+
+    def save_model(self, request, obj, form, change):
+        actor = user_actor(request.user)
+        upload = form.cleaned_data.get("file")
+        if upload:
+            made = knowledge_import_upload(name=upload.name, data=upload.read(), actor=actor)
+        else:
+            made = knowledge_import_site(address=form.cleaned_data["website"], actor=actor)
+        obj.pk = made.pk
+        self.message_user(request, f"Importing {made.name}: its pages appear here as they are read.")
+
+
+@admin.register(KnowledgeImportPage)
+class KnowledgeImportPageAdmin(ReadOnlyAdmin):
+    list_display = ["title", "knowledge_import", "status", "ref"]
+    list_filter = ["status", "knowledge_import"]
+    search_fields = ["title", "content", "ref"]
+    readonly_fields = ["knowledge_import", "ordinal", "ref", "title", "status", "error", "document", "content"]
+    actions = [
+        service_action(
+            "remove_selected",
+            "Remove from the knowledge base",
+            lambda pk, actor: knowledge_import_page_remove(page_id=pk, actor=actor),
+            done="{} page(s) removed from the knowledge base.",
+        )
+    ]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and request.user.has_perm("intelligence.change_knowledgedocument")
 
 
 @admin.register(Classification)

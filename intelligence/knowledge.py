@@ -12,7 +12,13 @@ from pathlib import Path
 from django.db import transaction
 
 from bizpilot import jobs
-from intelligence.chunking import SUPPORTED_SUFFIXES, chunk_content, chunk_embedding_text, read_document
+from intelligence.chunking import (
+    SUPPORTED_SUFFIXES,
+    chunk_content,
+    chunk_embedding_text,
+    chunk_markdown,
+    read_document,
+)
 from intelligence.embedding_state import active_embedding_model
 from intelligence.model_calls import embed_logged
 from intelligence.models import KnowledgeChunk, KnowledgeDocument, text_hash
@@ -100,6 +106,15 @@ def knowledge_document_embed(*, document_id: int) -> str:
         force=document.content_hash == "",
     )
     return status
+
+
+def knowledge_document_store(*, source_path: str, title: str, kind: str, content: str) -> tuple[KnowledgeDocument, str]:
+    """Store one document of Markdown under `source_path` (an import's page): chunked, embedded where its chunks
+    are new. Returns the document and "loaded" or "unchanged"."""
+    status, _, _ = _knowledge_document_store(
+        source_path=source_path, title=title[:300], kind=kind, content=content, chunks=chunk_markdown(content)
+    )
+    return KnowledgeDocument.objects.get(source_path=source_path), status
 
 
 def _knowledge_document_store(

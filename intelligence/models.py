@@ -302,3 +302,79 @@ class EmbeddingState(models.Model):
         if self.target_model and self.target_model != self.active_model:
             return f"{self.active_model} -> {self.target_model} ({self.done}/{self.total})"
         return self.active_model
+
+
+class KnowledgeImport(models.Model):
+    """One import into the knowledge base: an uploaded file (PDF, Word, HTML, Markdown, text, FAQ CSV) or a website
+    read from its sitemap. Its pages are read, then stored one by one (intelligence.knowledge_import): a worker
+    killed halfway leaves the stored pages stored, and the import resumes where it stopped."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "Uploaded file"
+        SITE = "site", "Website"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    source = models.CharField(max_length=10, choices=Source.choices)
+    name = models.CharField(max_length=500, help_text="The file's name, or the website's address")
+    kind = models.CharField(max_length=50, default="doc", help_text="The documents' kind (faq for a CSV)")
+    upload = models.BinaryField(null=True, blank=True, help_text="The file, kept until its import is done")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    total = models.PositiveIntegerField(default=0, help_text="Pages found")
+    done = models.PositiveIntegerField(default=0, help_text="Pages read and stored (or skipped)")
+    error = models.TextField(blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life of the job running it")
+    created_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def source_prefix(self) -> str:
+        """What the documents it makes are stored under: the same for every import of this file or site, so a new
+        import replaces what changed and keeps the rest."""
+        return f"import:{self.source}:{self.name}#"
+
+
+class KnowledgeImportPage(models.Model):
+    """One page of an import (a PDF page, a question of an FAQ, a web page, a Word document's section): what was read,
+    and the knowledge document it became. Removing it takes it out of the knowledge base (and out of later imports
+    while it reads the same)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        STORED = "stored", "In the knowledge base"
+        UNCHANGED = "unchanged", "Unchanged since the last import"
+        EMPTY = "empty", "No text found"
+        FAILED = "failed", "Could not be read"
+        REMOVED = "removed", "Removed by a person"
+
+    knowledge_import = models.ForeignKey(KnowledgeImport, on_delete=models.CASCADE, related_name="pages")
+    ordinal = models.PositiveIntegerField()
+    ref = models.CharField(max_length=1000, help_text="Page number, question or web address")
+    title = models.CharField(max_length=300, blank=True)
+    content = models.TextField(blank=True)
+    content_hash = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    error = models.TextField(blank=True)
+    document = models.ForeignKey(
+        KnowledgeDocument, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_pages"
+    )
+
+    class Meta:
+        ordering = ["knowledge_import", "ordinal"]
+        constraints = [
+            models.UniqueConstraint(fields=["knowledge_import", "ordinal"], name="import_page_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.ref
