@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "alerts",
     "analytics",
     "integrations",
+    "onboarding",
 ]
 
 MIDDLEWARE = [

@@ -15,7 +15,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["bizpilot", "leads", "intelligence", "meetings", "messaging", "alerts", "analytics", "integrations"]
+LAYERS = [
+    "bizpilot",
+    "leads",
+    "intelligence",
+    "meetings",
+    "messaging",
+    "alerts",
+    "analytics",
+    "integrations",
+    "onboarding",
+]
 SEES_EVERY_APP = {"bizpilot.urls"}
 MAX_LINES = 500
 

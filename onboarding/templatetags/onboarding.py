@@ -1,0 +1,14 @@
+"""`{% setup_checklist as items %}` for the admin home (templates/admin/index.html)."""
+
+from __future__ import annotations
+
+from django import template
+
+from onboarding.checklist import Item, setup_checklist
+
+register = template.Library()
+
+
+@register.simple_tag
+def setup_checklist_items() -> list[Item]:
+    return setup_checklist()
