@@ -10,6 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from alerts.models import Alert
+from bizpilot.business import business
 from leads.models import Lead
 
 HEADLINES: dict[str, str] = {
@@ -43,7 +44,7 @@ def alert_text(*, kind: str, level: int, lead: Lead) -> AlertText:
     url = item_url(lead.pk)
     headline = HEADLINES.get(kind, "Lead waiting")
     where = f"lead #{lead.pk}, from {lead.source} by {lead.get_preferred_channel_display().lower()}"
-    subject = f"{settings.BUSINESS_NAME}: {headline.lower()} ({where})"
+    subject = f"{business().name}: {headline.lower()} ({where})"
     lines = [f"{headline}: {where}.", "Open it to read it and review the reply:", url]
     if note := LEVEL_NOTES.get(Alert.Level(level), ""):
         lines.insert(1, note)

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from alerts.content import item_url
 from alerts.models import Alert, AlertRecipient
 from alerts.raising import enqueue_delivery
+from bizpilot.business import business
 from leads.models import Lead
 
 
@@ -51,7 +51,7 @@ def alerts_send_digests(*, now: datetime | None = None) -> int:
                 channel="email",
                 defaults={
                     "kind": Alert.Kind.DIGEST,
-                    "subject": f"{settings.BUSINESS_NAME}: {len(warm)} warm leads today",
+                    "subject": f"{business().name}: {len(warm)} warm leads today",
                     "body": "\n".join(lines),
                 },
             )

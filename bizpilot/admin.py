@@ -11,9 +11,10 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from bizpilot.actors import user_actor
+from bizpilot.business import PROFILE_FIELDS, business, business_save, business_validate
 from bizpilot.errors import PermissionDenied, ServiceError
 from bizpilot.flags import FLAG_FIELDS, flags, flags_save, flags_validate
-from bizpilot.models import AuditEvent, FeatureFlags
+from bizpilot.models import AuditEvent, BusinessProfile, FeatureFlags
 
 admin.site.site_header = "BizPilot"
 admin.site.site_title = "BizPilot"
@@ -99,7 +100,12 @@ class SettingsRowAdmin(admin.ModelAdmin):
         return Validated
 
     def has_add_permission(self, request):
-        return super().has_add_permission(request) and not self.model._default_manager.exists()
+        # Asked for every settings model on every admin page (the app list and the sidebar): once per request.
+        seen = request.__dict__.setdefault("_settings_rows_exist", {})
+        label = self.model._meta.label
+        if label not in seen:
+            seen[label] = self.model._default_manager.exists()
+        return super().has_add_permission(request) and not seen[label]
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -127,6 +133,17 @@ class SettingsRowAdmin(admin.ModelAdmin):
 
     def log_addition(self, request, obj, message):
         pass
+
+
+@admin.register(BusinessProfile)
+class BusinessProfileAdmin(SettingsRowAdmin):
+    """Who the business is: one row; every change is audited (bizpilot.business)."""
+
+    setting_fields = PROFILE_FIELDS
+    fields = [*PROFILE_FIELDS, "updated_by", "updated_at"]
+    validate = staticmethod(business_validate)
+    current_values = staticmethod(lambda: asdict(business()))
+    save_values = staticmethod(business_save)
 
 
 @admin.register(FeatureFlags)

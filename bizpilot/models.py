@@ -69,6 +69,42 @@ class FeatureFlags(models.Model):
         return "Feature flags"
 
 
+class BusinessProfile(models.Model):
+    """Who the business is, one row (bizpilot.business reads it): its name, the sender and address replies come
+    from, what it sells, where and when, the signature and the tone of its replies. Until it exists the
+    environment's BUSINESS_NAME, BUSINESS_SENDER_NAME and DEFAULT_FROM_EMAIL are the defaults."""
+
+    class Tone(models.TextChoices):
+        WARM = "warm", "Warm (friendly, plain)"
+        FORMAL = "formal", "Formal"
+        CASUAL = "casual", "Casual"
+
+    class English(models.TextChoices):
+        AS_WRITTEN = "", "The lead's own (any language)"
+        BRITISH = "british", "British English"
+        AMERICAN = "american", "American English"
+
+    name = models.CharField(max_length=200, help_text="As leads know it: Flow Right Plumbing")
+    sender_name = models.CharField(max_length=200, help_text="Who replies: Dan, or Dan from Flow Right")
+    from_email = models.CharField(
+        max_length=300, help_text="The address replies come from: Flow Right Plumbing <hello@flowright.example>"
+    )
+    offering = models.TextField(blank=True, help_text="What you sell, in a sentence: plumbing repairs and boilers")
+    area = models.CharField(max_length=300, blank=True, help_text="Where: Leeds and 20 miles around")
+    opening_hours = models.CharField(max_length=300, blank=True, help_text="Mon-Fri 8:00-18:00, Sat 9:00-13:00")
+    signature = models.TextField(blank=True, help_text="How replies end; empty: the sender's name and the business")
+    tone = models.CharField(max_length=10, choices=Tone.choices, default=Tone.WARM)
+    english = models.CharField(max_length=10, choices=English.choices, blank=True, default=English.AS_WRITTEN)
+    updated_by = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "business profile"
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class MetricCounter(models.Model):
     """A Prometheus counter shared by every process (web and workers): a row per name and label set, incremented
     in the database, read by /metrics at scrape time."""

@@ -8,6 +8,7 @@ from django.core.mail import send_mail
 from django.urls import reverse
 
 from alerts.models import AlertRecipient
+from bizpilot.business import business
 from integrations.models import CrmConnection, WebhookSubscription
 
 
@@ -25,7 +26,7 @@ def admins_tell_disabled(*, subscription_id: int) -> int:
         "admin:integrations_webhooksubscription_change", args=[subscription.pk]
     )
     return send_mail(
-        subject=f"{settings.BUSINESS_NAME}: webhook '{subscription.name}' was turned off",
+        subject=f"{business().name}: webhook '{subscription.name}' was turned off",
         message=(
             f"BizPilot stopped sending webhooks to {subscription.url}: {subscription.disabled_reason}.\n"
             "Nothing is lost: what it did not receive is kept and goes out, in order, once you turn it back on:\n"
@@ -44,7 +45,7 @@ def admins_tell_crm_paused(*, connection_id: int) -> int:
         "admin:integrations_crmconnection_change", args=[connection.pk]
     )
     return send_mail(
-        subject=f"{settings.BUSINESS_NAME}: {connection} sync is paused",
+        subject=f"{business().name}: {connection} sync is paused",
         message=(
             f"BizPilot stopped sending leads to {connection}: {connection.status_detail}.\n"
             "Nothing is lost: the leads that changed are kept and go out once a new token is saved here:\n"

@@ -241,7 +241,7 @@ class PromptTemplate(models.Model):
         max_length=300, blank=True, help_text="Email subject without an LLM (Django template syntax)"
     )
     fallback_body = models.TextField(
-        help_text="Reply without an LLM. Variables: first_name, company, fact, business_name, sender_name"
+        help_text="Reply without an LLM. Variables: first_name, company, fact, business_name, sender_name, signature"
     )
     change_note = models.CharField(max_length=300, blank=True)
     created_by = models.CharField(max_length=200, blank=True)

@@ -18,6 +18,7 @@ FALLBACK_SAMPLE_CONTEXT = {
     "fact": "A marketing website takes 4 to 6 weeks.",
     "business_name": "Northwind Web Studio",
     "sender_name": "Maya",
+    "signature": "Maya\nNorthwind Web Studio",
 }
 
 

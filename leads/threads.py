@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 
+from bizpilot.business import business
 from leads.models import InboundMessage, Lead
 
 _SIGNATURE_LENGTH = 12
@@ -31,7 +32,7 @@ def _signature(*parts: object) -> str:
 
 
 def email_domain() -> str:
-    return settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].rstrip(">").strip() or "bizpilot.local"
+    return business().email_domain
 
 
 def thread_message_id(*, lead_id: int, message_id: int) -> str:

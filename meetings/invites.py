@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email.utils import parseaddr
 
-from django.conf import settings
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from bizpilot.business import business
 from meetings.models import Availability, Meeting
 
 PRODID = "-//BizPilot//Meetings//EN"
@@ -17,8 +17,8 @@ PRODID = "-//BizPilot//Meetings//EN"
 
 def organizer_address(row: Availability | None) -> tuple[str, str]:
     """(name, email) of the business as organizer."""
-    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return (name or settings.BUSINESS_NAME), (row.invite_email if row and row.invite_email else address)
+    name, address = parseaddr(business().from_email)
+    return (name or business().name), (row.invite_email if row and row.invite_email else address)
 
 
 def meeting_invite(meeting: Meeting, *, row: Availability | None, method: str = "REQUEST") -> str:
@@ -33,7 +33,7 @@ def meeting_invite(meeting: Meeting, *, row: Availability | None, method: str = 
     event.add("dtstamp", datetime.now(UTC))
     event.add("dtstart", meeting.starts_at.astimezone(UTC))
     event.add("dtend", meeting.ends_at.astimezone(UTC))
-    title = (row.meeting_title if row else "Call with {business}").replace("{business}", settings.BUSINESS_NAME)
+    title = (row.meeting_title if row else "Call with {business}").replace("{business}", business().name)
     event.add("summary", title)
     if row and row.location:
         event.add("location", row.location)

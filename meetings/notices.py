@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
+from bizpilot.business import business
 from meetings.availability import availability
 from meetings.invites import meeting_invite, organizer_address
 from meetings.models import Meeting
@@ -24,7 +25,7 @@ def business_invite_send(*, meeting_id: int, change: str) -> bool:
     who = f"lead #{meeting.lead_id}" if meeting.lead_id else "a booking from your scheduling page"
     when = meeting.starts_at.strftime("%Y-%m-%d %H:%M UTC")
     email = EmailMultiAlternatives(
-        subject=f"{settings.BUSINESS_NAME}: {SUBJECTS.get(change, 'Meeting')} with {who}, {when}",
+        subject=f"{business().name}: {SUBJECTS.get(change, 'Meeting')} with {who}, {when}",
         body=f"{SUBJECTS.get(change, 'Meeting')}: {when} with {who}. The calendar event is attached.",
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[address],

@@ -20,6 +20,8 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 
+from bizpilot.business import business
+
 logger = logging.getLogger(__name__)
 
 
@@ -93,7 +95,7 @@ class EmailChannel:
     provider_name = "email"
 
     def send(self, outbound: OutboundMessage) -> SendResult:
-        domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].rstrip(">") or "bizpilot.local"
+        domain = business().email_domain
         message_id_header = (
             outbound.email_message_id or f"<bizpilot-{outbound.message_id}-{uuid.uuid4().hex[:12]}@{domain}>"
         )
@@ -109,8 +111,8 @@ class EmailChannel:
             headers["References"] = outbound.references or outbound.in_reply_to
         email = EmailMultiAlternatives(
             subject=outbound.subject,
-            body=f"{outbound.body}\n\n--\nTo stop receiving emails from {settings.BUSINESS_NAME}: {unsubscribe}",
-            from_email=settings.DEFAULT_FROM_EMAIL,
+            body=f"{outbound.body}\n\n--\nTo stop receiving emails from {business().name}: {unsubscribe}",
+            from_email=business().from_email,
             to=[outbound.to_address],
             reply_to=[outbound.reply_to] if outbound.reply_to else None,
             headers=headers,

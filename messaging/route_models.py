@@ -23,7 +23,8 @@ class SenderRoute(models.Model):
     action = models.CharField(max_length=10, choices=Action.choices)
     subject = models.CharField(max_length=300, blank=True, help_text="Email subject (Django template syntax)")
     body = models.TextField(
-        blank=True, help_text="The reply. Variables: first_name, company, business_name, sender_name, forward_to"
+        blank=True,
+        help_text="The reply. Variables: first_name, company, business_name, sender_name, signature, forward_to",
     )
     forward_to = models.EmailField(blank=True, help_text="Forward: the address the lead's message is sent on to")
     auto_send = models.BooleanField(

@@ -17,6 +17,7 @@ from bizpilot import jobs
 from bizpilot.access import require_permission
 from bizpilot.actors import PIPELINE
 from bizpilot.audit import audit_record
+from bizpilot.business import business
 from bizpilot.errors import ValidationFailed
 from bizpilot.models import AuditEvent
 from intelligence.drafting import ReplyDraft
@@ -97,8 +98,9 @@ def routed_draft(
         {
             "first_name": first_name(lead.name),
             "company": lead.company,
-            "business_name": settings.BUSINESS_NAME,
-            "sender_name": settings.BUSINESS_SENDER_NAME,
+            "business_name": business().name,
+            "sender_name": business().sender_name,
+            "signature": business().sign_off,
             "forward_to": route.forward_to,
         },
         autoescape=False,
@@ -143,7 +145,7 @@ def inbound_forward(*, inbound_id: int, to: str) -> bool:
         subject=f"Fwd: {inbound.subject or 'message from ' + (lead.name or lead.email or lead.phone)}",
         body=f"{lead.name or 'A customer'} ({lead.email or lead.phone}) wrote via {inbound.channel} on "
         f"{inbound.received_at:%Y-%m-%d %H:%M}:\n\n{inbound.body}",
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=business().from_email,
         to=[to],
         reply_to=[lead.email] if lead.email else None,
     )

@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -23,6 +22,7 @@ from bizpilot import jobs
 from bizpilot.access import REVIEW, require_permission
 from bizpilot.actors import SEQUENCES
 from bizpilot.audit import audit_record
+from bizpilot.business import business
 from bizpilot.errors import NotFound
 from intelligence.drafting import follow_up_draft
 from intelligence.models import SenderKind
@@ -303,7 +303,7 @@ def _wait_until(channel: str, now: datetime) -> datetime | None:
     return policy.daily_cap_resets_at(now=now) if policy.enabled else None
 
 
-TEMPLATE_VALUES = ("first_name", "company", "business_name", "sender_name")
+TEMPLATE_VALUES = ("first_name", "company", "business_name", "sender_name", "signature")
 
 
 def _whatsapp_template(step: SequenceStep, lead: Lead, channel: str) -> tuple[str, dict[str, str]]:
@@ -314,8 +314,9 @@ def _whatsapp_template(step: SequenceStep, lead: Lead, channel: str) -> tuple[st
     values = {
         "first_name": first_name(lead.name) or "there",
         "company": lead.company,
-        "business_name": settings.BUSINESS_NAME,
-        "sender_name": settings.BUSINESS_SENDER_NAME,
+        "business_name": business().name,
+        "sender_name": business().sender_name,
+        "signature": business().sign_off,
     }
     variables = {str(key): values.get(str(name), "") for key, name in (step.whatsapp_content_variables or {}).items()}
     return step.whatsapp_content_sid, variables

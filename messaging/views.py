@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bizpilot.api_errors import webhook_forbidden
+from bizpilot.business import business
 from bizpilot.errors import ServiceError
 from bizpilot.security import body_limited
 from messaging.channels import unsubscribe_address
@@ -87,7 +88,7 @@ def unsubscribe(request, token: str):
         address = unsubscribe_address(token)
     except signing.BadSignature:
         return render(request, "messaging/unsubscribe.html", {"invalid": True}, status=400)
-    context: dict[str, object] = {"address": address, "business_name": settings.BUSINESS_NAME}
+    context: dict[str, object] = {"address": address, "business_name": business().name}
     if request.method == "POST":
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
         suppression_add(

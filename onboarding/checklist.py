@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alerts.models import AlertRecipient, TeamWebhook
+from bizpilot.business import business
 from intelligence.llm import llm_configured
 from intelligence.models import KnowledgeDocument
 from leads.models import Lead
@@ -32,6 +33,7 @@ class Item:
 
 
 def setup_checklist() -> list[Item]:
+    profile = business()
     knowledge = KnowledgeDocument.objects.count()
     recent = Lead.objects.filter(created_at__gte=timezone.now() - timedelta(days=30), erased_at__isnull=True)
     leads = recent.count()
@@ -46,11 +48,12 @@ def setup_checklist() -> list[Item]:
         Item(
             "business",
             "Your business",
-            settings.BUSINESS_NAME != DEMO_NAME,
-            f"Replies are signed {settings.BUSINESS_SENDER_NAME}, {settings.BUSINESS_NAME}"
-            if settings.BUSINESS_NAME != DEMO_NAME
+            profile.name != DEMO_NAME,
+            f"Replies are signed {profile.sender_name}, {profile.name}"
+            if profile.name != DEMO_NAME
             else "Replies are signed as the demo business, Northwind Web Studio",
-            "Set BUSINESS_NAME, BUSINESS_SENDER_NAME and DEFAULT_FROM_EMAIL",
+            "Fill in your business profile",
+            reverse("admin:bizpilot_businessprofile_changelist"),
         ),
         Item(
             "knowledge",
