@@ -24,3 +24,34 @@ def try_view(request):
         except ValidationFailed as exc:
             context["errors"] = [problem for problems in exc.fields.values() for problem in problems]
     return TemplateResponse(request, "admin/onboarding/try.html", context)
+
+
+def settings_view(request):
+    """Settings as one JSON file: download this install's, or upload another's (onboarding.settings_transfer)."""
+    import json
+
+    from django.http import HttpResponse
+
+    from onboarding.settings_transfer import settings_export, settings_import
+
+    if not request.user.has_perm("bizpilot.change_businessprofile"):
+        raise PermissionDenied
+    if request.GET.get("download"):
+        response = HttpResponse(
+            json.dumps(settings_export(), indent=1, ensure_ascii=False), content_type="application/json"
+        )
+        response["Content-Disposition"] = 'attachment; filename="bizpilot-settings.json"'
+        return response
+    context = {**admin.site.each_context(request), "title": "Settings: export and import"}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            data = json.loads(upload.read()) if upload else None
+        except ValueError:
+            data = None
+        try:
+            context["imported"] = settings_import(data=data, actor=user_actor(request.user), user=request.user)
+        except ValidationFailed as exc:
+            context["errors"] = [f"{field}: {' '.join(problems)}" for field, problems in exc.fields.items()]
+            context["error_message"] = exc.message
+    return TemplateResponse(request, "admin/onboarding/settings.html", context)
