@@ -470,6 +470,11 @@ KNOWLEDGE_SITE_MAX_PAGES = env_int("KNOWLEDGE_SITE_MAX_PAGES", 500)
 KNOWLEDGE_FETCH_TIMEOUT_SECONDS = env_float("KNOWLEDGE_FETCH_TIMEOUT_SECONDS", 15.0)
 KNOWLEDGE_FETCH_MAX_BYTES = env_int("KNOWLEDGE_FETCH_MAX_BYTES", 5_000_000)
 KNOWLEDGE_IMPORT_RUN_SECONDS = env_float("KNOWLEDGE_IMPORT_RUN_SECONDS", 240.0)
+# The website contact form (Leads → Website contact form): how long the captcha provider may take to confirm a
+# visitor, and other siteverify addresses (a proxy, or a local stub in tests).
+SITE_FORM_CAPTCHA_TIMEOUT_SECONDS = env_float("SITE_FORM_CAPTCHA_TIMEOUT_SECONDS", 5.0)
+TURNSTILE_VERIFY_URL = env_str("TURNSTILE_VERIFY_URL")
+HCAPTCHA_VERIFY_URL = env_str("HCAPTCHA_VERIFY_URL")
 # HubSpot and Pipedrive (Integrations → CRM connections): how long one call may take.
 CRM_TIMEOUT_SECONDS = env_float("CRM_TIMEOUT_SECONDS", 15.0)
 

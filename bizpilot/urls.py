@@ -28,6 +28,7 @@ from integrations.api import WebhookSubscriptionDetailApi, WebhookSubscriptionLi
 from integrations.views import hubspot_webhook, pipedrive_webhook
 from intelligence.api import LeadIntentCorrectionApi
 from leads.api import LeadCreateApi, LeadCsvExportApi, LeadExportApi
+from leads.site_form_views import site_form_script, site_form_submit_view
 from leads.views import forms_webhook, typeform_webhook
 from meetings.views import calcom_webhook, calendly_webhook
 from messaging.api import (
@@ -110,6 +111,8 @@ urlpatterns = [
     path("analytics/model/", analytics_model, name="analytics-model"),
     path("analytics/experiments/", analytics_experiments, name="analytics-experiments"),
     path("analytics/speed/", analytics_speed, name="analytics-speed"),
+    path("forms/site.js", site_form_script, name="site-form-script"),
+    path("forms/site/", site_form_submit_view, name="site-form-submit"),
     path("webhooks/typeform/<slug:slug>/", typeform_webhook, name="webhook-typeform"),
     path("webhooks/forms/<slug:slug>/", forms_webhook, name="webhook-forms"),
     path("webhooks/twilio/messages/", twilio_messages, name="webhook-twilio-messages"),

@@ -299,3 +299,6 @@ class LeadImportAdmin(admin.ModelAdmin):
     def run_again(self, request, queryset):
         queued = lead_imports_requeue(import_ids=queryset.values_list("pk", flat=True), actor=user_actor(request.user))
         self.message_user(request, f"Queued {queued} import(s).")
+
+
+from leads import admin_site_form  # noqa: E402, F401  (the website form's admin, in a module of its own)

@@ -260,3 +260,52 @@ class LeadImport(models.Model):
             if self.size_bytes
             else 0
         )
+
+
+def site_form_default_fields() -> list[str]:
+    return ["name", "email", "phone", "message"]
+
+
+class SiteForm(models.Model):
+    """The contact form for the business's own website, one row: one `<script>` tag renders it on their pages and
+    it posts here (leads.site_form). Which fields it shows, the consent it asks for, the sites allowed to post it
+    (CORS), and its spam checks: a honeypot, a minimum time to fill in, a rate per address, and optionally Cloudflare
+    Turnstile or hCaptcha verified on the server."""
+
+    class Captcha(models.TextChoices):
+        NONE = "", "None (honeypot, time and rate checks only)"
+        TURNSTILE = "turnstile", "Cloudflare Turnstile"
+        HCAPTCHA = "hcaptcha", "hCaptcha"
+
+    is_active = models.BooleanField(default=True)
+    allowed_origins = models.TextField(
+        help_text="The sites the form is on, one per line, as the browser names them: https://flowright.example"
+    )
+    fields = models.JSONField(
+        default=site_form_default_fields, help_text="Shown, in order, from: name, email, phone, company, message"
+    )
+    required = models.JSONField(default=list, blank=True, help_text="Of those, the ones a visitor must fill in")
+    heading = models.CharField(max_length=200, default="Get in touch")
+    button_text = models.CharField(max_length=60, default="Send")
+    thank_you = models.CharField(max_length=500, default="Thank you: we have your message and will reply soon.")
+    consent_text = models.CharField(
+        max_length=500, default="I agree that you may contact me about my enquiry and keep my details to do so."
+    )
+    privacy_url = models.URLField(blank=True, help_text="Your privacy notice, linked beside the consent box")
+    min_seconds = models.PositiveSmallIntegerField(default=3, help_text="Faster than this is a bot")
+    per_hour = models.PositiveSmallIntegerField(default=5, help_text="Most messages from one address in an hour")
+    captcha = models.CharField(max_length=10, choices=Captcha.choices, blank=True, default=Captcha.NONE)
+    captcha_site_key = models.CharField(max_length=200, blank=True)
+    captcha_secret = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=50, default="website", help_text="The leads' source label")
+    updated_by = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "website contact form"
+
+    def __str__(self) -> str:
+        return "Website contact form"
+
+    def origins(self) -> list[str]:
+        return [line.strip().rstrip("/") for line in self.allowed_origins.splitlines() if line.strip()]

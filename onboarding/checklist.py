@@ -15,7 +15,7 @@ from alerts.models import AlertRecipient, TeamWebhook
 from bizpilot.business import business
 from intelligence.llm import llm_configured
 from intelligence.models import KnowledgeDocument
-from leads.models import Lead
+from leads.models import Lead, SiteForm
 from meetings.availability import availability
 from messaging.models import AutoSendPolicy
 
@@ -35,6 +35,7 @@ class Item:
 def setup_checklist() -> list[Item]:
     profile = business()
     knowledge = KnowledgeDocument.objects.count()
+    site_form = SiteForm.objects.filter(is_active=True).first()
     recent = Lead.objects.filter(created_at__gte=timezone.now() - timedelta(days=30), erased_at__isnull=True)
     leads = recent.count()
     email_backend = settings.EMAIL_BACKEND.rsplit(".", 2)[-2] if "." in settings.EMAIL_BACKEND else ""
@@ -107,6 +108,14 @@ def setup_checklist() -> list[Item]:
             if leads
             else "No lead has arrived yet: connect your website form, email or CSV",
             "Connect a lead source (docs/integrations.md)",
+        ),
+        Item(
+            "site_form",
+            "A contact form on your website",
+            site_form is not None,
+            f"On {', '.join(site_form.origins())}" if site_form else "Visitors to your site cannot write to you here",
+            "Set up the website form and paste its script tag on your site",
+            reverse("admin:leads_siteform_changelist"),
         ),
         Item(
             "alerts",
