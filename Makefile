@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install run dev test lint format clean-data fuzz
+.PHONY: install run demo dev test lint format clean-data fuzz
 
 # What BizPilot needs to run. `make run` installs only this (a fresh clone serves sooner); `make test` adds the
 # development tools.
@@ -29,6 +29,10 @@ install: $(DEV_STAMP)
 
 run: $(STAMP)
 	exec $(BIN)/python -m bizpilot.run
+
+# The demo business (Northwind Web Studio, a web studio in Leeds) instead of an empty install.
+demo: $(STAMP)
+	DEMO=1 exec $(BIN)/python -m bizpilot.run
 
 # The same, with Django's auto-reloading development server instead of gunicorn.
 dev: $(STAMP)

@@ -123,8 +123,13 @@ def main(argv: list[str] | None = None) -> int:
         log("applying migrations")
         manage("migrate", "--noinput", env=env)
         manage("createcachetable", env=env)
-        log("loading the demo data")
-        manage("seed_demo", env=env)
+        demo = env.get("DEMO", "").strip().lower() in ("1", "true", "yes")
+        if demo:
+            log("loading the demo business (Northwind Web Studio)")
+            manage("seed_demo", env=env)
+        else:
+            log("preparing your install (DEMO=1 loads the demo business instead)")
+            manage("setup_install", env=env)
 
         # Each child gets its own process group so Ctrl-C reaches it through us, in order.
         env["WEB_CONCURRENCY"] = str(web_concurrency(env))  # gunicorn reads it too, and fails on an empty one
@@ -147,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         log("BizPilot is running. Press Ctrl-C to stop web, worker and the embedded database.")
         for label, path in [
-            ("Admin (review drafts)", "/admin/"),
+            ("Admin (review drafts)" if demo else "Admin: set up your business", "/admin/"),
+            ("Try it", "/admin/try/"),
             ("API docs (Swagger UI)", "/api/docs/"),
             ("Analytics", "/analytics/"),
             ("Health", "/healthz"),

@@ -281,7 +281,8 @@ def train(*, embedding_model: str, method: str, k: int, reader: str = "") -> Int
         rows = [row for row in rows if _reads_as_english(row[0])]
     if not rows:
         raise RuntimeError(
-            "No labelled intent examples are loaded for this embedding model; run `manage.py seed_demo`."
+            "No labelled intent examples are loaded for this embedding model; run `manage.py setup_install` "
+            "(make run does)."
         )
     texts = [t for t, _, _, _ in rows]
     if reader:

@@ -74,7 +74,7 @@ def test_html_is_reduced_to_text_before_classifying():
 
 
 def test_classifying_without_examples_fails_loudly(db):
-    with pytest.raises(RuntimeError, match="seed_demo"):
+    with pytest.raises(RuntimeError, match="setup_install"):
         classify_text(text="Need a website")
 
 

@@ -1,118 +1,28 @@
 from __future__ import annotations
 
-import json
-import os
-import secrets
-from pathlib import Path
-
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
-from bizpilot import embedded_db
-from bizpilot.actors import SEED_DEMO
-from intelligence.examples import intent_examples_add
 from intelligence.knowledge import knowledge_load_path
-from intelligence.seed_set import seed_examples
-from leads.api_keys import api_key_create, api_key_revoke, api_key_verify
-from leads.models import ApiKey
 from meetings.availability import demo_availability_ensure
+from messaging.install import ADMIN_USERNAME, OPERATOR_USERNAME, install_ensure
 from messaging.signals import demo_seeded
 
 DATA = settings.BASE_DIR / "intelligence" / "data"
-DEMO_KEY_NAME = "demo"
-ADMIN_USERNAME = "admin"
-OPERATOR_USERNAME = "operator"
 
 
 class Command(BaseCommand):
     help = (
-        "Load the demo business (knowledge base, labelled intent examples), an admin and an operator login and an "
-        "API key. "
-        "Idempotent: a second run changes nothing and prints the same credentials."
+        "Load the demo business (Northwind Web Studio: its knowledge base, meeting hours and alert recipients) on "
+        "top of what every install gets (setup_install: the shared intent examples, an admin and an operator "
+        "login, an API key). Idempotent: a second run changes nothing and prints the same credentials."
     )
 
     def handle(self, *args, **options):
-        examples = seed_examples()
-        added = intent_examples_add(examples=examples)
         knowledge = knowledge_load_path(path=DATA / "demo_knowledge")
         demo_availability_ensure()
         self.stdout.write(
-            f"Demo data: {added} new intent example(s) of {len(examples)}; knowledge {knowledge.loaded} "
-            f"document(s) loaded, {knowledge.unchanged} unchanged."
+            f"Demo data: knowledge {knowledge.loaded} document(s) loaded, {knowledge.unchanged} unchanged."
         )
-
-        credentials_file = embedded_db.data_dir() / "demo-credentials.json"
-        saved = _read(credentials_file)
-        password = self._ensure_user(ADMIN_USERNAME, saved.get("admin_password"), admin=True)
-        operator_password = self._ensure_user(OPERATOR_USERNAME, saved.get("operator_password"), admin=False)
-        key = self._ensure_api_key(saved.get("api_key"))
-        if password:
-            saved["admin_password"] = password
-        if operator_password:
-            saved["operator_password"] = operator_password
-        saved["api_key"] = key
-        _write(credentials_file, saved)
-
-        for username, secret, role in [
-            (ADMIN_USERNAME, password, "Admin"),
-            (OPERATOR_USERNAME, operator_password, "Operator"),
-        ]:
-            if secret:
-                self.stdout.write(f"{role} login: {username} / {secret}")
-            else:
-                self.stdout.write(f"{role} login: {username} (password changed by you; left as it is)")
-        self.stdout.write(f"API key: {key}")
+        install_ensure(write=self.stdout.write)
         demo_seeded.send(sender=Command, admin=ADMIN_USERNAME, operator=OPERATOR_USERNAME)
-
-    def _ensure_user(self, username: str, saved_password: str | None, *, admin: bool) -> str | None:
-        """Create the user with a random password (the admin a superuser, the operator in the Operators group);
-        keep an existing one. Returns the password if it is known."""
-        from django.contrib.auth.models import Group
-
-        from bizpilot.access import OPERATORS_GROUP, ensure_operators_group
-
-        user_model = get_user_model()
-        user = user_model.objects.filter(username=username).first()
-        if user is None:
-            password = secrets.token_urlsafe(12)
-            email = f"{username}@northwind.example"
-            if admin:
-                user_model.objects.create_superuser(username, email, password)
-            else:
-                ensure_operators_group()
-                user = user_model.objects.create_user(username, email, password, is_staff=True)
-                user.groups.add(Group.objects.get(name=OPERATORS_GROUP))
-            return password
-        if saved_password and user.check_password(saved_password):
-            return saved_password
-        return None
-
-    def _ensure_api_key(self, saved_key: str | None) -> str:
-        """One active demo key. Its secret is only in .data/ (stored hashed in the database); if that copy is lost,
-        the old key is revoked and a new one made."""
-        if saved_key:
-            api_key = api_key_verify(key=saved_key)
-            if api_key is not None and api_key.name == DEMO_KEY_NAME:
-                return saved_key
-        with transaction.atomic():
-            for old in ApiKey.objects.filter(name=DEMO_KEY_NAME, revoked_at__isnull=True):
-                api_key_revoke(api_key_id=old.pk, actor=SEED_DEMO)
-            _, key = api_key_create(name=DEMO_KEY_NAME)
-        return key
-
-
-def _read(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _write(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
