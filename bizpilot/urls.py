@@ -41,7 +41,7 @@ from messaging.api import (
     MessageReviewApi,
 )
 from messaging.views import twilio_messages, twilio_status, unsubscribe
-from onboarding.views import settings_view, try_view
+from onboarding.views import settings_view, setup_view, try_view
 
 api = [
     path("leads/", LeadCreateApi.as_view(), name="lead-create"),
@@ -104,6 +104,7 @@ anymail_webhooks = [
 urlpatterns = [
     path("admin/try/", admin.site.admin_view(try_view), name="admin-try"),
     path("admin/settings/", admin.site.admin_view(settings_view), name="admin-settings"),
+    path("admin/setup/", admin.site.admin_view(setup_view), name="admin-setup"),
     path("admin/", admin.site.urls),
     path("api/", include(api)),
     path("analytics/", analytics_index, name="analytics"),

@@ -43,6 +43,7 @@ class IntentExample(models.Model):
     class Origin(models.TextChoices):
         SEED = "seed", "Seed"
         OPERATOR = "operator", "Operator"
+        PACK = "pack", "Starter pack for a trade"
 
     text = models.TextField()
     text_hash = models.CharField(max_length=64)
