@@ -81,11 +81,12 @@ def test_sms_send(*, to: str) -> str:
 
 def signed_checks() -> list[Check]:
     base = urlsplit(settings.PUBLIC_BASE_URL)
-    client = Client(HTTP_HOST=base.netloc, **{"wsgi.url_scheme": base.scheme or "http"})
-    return [_twilio(client), _sendgrid(client)]
+    client = Client(HTTP_HOST=base.netloc)
+    secure = base.scheme == "https"
+    return [_twilio(client, secure), _sendgrid(client, secure)]
 
 
-def _twilio(client: Client) -> Check:
+def _twilio(client: Client, secure: bool) -> Check:
     from twilio.request_validator import RequestValidator
 
     what = "Twilio's signature (X-Twilio-Signature)"
@@ -95,19 +96,23 @@ def _twilio(client: Client) -> Check:
     params = {"MessageSid": "SMbizpilotsetupcheck", "MessageStatus": "delivered"}
     url = settings.PUBLIC_BASE_URL.rstrip("/") + path
     signature = RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(url, params)
-    answer = client.post(path, params, headers={"X-Twilio-Signature": signature})
+    answer = client.post(path, params, headers={"X-Twilio-Signature": signature}, secure=secure)
     ok = answer.status_code == 204
     return Check(what, ok, "Accepted." if ok else f"Refused with {answer.status_code}.")
 
 
-def _sendgrid(client: Client) -> Check:
+def _sendgrid(client: Client, secure: bool) -> Check:
     what = "SendGrid's webhooks (basic auth with ANYMAIL_WEBHOOK_SECRET)"
     secret = settings.ANYMAIL.get("WEBHOOK_SECRET") or ""
     if ":" not in secret:
         return Check(what, False, "ANYMAIL_WEBHOOK_SECRET (user:password) is not set: SendGrid's posts are refused.")
     auth = "Basic " + base64.b64encode(secret.encode()).decode()
     answer = client.post(
-        "/anymail/sendgrid/tracking/", "[]", content_type="application/json", headers={"Authorization": auth}
+        "/anymail/sendgrid/tracking/",
+        "[]",
+        content_type="application/json",
+        headers={"Authorization": auth},
+        secure=secure,
     )
     ok = answer.status_code == 200
     return Check(what, ok, "Accepted." if ok else f"Refused with {answer.status_code}.")
