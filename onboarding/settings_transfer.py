@@ -1,9 +1,10 @@
 """Settings as one JSON file: exported from one install and imported into another (a second site, a test copy).
 
 What travels: the business profile, the feature flags, the auto-send policy, the meeting availability and days off,
-the prompt templates in effect, the sender routes, the follow-up sequences, and the knowledge base's documents
-(their text: vectors are made again by the install that imports them). What does not: secrets (the CalDAV password,
-CRM tokens, webhook secrets, API keys), people (alert recipients, users) and leads.
+the prompt templates in effect, the sender routes, the follow-up sequences, the website form, the starter pack's
+intent examples, and the knowledge base's documents (their text: vectors are made again by the install that imports
+them). What does not: secrets (the CalDAV password, the captcha secret, CRM tokens, webhook secrets, API keys),
+people (alert recipients, users), leads and what was learnt from them (operators' corrections).
 
 An import goes through each setting's own service (its validation, its audit row) in one transaction: a file with
 any problem changes nothing, and its report names each problem by section and field (`auto_send.threshold`). The
@@ -21,9 +22,12 @@ from bizpilot.audit import audit_record
 from bizpilot.business import PROFILE_FIELDS, business, business_save
 from bizpilot.errors import ServiceError, ValidationFailed
 from bizpilot.flags import FLAG_FIELDS, flags, flags_save
+from intelligence.examples import intent_examples_add
 from intelligence.knowledge import knowledge_document_store
-from intelligence.models import KnowledgeDocument, PromptTemplate
+from intelligence.models import IntentExample, KnowledgeDocument, PromptTemplate
 from intelligence.prompt_templates import prompt_template_live, prompt_template_save
+from leads.models import SiteForm
+from leads.site_form import SITE_FORM_FIELDS, site_form_save
 from meetings.availability import AVAILABILITY_FIELDS, availability_save
 from meetings.models import Availability, DayOff
 from messaging.autosend import AUTO_SEND_POLICY_FIELDS, auto_send_policy_save
@@ -32,7 +36,7 @@ from messaging.route_models import SenderRoute
 from messaging.routes import ROUTE_FIELDS, sender_route_save
 
 FORMAT, VERSION = "bizpilot-settings", 1
-SECRET_FIELDS = {"caldav_password"}
+SECRET_FIELDS = {"caldav_password", "captcha_secret"}
 INTENTS, CHANNEL_KINDS = ("hot", "warm", "cold"), ("email", "text")
 STEP_FIELDS = (
     "position",
@@ -99,6 +103,15 @@ def settings_export() -> dict[str, Any]:
             }
             for sequence in Sequence.objects.order_by("name").prefetch_related("steps")
         ],
+        "site_form": (
+            {name: getattr(site, name) for name in SITE_FORM_FIELDS if name not in SECRET_FIELDS}
+            if (site := SiteForm.objects.order_by("pk").first())
+            else None
+        ),
+        "intent_examples": [
+            {"text": e.text, "intent": e.intent, "kind": e.kind}
+            for e in IntentExample.objects.filter(origin=IntentExample.Origin.PACK).order_by("id")
+        ],
         "knowledge": [
             {"source_path": d.source_path, "title": d.title, "kind": d.kind, "content": d.content}
             for d in KnowledgeDocument.objects.order_by("source_path")
@@ -142,6 +155,14 @@ def settings_import(*, data: Any, actor: str, user: Any = None) -> dict[str, int
             )
             counts["sender_routes"] += 1
         counts["sequences"] = _sequences(data.get("sequences") or [], actor)
+        if data.get("site_form"):
+            values = _only(data, "site_form", [f for f in SITE_FORM_FIELDS if f not in SECRET_FIELDS])
+            here = SiteForm.objects.order_by("pk").first()
+            if values.get("captcha") and not (here and here.captcha_secret):
+                values["captcha"] = ""  # its secret stays behind: the captcha is off until it is set here
+                counts["site_form_captcha_needs_its_secret"] = 1
+            _section("site_form", lambda: site_form_save(values=values, actor=actor, user=user))
+        counts["intent_examples"] = _examples(data.get("intent_examples") or [])
         counts["knowledge"] = _knowledge(data.get("knowledge") or [])
         audit_record(actor=actor, action="settings.imported", obj=profile, after=counts)
     return counts
@@ -234,6 +255,14 @@ def _sequences(sequences: list[Any], actor: str) -> int:
             ) from exc
         audit_record(actor=actor, action="sequence.imported", obj=sequence, after={"steps": len(item.get("steps", []))})
     return len(sequences)
+
+
+def _examples(examples: list[Any]) -> int:
+    try:
+        rows = [(str(e["text"]), str(e["intent"]), str(e.get("kind", ""))) for e in examples]
+        return intent_examples_add(examples=rows, origin=IntentExample.Origin.PACK)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationFailed("An intent example is wrong.", fields={"intent_examples": [str(exc)]}) from exc
 
 
 def _knowledge(documents: list[Any]) -> int:

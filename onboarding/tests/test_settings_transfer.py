@@ -12,9 +12,11 @@ from django.core.management import call_command
 
 from bizpilot.business import business, business_forget, business_save
 from bizpilot.models import BusinessProfile
+from intelligence.examples import intent_examples_add
 from intelligence.knowledge import knowledge_document_store
-from intelligence.models import KnowledgeDocument, PromptTemplate
+from intelligence.models import IntentExample, KnowledgeDocument, PromptTemplate
 from intelligence.prompt_templates import prompt_template_live, prompt_template_save
+from leads.models import SiteForm
 from meetings.availability import availability_save
 from meetings.models import Availability, DayOff
 from messaging.autosend import auto_send_policy_save
@@ -68,6 +70,13 @@ def configure() -> None:
         instructions="Check in.",
         fallback_body="Hi {{ first_name }}, still need that leak fixed?",
     )
+    SiteForm.objects.create(
+        allowed_origins="https://flowright.example",
+        captcha="turnstile",
+        captcha_site_key="k",
+        captcha_secret="form-secret",
+    )
+    intent_examples_add(examples=[("Boiler broken, come today please", "hot")], origin="pack")
     knowledge_document_store(
         source_path="import:upload:prices.pdf#page 1",
         title="Prices",
@@ -77,7 +86,8 @@ def configure() -> None:
 
 
 def wipe() -> None:
-    for model in (BusinessProfile, AutoSendPolicy, Availability, DayOff, Sequence, KnowledgeDocument):
+    IntentExample.objects.filter(origin="pack").delete()
+    for model in (BusinessProfile, AutoSendPolicy, Availability, DayOff, Sequence, KnowledgeDocument, SiteForm):
         model.objects.all().delete()
     PromptTemplate.objects.filter(change_note__in=["", "imported"], instructions__startswith="Quote").delete()
     business_forget()  # (rows deleted behind the process's back, as a fresh install would have none)
@@ -90,6 +100,7 @@ def test_a_configured_install_exports_everything_but_secrets_and_another_imports
     text = path.read_text()
     exported = json.loads(text)
     assert "s3cret" not in text and "caldav_password" not in exported["availability"]
+    assert "form-secret" not in text and exported["site_form"]["allowed_origins"] == "https://flowright.example"
     assert exported["business"]["name"] == "Flow Right Plumbing" and exported["auto_send"]["threshold"] == 0.9
 
     wipe()
@@ -103,7 +114,12 @@ def test_a_configured_install_exports_everything_but_secrets_and_another_imports
     step = Sequence.objects.get(name="Plumbing hot").steps.get()
     assert step.delay == timedelta(days=2) and "leak" in step.fallback_body
     assert KnowledgeDocument.objects.get().chunks.get().embedding is not None  # embedded again here
-    assert settings_json_without_time(exported) == settings_json_without_time(json.loads(export_text()))
+    site = SiteForm.objects.get()
+    assert (site.captcha_site_key, site.captcha, site.captcha_secret) == ("k", "", "")  # off until its secret is set
+    assert IntentExample.objects.get(origin="pack").text == "Boiler broken, come today please"
+    again = json.loads(export_text())
+    again["site_form"]["captcha"] = exported["site_form"]["captcha"]  # (off here until its secret is set)
+    assert settings_json_without_time(exported) == settings_json_without_time(again)
 
     versions = PromptTemplate.objects.count()
     call_command("import_settings", str(path))  # the same file again: nothing more
