@@ -1,7 +1,8 @@
 """The setup's channel step: where each provider should post (with the address to copy), a test email and a test
 SMS to the owner through the real sending path, and a check that a request signed as the provider signs it (with
 the secret configured here) is accepted by BizPilot's own webhook. That last check runs the webhook in this process:
-it proves the secret and the address agree, not that the provider can reach the server."""
+it proves the secret and the address agree, not that the provider can reach the server. Typeform is checked for
+each active Typeform integration."""
 
 from __future__ import annotations
 
@@ -83,7 +84,7 @@ def signed_checks() -> list[Check]:
     base = urlsplit(settings.PUBLIC_BASE_URL)
     client = Client(HTTP_HOST=base.netloc)
     secure = base.scheme == "https"
-    return [_twilio(client, secure), _sendgrid(client, secure)]
+    return [_twilio(client, secure), _sendgrid(client, secure), *_typeform(client, secure)]
 
 
 def _twilio(client: Client, secure: bool) -> Check:
@@ -116,3 +117,30 @@ def _sendgrid(client: Client, secure: bool) -> Check:
     )
     ok = answer.status_code == 200
     return Check(what, ok, "Accepted." if ok else f"Refused with {answer.status_code}.")
+
+
+def _typeform(client: Client, secure: bool) -> list[Check]:
+    """Each active Typeform integration: a response with no answers, signed with its secret. Signed right, it is
+    refused for what it lacks (no email or phone: 422, nothing stored), not for its signature (403)."""
+    import hashlib
+    import hmac
+    import json
+
+    from leads.models import Integration
+
+    checks = []
+    for integration in Integration.objects.filter(kind=Integration.Kind.TYPEFORM, active=True).order_by("slug"):
+        body = json.dumps({"event_id": "bizpilot-setup-check", "form_response": {"answers": []}}).encode()
+        digest = hmac.new(integration.secret.encode(), body, hashlib.sha256).digest()
+        signature = "sha256=" + base64.b64encode(digest).decode()
+        answer = client.post(
+            reverse("webhook-typeform", args=[integration.slug]),
+            body,
+            content_type="application/json",
+            headers={"Typeform-Signature": signature},
+            secure=secure,
+        )
+        ok = answer.status_code != 403
+        detail = "Accepted (the empty test response itself is refused, and nothing is stored)." if ok else "Refused."
+        checks.append(Check(f"Typeform '{integration.slug}' (Typeform-Signature)", ok, detail))
+    return checks

@@ -12,3 +12,9 @@ register = template.Library()
 @register.simple_tag
 def setup_checklist_items() -> list[Item]:
     return setup_checklist()
+
+
+@register.filter
+def essentials_missing(items: list[Item]) -> bool:
+    """The install is not set up for a business yet: no business profile, or no knowledge."""
+    return any(not item.done for item in items if item.key in ("business", "knowledge"))

@@ -36,6 +36,7 @@ def test_a_new_install_sees_what_is_missing_and_what_it_costs(admin_client, sett
     assert "Nobody is alerted: hot leads wait until someone looks" in page
     assert 'href="/admin/intelligence/knowledgeimport/add/"' in page  # where to fix it
     assert set(checklist(admin_client).values()) == {"missing"}
+    assert 'id="bp-first-run"' in page and 'href="/admin/setup/"' in page  # a new install is led to the setup
 
 
 def test_each_item_is_done_once_its_piece_is_set_up(admin_client, settings):
@@ -53,6 +54,7 @@ def test_each_item_is_done_once_its_piece_is_set_up(admin_client, settings):
     states = checklist(admin_client)
     assert states == {key: "done" for key in states} | {"auto_send": "missing"}
     page = admin_client.get("/admin/").content.decode()
+    assert 'id="bp-first-run"' not in page  # set up: the setup stays a link above the checklist
     assert "Replies are signed Dan, Flow Right Plumbing" in page and "1 document in the knowledge base" in page
     with CaptureQueriesContext(connection) as queries:
         admin_client.get("/admin/")

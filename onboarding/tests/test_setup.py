@@ -13,6 +13,7 @@ from django.core import mail
 from intelligence.classification import classify_text
 from intelligence.models import IntentExample, PromptTemplate
 from intelligence.prompt_templates import prompt_template_live
+from leads.models import Integration, Lead
 from messaging.models import AutoSendPolicy, Sequence
 from onboarding.pack_data import PACKS
 
@@ -82,6 +83,8 @@ def test_the_channel_step_sends_a_test_email_and_text_and_checks_the_signed_requ
     assert "TWILIO_AUTH_TOKEN is not set" in missing and "ANYMAIL_WEBHOOK_SECRET (user:password) is not set" in missing
     settings.TWILIO_AUTH_TOKEN = "twilio-token"
     settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": "bizpilot:hook-pass"}
+    Integration.objects.create(name="Quote form", slug="quote", kind="typeform", secret="tf-secret")
     checked = admin_client.post("/admin/setup/", {"action": "check"}).content.decode()
     section = checked[checked.index('id="bp-checks"') :].split("</ul>")[0]
-    assert section.count("Accepted.") == 2
+    assert section.count("Accepted.") == 2 and "Typeform &#x27;quote&#x27; (Typeform-Signature): Accepted" in section
+    assert not Lead.objects.exists()  # the checks store nothing
