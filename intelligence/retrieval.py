@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -13,6 +14,8 @@ from pgvector.django import CosineDistance
 
 from intelligence.embedding_state import active_embedding_model
 from intelligence.models import KnowledgeChunk
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -49,11 +52,26 @@ UNION ALL
 def retrieve(
     *, vector: list[float], examples: int, chunks: int, model_name: str
 ) -> tuple[list[Neighbour], list[Snippet]]:
-    """The nearest labelled examples and knowledge chunks in one round trip (each part ordered by the HNSW index)."""
-    literal = "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
+    """The nearest labelled examples and knowledge chunks in one round trip (each part ordered by the HNSW index).
+
+    An HNSW scan (pgvector 0.6 has no iterative scan) looks at `hnsw.ef_search` candidates and then drops the rows
+    this transaction cannot see: rows deleted or replaced (a knowledge re-import replaces a document's chunks) stay
+    in the index until VACUUM, and enough of them near the lead's vector leave fewer rows than asked, even none.
+    When a part comes back short while the table holds more, it is searched again exactly."""
+    params: dict[str, Any] = {
+        "v": "[" + ",".join(f"{x:.7g}" for x in vector) + "]",
+        "model": model_name,
+        "examples": examples,
+        "chunks": chunks,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(_RETRIEVE_SQL, {"v": literal, "model": model_name, "examples": examples, "chunks": chunks})
+        cursor.execute(_RETRIEVE_SQL, params)
         rows = cursor.fetchall()
+    got = {"example": 0, "chunk": 0}
+    for row in rows:
+        got[row[0]] += 1
+    if got["example"] < examples or got["chunk"] < chunks:
+        rows = _exact_when_short(rows, params, got)
     neighbours = [
         Neighbour(text, intent, round(1 - float(distance), 4), origin)
         for kind, text, intent, origin, _, _, distance in rows
@@ -65,6 +83,32 @@ def retrieve(
         if kind == "chunk"
     ]
     return neighbours, snippets
+
+
+# The same, ordered by an expression no index serves: a scan of every row and a sort, exact, seeing only live rows.
+_EXACT_SQL = _RETRIEVE_SQL.replace(
+    "ORDER BY e.embedding <=> %(v)s::vector", "ORDER BY (e.embedding <=> %(v)s::vector) + 0"
+)
+_EXACT_SQL = _EXACT_SQL.replace(
+    "ORDER BY c.embedding <=> %(v)s::vector", "ORDER BY (c.embedding <=> %(v)s::vector) + 0"
+)
+_LIVE_SQL = """SELECT (SELECT count(*) FROM intelligence_intentexample WHERE embedding_model = %(model)s),
+                      (SELECT count(*) FROM intelligence_knowledgechunk WHERE embedding_model = %(model)s)"""
+
+
+def _exact_when_short(
+    rows: list[tuple[Any, ...]], params: dict[str, Any], got: dict[str, int]
+) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(_LIVE_SQL, params)
+        live_examples, live_chunks = cursor.fetchone()
+    if got["example"] >= min(live_examples, params["examples"]) and got["chunk"] >= min(live_chunks, params["chunks"]):
+        return rows  # there are no more to find
+    with connection.cursor() as cursor:
+        cursor.execute(_EXACT_SQL, params)
+        exact = cursor.fetchall()
+    log.info("retrieval.exact", examples=got["example"], chunks=got["chunk"], found=len(exact))
+    return exact
 
 
 # A kind filter this selective (or a kind this small) is searched exactly: pgvector 0.6 filters after the HNSW scan,
