@@ -215,7 +215,8 @@ def test_an_import_resumes_after_its_worker_is_killed_and_stores_each_page_once(
         worker.wait()
     knowledge_import.refresh_from_db()
     stored = knowledge_import.pages.filter(status="stored").count()
-    assert knowledge_import.status == "running" and 5 <= stored < 300 and knowledge_import.done == stored
+    assert knowledge_import.status == "running" and 5 <= stored < 300
+    assert stored - 1 <= knowledge_import.done <= stored  # progress is written just after each page is stored
     assert knowledge_imports_resume() == 0  # its last sign of life is recent: not taken for stalled yet
     KnowledgeImport.objects.filter(pk=knowledge_import.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=3))
     assert knowledge_imports_resume() == 1  # the sweep queues it again (run inline here)
