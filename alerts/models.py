@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from bizpilot.business import business
 from leads.models import Lead
 from messaging.models import Message
 
@@ -20,7 +21,8 @@ def default_channels() -> list[str]:
 
 
 def business_time_zone() -> str:
-    return settings.BUSINESS_TIME_ZONE
+    """A new person's time zone until they choose theirs: the business's."""
+    return business().time_zone
 
 
 class AlertRecipient(models.Model):

@@ -1,25 +1,20 @@
 """The date range every analytics page and metrics endpoint reports on, and the period before it of the same
-length that it is compared with. Days are the business's days (BUSINESS_TIME_ZONE)."""
+length that it is compared with. Days are the business's days (its profile's time zone)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
+from bizpilot.business import business_zone
 from bizpilot.serializers import StrictSerializer
 
 PRESETS = (7, 30, 90)
 MAX_DAYS = 3650
-
-
-def business_zone() -> ZoneInfo:
-    return ZoneInfo(settings.BUSINESS_TIME_ZONE)
 
 
 @dataclass(frozen=True)

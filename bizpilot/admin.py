@@ -5,13 +5,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from typing import Any, ClassVar
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html
 
 from bizpilot.actors import user_actor
-from bizpilot.business import PROFILE_FIELDS, business, business_save, business_validate
+from bizpilot.business import PROFILE_FIELDS, business, business_save, business_validate, time_zone_names
 from bizpilot.errors import PermissionDenied, ServiceError
 from bizpilot.flags import FLAG_FIELDS, flags, flags_save, flags_validate
 from bizpilot.models import AuditEvent, BusinessProfile, FeatureFlags
@@ -135,10 +137,31 @@ class SettingsRowAdmin(admin.ModelAdmin):
         pass
 
 
+def business_clock_note() -> str:
+    """The line a settings page with times of day shows: whose clock they are on, and where it is set."""
+    return format_html(
+        'Times are on your business\'s clock, <strong>{}</strong>: change it in <a href="{}">the business profile</a>.',
+        business().time_zone,
+        reverse("admin:bizpilot_businessprofile_changelist"),
+    )
+
+
+class BusinessProfileForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        choices=lambda: [(name, name.replace("_", " ")) for name in time_zone_names()],
+        help_text=BusinessProfile._meta.get_field("time_zone").help_text,
+    )
+
+    class Meta:
+        model = BusinessProfile
+        fields = PROFILE_FIELDS
+
+
 @admin.register(BusinessProfile)
 class BusinessProfileAdmin(SettingsRowAdmin):
     """Who the business is: one row; every change is audited (bizpilot.business)."""
 
+    form = BusinessProfileForm
     setting_fields = PROFILE_FIELDS
     fields = [*PROFILE_FIELDS, "updated_by", "updated_at"]
     validate = staticmethod(business_validate)

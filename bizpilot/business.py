@@ -1,17 +1,23 @@
 """Who the business is (the business profile): read by every app that writes to a lead or about one. The admin's
-row, else the environment's BUSINESS_NAME, BUSINESS_SENDER_NAME and DEFAULT_FROM_EMAIL; a process keeps the row for
-FLAGS_CACHE_SECONDS (at once in the process that saved it)."""
+row, else the environment's BUSINESS_NAME, BUSINESS_SENDER_NAME, DEFAULT_FROM_EMAIL and BUSINESS_TIME_ZONE; a process
+keeps the row for FLAGS_CACHE_SECONDS (at once in the process that saved it).
+
+The profile's time zone is the business's clock, the only one: meeting hours, quiet hours and daily caps, the
+out-of-office dates, the analytics' days and the admin's times all read `business_zone()`. Server time (Django's
+TIME_ZONE) is only where timestamps are stored and what the JSON API writes (UTC)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from email.utils import parseaddr
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.conf import settings
 from django.core.validators import validate_email
 from django.db import transaction
 from django.forms import ValidationError
+from django.utils import timezone
 
 from bizpilot.access import require_permission
 from bizpilot.errors import ValidationFailed
@@ -35,9 +41,14 @@ class Business:
     offering: str = ""
     area: str = ""
     opening_hours: str = ""
+    time_zone: str = ""
     signature: str = ""
     tone: str = "warm"
     english: str = ""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone or settings.BUSINESS_TIME_ZONE)
 
     @property
     def sign_off(self) -> str:
@@ -71,8 +82,31 @@ def business() -> Business:
     if row is not None:
         return Business(**{name: getattr(row, name) for name in PROFILE_FIELDS})
     return Business(
-        name=settings.BUSINESS_NAME, sender_name=settings.BUSINESS_SENDER_NAME, from_email=settings.DEFAULT_FROM_EMAIL
+        name=settings.BUSINESS_NAME,
+        sender_name=settings.BUSINESS_SENDER_NAME,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        time_zone=settings.BUSINESS_TIME_ZONE,
     )
+
+
+def business_zone() -> ZoneInfo:
+    """The business's time zone: where its days begin and end."""
+    return business().zone
+
+
+def time_zone_names() -> list[str]:
+    """The IANA names a business may choose, sorted (the admin's list)."""
+    legacy = ("Etc/", "SystemV/", "posix/", "right/")
+    return sorted({name for name in available_timezones() if "/" in name and not name.startswith(legacy)} | {"UTC"})
+
+
+def time_zone_problem(name: Any) -> str:
+    """Why `name` is not a time zone this install knows ("" when it is one)."""
+    try:
+        ZoneInfo(str(name or ""))
+    except (ZoneInfoNotFoundError, ValueError):
+        return "Not a time zone name (for example Europe/London or America/New_York)."
+    return ""
 
 
 def business_forget() -> None:
@@ -90,6 +124,8 @@ def business_validate(values: dict[str, Any]) -> dict[str, list[str]]:
             validate_email(address)
         except ValidationError:
             problems["from_email"] = ["An address such as Flow Right Plumbing <hello@flowright.example>."]
+    if "time_zone" in values and (problem := time_zone_problem(values["time_zone"])):
+        problems["time_zone"] = [problem]
     if values.get("tone") and values["tone"] not in TONES:
         problems["tone"] = [f"One of: {', '.join(TONES)}."]
     if values.get("english") and values["english"] not in ENGLISH:
@@ -115,3 +151,25 @@ def business_save(*, values: dict[str, Any], actor: str, user: Any = None) -> Bu
     transaction.on_commit(business_forget)
     business_forget()
     return row
+
+
+class BusinessTimeZoneMiddleware:
+    """The times people read on BizPilot's pages (the admin, the analytics) are on the business's clock: those
+    requests run with the business's time zone active. The JSON API's timestamps stay UTC, the same for every
+    client; webhooks, health checks and metrics need no clock and cost no query. When the profile cannot be read
+    (the database is away) the environment's zone stands in and the page fails, or not, its own way."""
+
+    PAGES = ("/admin/", "/analytics/")
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        if not request.path.startswith(self.PAGES):
+            return self.get_response(request)
+        try:
+            zone = business_zone()
+        except Exception:  # a page's clock is never worth a 500
+            zone = ZoneInfo(settings.BUSINESS_TIME_ZONE)
+        with timezone.override(zone):
+            return self.get_response(request)

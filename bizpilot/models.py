@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -69,10 +70,16 @@ class FeatureFlags(models.Model):
         return "Feature flags"
 
 
+def env_time_zone() -> str:
+    """The time zone of a business whose profile is not saved yet (BUSINESS_TIME_ZONE)."""
+    return settings.BUSINESS_TIME_ZONE
+
+
 class BusinessProfile(models.Model):
     """Who the business is, one row (bizpilot.business reads it): its name, the sender and address replies come
-    from, what it sells, where and when, the signature and the tone of its replies. Until it exists the
-    environment's BUSINESS_NAME, BUSINESS_SENDER_NAME and DEFAULT_FROM_EMAIL are the defaults."""
+    from, what it sells, where and when (its time zone is the one every clock in BizPilot reads: opening hours,
+    quiet hours, daily caps, the analytics' days), the signature and the tone of its replies. Until it exists the
+    environment's BUSINESS_NAME, BUSINESS_SENDER_NAME, DEFAULT_FROM_EMAIL and BUSINESS_TIME_ZONE are the defaults."""
 
     class Tone(models.TextChoices):
         WARM = "warm", "Warm (friendly, plain)"
@@ -92,6 +99,11 @@ class BusinessProfile(models.Model):
     offering = models.TextField(blank=True, help_text="What you sell, in a sentence: plumbing repairs and boilers")
     area = models.CharField(max_length=300, blank=True, help_text="Where: Leeds and 20 miles around")
     opening_hours = models.CharField(max_length=300, blank=True, help_text="Mon-Fri 8:00-18:00, Sat 9:00-13:00")
+    time_zone = models.CharField(
+        max_length=64,
+        default=env_time_zone,
+        help_text="Where your clock is: opening and meeting hours, quiet hours, daily caps and the analytics' days",
+    )
     signature = models.TextField(blank=True, help_text="How replies end; empty: the sender's name and the business")
     tone = models.CharField(max_length=10, choices=Tone.choices, default=Tone.WARM)
     english = models.CharField(max_length=10, choices=English.choices, blank=True, default=English.AS_WRITTEN)

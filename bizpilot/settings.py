@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "bizpilot.security.SecurityHeadersMiddleware",
     "bizpilot.security.LoginThrottleMiddleware",
     "bizpilot.health.DatabaseUnavailableMiddleware",
+    "bizpilot.business.BusinessTimeZoneMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -193,7 +194,7 @@ if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env_str("TIME_ZONE", "UTC")
+TIME_ZONE = env_str("TIME_ZONE", "UTC")  # the server's clock (logs, the API); the business's is its profile's
 USE_I18N = True
 USE_TZ = True
 
@@ -408,7 +409,7 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://localhost:8000")
 # --- The business BizPilot answers for ---
 # Phone numbers written without a country code are read as this country's (ISO 3166 code) and stored in E.164.
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "GB")
-# Quiet hours and daily caps of the auto-send policy are counted in this time zone.
+# The business's time zone until its profile is saved in the admin (the profile's own then counts everywhere).
 BUSINESS_TIME_ZONE = env_str("BUSINESS_TIME_ZONE", "Europe/London")
 BUSINESS_NAME = env_str("BUSINESS_NAME", "Northwind Web Studio")
 # Where an existing customer's support request is forwarded (the default support route; editable in the admin).

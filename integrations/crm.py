@@ -30,6 +30,7 @@ from django.utils import timezone
 from alerts.content import item_url
 from bizpilot import jobs
 from bizpilot.audit import audit_record
+from bizpilot.business import business_zone
 from bizpilot.errors import InvalidTransition
 from bizpilot.process_cache import ProcessCached
 from integrations.crm_clients import (
@@ -283,7 +284,8 @@ def deal_title(lead: Lead) -> str:
 
 
 def conversation_note(lead: Lead) -> str:
-    """The lead's intent and the conversation so far (what they wrote and what was sent; no unsent drafts)."""
+    """The lead's intent and the conversation so far (what they wrote and what was sent; no unsent drafts), its
+    times on the business's clock."""
     lines = [
         f"BizPilot lead {lead.pk}: {lead.intent or 'not classified'}"
         + (f" ({lead.intent_confidence:.0%} sure)" if lead.intent_confidence is not None else ""),
@@ -291,6 +293,7 @@ def conversation_note(lead: Lead) -> str:
         f"Conversation: {item_url(lead.pk)}",
         "",
     ]
+    zone = business_zone()
     for item in conversation(lead_id=lead.pk):
         if item["type"] == "meeting":
             lines += [item["body"], ""]
@@ -301,7 +304,7 @@ def conversation_note(lead: Lead) -> str:
             who = "Us"
         else:
             continue
-        at = timezone.localtime(item["at"]).strftime("%Y-%m-%d %H:%M")
+        at = item["at"].astimezone(zone).strftime("%Y-%m-%d %H:%M")
         lines.append(f"{at} {who} ({item['channel']}): {item['subject'] + ' - ' if item['subject'] else ''}")
         lines.append(item["body"].strip())
         lines.append("")

@@ -99,7 +99,7 @@ class LeadCsvExportApi(APIView):
         description="Every lead (erased people left out), oldest first, streamed: id, created_at, source, channel, "
         "stage, intent, confidence, outcome (won, lost, unsubscribed or open), contacted_at, replied_at, "
         "meeting_booked_at, converted_at, name, email, phone, company. Filters as the admin list's: `state`, "
-        "`intent`, `source`, `created_after` and `created_before` (dates, both included).",
+        "`intent`, `source`, `created_after` and `created_before` (dates, both included, in the business's time zone).",
         parameters=[LeadCsvQuery],
         responses={
             (200, "text/csv"): OpenApiResponse(response=OpenApiTypes.STR, description="The CSV"),

@@ -14,9 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
+from bizpilot.business import business_zone
 
 # Header -> values that mark an automatic message ("*": any value but "no").
 _HEADER_MARKERS: dict[str, tuple[str, ...]] = {
@@ -175,9 +174,12 @@ def return_date(text: str, *, received_at: datetime | None = None) -> datetime |
     the business's time zone. None when it gives no date, or one in the past or over a year ahead."""
     import dateparser
 
-    zone = ZoneInfo(settings.BUSINESS_TIME_ZONE)
+    matches = list(_RETURN.finditer(text))
+    if not matches:
+        return None
+    zone = business_zone()
     base = (received_at or datetime.now(tz=zone)).astimezone(zone)
-    for match in _RETURN.finditer(text):
+    for match in matches:
         phrase = re.split(r"\.\s+(?=[^\W\d])|\.$", match.group("date"))[0]  # to the end of its sentence
         phrase = re.sub(r"\b(inclusive|inclus|incluido|einschließlich|inclusief)\b", "", phrase, flags=re.I)
         words = phrase.split()

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
 
+from bizpilot.business import business_zone
 from leads.models import Lead
 
 # (CSV column, Lead field): the outcome is read from the stage.
@@ -84,8 +85,9 @@ def leads_filtered(
         leads = leads.filter(intent=intent)
     if source:
         leads = leads.filter(source=source)
+    zone = business_zone()  # the dates are the business's days, whoever asks and from wherever
     if created_after:
-        leads = leads.filter(created_at__date__gte=created_after)
+        leads = leads.filter(created_at__gte=datetime.combine(created_after, time(0), tzinfo=zone))
     if created_before:
-        leads = leads.filter(created_at__date__lte=created_before)
+        leads = leads.filter(created_at__lt=datetime.combine(created_before + timedelta(days=1), time(0), tzinfo=zone))
     return leads

@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from bizpilot.admin import ReadOnlyAdmin, SettingsRowAdmin
+from bizpilot.admin import ReadOnlyAdmin, SettingsRowAdmin, business_clock_note
 from meetings.availability import AVAILABILITY_FIELDS, availability_save, availability_validate
 from meetings.models import WEEKDAYS, Availability, DayOff, Meeting, SlotOffer
 
@@ -41,7 +41,7 @@ class AvailabilityAdmin(SettingsRowAdmin):
     form = AvailabilityForm
     setting_fields = AVAILABILITY_FIELDS
     fieldsets = [
-        ("Weekly hours", {"fields": ["time_zone", *WEEKDAYS]}),
+        ("Weekly hours", {"fields": [*WEEKDAYS]}),
         (
             "Meetings",
             {
@@ -62,6 +62,11 @@ class AvailabilityAdmin(SettingsRowAdmin):
         (None, {"fields": ["updated_by", "updated_at"]}),
     ]
     validate = staticmethod(availability_validate)
+
+    def get_fieldsets(self, request, obj=None):
+        (title, options), *rest = super().get_fieldsets(request, obj)
+        return [(title, {**options, "description": business_clock_note()}), *rest]
+
     current_values = staticmethod(availability_defaults)
     save_values = staticmethod(availability_save)
 

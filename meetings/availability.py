@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import time
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bizpilot.access import require_permission
 from bizpilot.errors import ValidationFailed
@@ -13,7 +12,6 @@ from bizpilot.settings_rows import settings_row_write
 from meetings.models import WEEKDAYS, Availability
 
 AVAILABILITY_FIELDS = [
-    "time_zone",
     *WEEKDAYS,
     "meeting_minutes",
     "buffer_minutes",
@@ -58,10 +56,6 @@ def opening_ranges(text: str) -> list[tuple[time, time]]:
 
 def availability_validate(values: dict[str, Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    try:
-        ZoneInfo(values.get("time_zone") or "")
-    except (ZoneInfoNotFoundError, ValueError):
-        errors["time_zone"] = ["Not a time zone name (e.g. Europe/London, America/New_York)."]
     for day in WEEKDAYS:
         try:
             opening_ranges(values.get(day) or "")

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import structlog
 from django.utils import timezone
 
+from bizpilot.business import business
 from bizpilot.errors import SlotUnavailable
 from leads.models import Lead
 from meetings.answers import AnswerReading, meeting_answer_read
@@ -53,7 +54,7 @@ def meeting_turn_take(
         return None
     lead = Lead.objects.get(pk=lead_id)
     zone = (offer.lead_time_zone if offer else "") or lead_time_zone(
-        lead, language=language, business_zone=row.time_zone
+        lead, language=language, business_zone=business().time_zone
     )
     offered = [datetime.fromisoformat(iso) for iso in (offer.slots if offer else [])]
     reading = meeting_answer_read(text, language=language, offered=offered, zone=zone, now=now)

@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from leads.models import InboundMessage, Lead
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-
-
-def business_time_zone() -> str:
-    return settings.BUSINESS_TIME_ZONE
 
 
 def _hours(day: str) -> models.CharField:
@@ -26,9 +21,8 @@ def _hours(day: str) -> models.CharField:
 
 class Availability(models.Model):
     """When the business takes meetings: one row, edited by admins. Until weekly hours are set, hot drafts ask the
-    lead for times instead of offering slots."""
+    lead for times instead of offering slots. The hours are on the business's clock (its profile's time zone)."""
 
-    time_zone = models.CharField(max_length=64, default=business_time_zone)
     monday = _hours("Monday")
     tuesday = _hours("Tuesday")
     wednesday = _hours("Wednesday")
@@ -64,7 +58,7 @@ class Availability(models.Model):
         verbose_name_plural = "availability"
 
     def __str__(self) -> str:
-        return f"Availability ({self.time_zone})"
+        return "Availability"
 
     def hours_of(self, weekday: int) -> str:
         """The opening times written for a weekday (0 is Monday)."""

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import structlog
 from django.utils import timezone
 
+from bizpilot.business import business
 from leads.models import Lead
 from meetings.availability import availability
 from meetings.calendar_busy import CalendarUnreachable
@@ -54,7 +55,7 @@ def meeting_offer_prepare(
         )
     now = now or timezone.now()
     lead = Lead.objects.get(pk=lead_id)
-    zone = lead_time_zone(lead, language=language, business_zone=row.time_zone)
+    zone = lead_time_zone(lead, language=language, business_zone=business().time_zone)
     try:
         calendar = calendar_read(row, now=now)
     except CalendarUnreachable as exc:

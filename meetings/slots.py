@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bizpilot.business import business_zone
 from meetings.availability import opening_ranges
 from meetings.calendar_busy import Busy, calendar_busy
 from meetings.models import Availability, DayOff, Meeting
@@ -39,7 +40,7 @@ class Calendar:
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.row.time_zone)
+        return business_zone()
 
 
 def calendar_read(
@@ -56,7 +57,7 @@ def calendar_read(
     end = now + timedelta(days=days + 1)
     if busy is None:
         busy = calendar_busy(row, now - timedelta(days=1), end)
-    zone = ZoneInfo(row.time_zone)
+    zone = business_zone()
     booked = Meeting.objects.filter(
         status=Meeting.Status.BOOKED, ends_at__gte=now - timedelta(days=1), starts_at__lte=end
     ).exclude(pk=except_meeting)
@@ -70,7 +71,7 @@ def calendar_read(
 
 def day_slots(row: Availability, day: date) -> Iterator[Slot]:
     """Every slot of a day by the weekly hours alone."""
-    zone = ZoneInfo(row.time_zone)
+    zone = business_zone()
     length = timedelta(minutes=row.meeting_minutes)
     step = timedelta(minutes=max(15, row.meeting_minutes))
     for opens, closes in opening_ranges(row.hours_of(day.weekday())):
@@ -95,7 +96,7 @@ def slot_free(calendar: Calendar, slot: Slot) -> bool:
 
 def is_a_slot(row: Availability, start: datetime) -> Slot | None:
     """The slot starting at `start` when the weekly hours have one there."""
-    day = start.astimezone(ZoneInfo(row.time_zone)).date()
+    day = start.astimezone(business_zone()).date()
     return next((s for s in day_slots(row, day) if s.start == start), None)
 
 

@@ -11,7 +11,7 @@ from django.utils.timezone import now
 
 from bizpilot.access import REVIEW
 from bizpilot.actors import user_actor
-from bizpilot.admin import CachedValuesFilter, SettingsRowAdmin, admin_each
+from bizpilot.admin import CachedValuesFilter, SettingsRowAdmin, admin_each, business_clock_note
 from bizpilot.errors import ServiceError, ValidationFailed
 from intelligence.corrections import lead_correct_intent
 from intelligence.replies import ReplyKind
@@ -408,12 +408,19 @@ class AutoSendPolicyAdmin(SettingsRowAdmin):
         (None, {"fields": ["enabled", "threshold"]}),
         ("Channels", {"fields": ["email", "sms", "whatsapp"]}),
         ("Intents", {"fields": ["hot", "warm", "cold"]}),
-        ("Limits", {"fields": ["quiet_hours_start", "quiet_hours_end", "time_zone", "daily_cap"]}),
+        ("Limits", {"fields": ["quiet_hours_start", "quiet_hours_end", "daily_cap"]}),
         ("Answers to replies", {"fields": ["reply_kinds"]}),
         ("Changed", {"fields": ["updated_by", "updated_at"]}),
     ]
 
     validate = staticmethod(auto_send_policy_validate)
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (title, {**options, "description": business_clock_note()} if title == "Limits" else options)
+            for title, options in super().get_fieldsets(request, obj)
+        ]
+
     current_values = staticmethod(lambda: {f: getattr(AutoSendPolicy.current(), f) for f in AUTO_SEND_POLICY_FIELDS})
     save_values = staticmethod(auto_send_policy_save)
 

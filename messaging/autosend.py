@@ -4,7 +4,6 @@ with its reasons), and holding automatic sends when the lead writes again."""
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
 from django.utils import timezone
@@ -62,7 +61,6 @@ AUTO_SEND_POLICY_FIELDS = [
     "cold",
     "quiet_hours_start",
     "quiet_hours_end",
-    "time_zone",
     "daily_cap",
     "reply_kinds",
 ]
@@ -83,10 +81,6 @@ def auto_send_policy_validate(values: dict[str, Any]) -> dict[str, list[str]]:
     threshold = values.get("threshold", 0.85)
     if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
         errors["threshold"] = ["Must be a number from 0 to 1."]
-    try:
-        ZoneInfo(values.get("time_zone") or "")
-    except (ZoneInfoNotFoundError, ValueError):
-        errors["time_zone"] = ["Not a time zone name (e.g. Europe/London, America/New_York)."]
     kinds = values.get("reply_kinds", [])
     if not isinstance(kinds, list) or any(k not in ANSWERABLE_REPLY_KINDS for k in kinds):
         errors["reply_kinds"] = [f"A list of reply kinds from: {', '.join(ANSWERABLE_REPLY_KINDS)}."]

@@ -279,10 +279,9 @@ class AutoSendPolicy(models.Model):
     warm = models.BooleanField(default=True, help_text="Auto-send to warm leads")
     cold = models.BooleanField(default=True, help_text="Auto-send to cold leads")
     quiet_hours_start = models.TimeField(
-        null=True, blank=True, help_text="No automatic SMS/WhatsApp from this time (business time zone)…"
+        null=True, blank=True, help_text="No automatic SMS/WhatsApp from this time (the business profile's time zone)…"
     )
     quiet_hours_end = models.TimeField(null=True, blank=True, help_text="…until this time")
-    time_zone = models.CharField(max_length=64, default="Europe/London", help_text="The business's time zone")
     daily_cap = models.PositiveIntegerField(
         null=True, blank=True, help_text="At most this many automatic sends per day (empty: no cap)"
     )
@@ -307,17 +306,14 @@ class AutoSendPolicy(models.Model):
 
         policy: AutoSendPolicy | None = AutoSendPolicy.objects.order_by("pk").first()
         if policy is None:
-            policy = AutoSendPolicy(
-                enabled=settings.AUTO_SEND_ENABLED,
-                threshold=settings.AUTO_SEND_THRESHOLD,
-                time_zone=settings.BUSINESS_TIME_ZONE,
-            )
+            policy = AutoSendPolicy(enabled=settings.AUTO_SEND_ENABLED, threshold=settings.AUTO_SEND_THRESHOLD)
         return policy
 
     def zone(self) -> ZoneInfo:
-        from django.conf import settings
+        """Quiet hours and the daily cap are counted on the business's clock (its profile's time zone)."""
+        from bizpilot.business import business_zone
 
-        return ZoneInfo(self.time_zone or settings.BUSINESS_TIME_ZONE)
+        return business_zone()
 
     def quiet_hours_end_after(self, *, channel: str, now: datetime) -> datetime | None:
         """When `now` falls in the quiet hours for texts, the moment they end (None: not quiet, or an email)."""

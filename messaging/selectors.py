@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
-from django.utils import timezone
 
+from bizpilot.business import business_zone
 from bizpilot.errors import NotFound
 from leads.models import InboundMessage, Lead
 from meetings.models import Meeting
@@ -269,7 +269,8 @@ def conversation(*, lead_id: int) -> list[dict[str, Any]]:
 
 def meeting_line(meeting: Meeting) -> str:
     """A meeting as one line of the conversation, in the business's time zone."""
-    starts, ends = timezone.localtime(meeting.starts_at), timezone.localtime(meeting.ends_at)
+    zone = business_zone()  # a worker's line (a CRM note) reads the same as the screen's
+    starts, ends = meeting.starts_at.astimezone(zone), meeting.ends_at.astimezone(zone)
     return (
         f"Meeting {meeting.get_status_display().lower()} ({meeting.get_source_display()}): "
         f"{starts:%a %d %b %Y %H:%M} to {ends:%H:%M} {starts.tzname()}"

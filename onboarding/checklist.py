@@ -50,7 +50,7 @@ def setup_checklist() -> list[Item]:
             "business",
             "Your business",
             profile.name != DEMO_NAME,
-            f"Replies are signed {profile.sender_name}, {profile.name}"
+            f"Replies are signed {profile.sender_name}, {profile.name}; your clock is {profile.time_zone}"
             if profile.name != DEMO_NAME
             else "Replies are signed as the demo business, Northwind Web Studio",
             "Fill in your business profile",

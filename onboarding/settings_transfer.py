@@ -127,9 +127,7 @@ def settings_import(*, data: Any, actor: str, user: Any = None) -> dict[str, int
         raise ValidationFailed("Unknown settings file version.", fields={"version": [f"This install reads {VERSION}."]})
     counts: dict[str, int] = {}
     with transaction.atomic():
-        profile = _section(
-            "business", lambda: business_save(values=_only(data, "business", PROFILE_FIELDS), actor=actor, user=user)
-        )
+        profile = _section("business", lambda: business_save(values=_business(data), actor=actor, user=user))
         _section(
             "feature_flags",
             lambda: flags_save(values=_only(data, "feature_flags", FLAG_FIELDS), actor=actor, user=user),
@@ -173,6 +171,14 @@ def _only(data: dict[str, Any], section: str, fields: Any) -> dict[str, Any]:
     if not isinstance(values, dict):
         raise ValidationFailed("A section is missing.", fields={section: ["Expected an object."]})
     return {name: values[name] for name in fields if name in values}
+
+
+def _business(data: dict[str, Any]) -> dict[str, Any]:
+    values = _only(data, "business", PROFILE_FIELDS)
+    if "time_zone" not in values:  # a file from before the profile held the business's one time zone
+        zones = [(data.get(s) or {}).get("time_zone") for s in ("availability", "auto_send")]
+        values["time_zone"] = next((zone for zone in zones if zone), business().time_zone)
+    return values
 
 
 def _auto_send(data: dict[str, Any]) -> dict[str, Any]:

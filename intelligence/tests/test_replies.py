@@ -57,6 +57,7 @@ def test_quoted_history_is_cut_before_reading():
     assert reading.text == "Too expensive for us, sorry." and reading.kind == "objection_price"
 
 
+@pytest.mark.django_db  # the business profile's clock
 def test_the_reader_knows_every_kind_but_auto_replies_which_the_rules_read():
     assert ReplyKind.AUTO_REPLY not in MODEL_KINDS and len(MODEL_KINDS) == len(ReplyKind) - 1
     reading = reply_read(text="Thanks for your email. I am out of the office until 14 December.", subject="OOO")
@@ -97,6 +98,7 @@ def test_a_person_who_mentions_being_away_is_not_an_auto_reply(text):
     assert auto_reply_check(body=text) is None
 
 
+@pytest.mark.django_db  # the business profile's clock
 @pytest.mark.parametrize(
     "text, day",
     [
@@ -112,6 +114,7 @@ def test_the_return_date_is_read_in_several_languages(text, day):
     assert back is not None and (back.month, back.day, back.hour) == (*day, 9)
 
 
+@pytest.mark.django_db  # the business profile's clock
 def test_a_notice_without_a_date_or_with_a_past_one_gives_none():
     received = datetime(2026, 12, 4, 10, tzinfo=LONDON)
     assert return_date("I am out of the office until further notice.", received_at=received) is None

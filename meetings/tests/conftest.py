@@ -26,7 +26,6 @@ def week(db, settings) -> Availability:
     settings.PUBLIC_BASE_URL = "https://bizpilot.example.com"
     forget_cached_busy()
     return Availability.objects.create(
-        time_zone="Europe/London",
         monday=WORKDAY,
         tuesday=WORKDAY,
         wednesday=WORKDAY,

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bizpilot.business import business_save
 from bizpilot.errors import ValidationFailed
 from bizpilot.models import AuditEvent
 from meetings.availability import availability_save
@@ -30,6 +31,15 @@ def test_slots_follow_the_weekly_hours_after_the_minimum_notice(week):
     assert monday[0] == "Mon 13:00" and monday[-1] == "Mon 16:30"  # four hours' notice from 09:00
     tuesday = [s for s in starts(week, days=1) if s.startswith("Tue")]
     assert tuesday[0] == "Tue 09:00" and tuesday[-1] == "Tue 16:30" and len(tuesday) == 16
+
+
+def test_the_weekly_hours_are_on_the_clock_the_business_profile_names(week):
+    business_save(values={"time_zone": "America/New_York"}, actor="user:admin")
+    new_york = ZoneInfo("America/New_York")
+    slots = list(free_slots(calendar_read(week, now=datetime(2026, 12, 7, 9, 0, tzinfo=new_york)), days=1))
+    local = [s.start.astimezone(new_york).strftime("%a %H:%M") for s in slots]
+    assert local[0] == "Mon 13:00" and local[-1] == "Tue 16:30"  # 09:00-17:00 in New York: 14:00-22:00 in London
+    assert slots[0].start.astimezone(LONDON).strftime("%H:%M") == "18:00"
 
 
 def test_a_booked_meeting_and_its_buffer_are_not_free(week):
@@ -57,7 +67,6 @@ def test_days_off_weekends_and_full_days_have_no_slots(week):
 
 def test_availability_is_validated_field_by_field_and_audited_without_the_password(db, admin_user):
     values = {
-        "time_zone": "Europe/Lisbon",
         "monday": "9-5",
         "meeting_minutes": 30,
         "slots_offered": 3,

@@ -134,7 +134,7 @@ def test_two_replies_in_quick_succession_get_one_draft_that_answers_both(client,
 
 
 def test_an_answer_to_a_price_objection_is_never_auto_sent(client, contacted_lead, capture, settings):
-    AutoSendPolicy.objects.create(enabled=True, threshold=0.0, time_zone="Europe/London")
+    AutoSendPolicy.objects.create(enabled=True, threshold=0.0)
     with capture(execute=True):
         inbound = email_in(client, "Thanks, but 4k is well over what we budgeted. Too expensive for us.")
     answer = answer_to(inbound)
@@ -143,7 +143,7 @@ def test_an_answer_to_a_price_objection_is_never_auto_sent(client, contacted_lea
 
 
 def test_an_answer_to_a_plain_question_may_go_out_on_its_own(client, contacted_lead, capture):
-    AutoSendPolicy.objects.create(enabled=True, threshold=0.0, time_zone="Europe/London")
+    AutoSendPolicy.objects.create(enabled=True, threshold=0.0)
     with capture(execute=True):
         inbound = email_in(client, "Thanks Maya. Is there a callout fee?")
     answer = answer_to(inbound)
@@ -345,7 +345,7 @@ def test_an_answer_a_person_edited_is_left_as_they_left_it(client, contacted_lea
 
 
 def test_an_answer_redrafted_because_the_lead_wrote_again_waits_for_a_person(client, contacted_lead, capture):
-    AutoSendPolicy.objects.create(enabled=True, threshold=0.0, time_zone="Europe/London")
+    AutoSendPolicy.objects.create(enabled=True, threshold=0.0)
     InboundMessage.objects.filter(lead=contacted_lead).update(received_at=timezone.now() - timedelta(hours=2))
     Message.objects.filter(lead=contacted_lead).update(sent_at=timezone.now() - timedelta(hours=1))
     with capture(execute=False):  # the first answer is approved for auto-send; its send job has not run yet

@@ -97,9 +97,7 @@ def test_whatsapp_outside_the_24_hour_window_needs_a_template(api, contacted_lea
 
 
 def test_a_text_written_in_quiet_hours_waits_for_their_end(api, contacted_lead, django_capture_on_commit_callbacks):
-    AutoSendPolicy.objects.create(
-        enabled=False, quiet_hours_start=time(0, 0), quiet_hours_end=time(23, 59), time_zone="Europe/London"
-    )
+    AutoSendPolicy.objects.create(enabled=False, quiet_hours_start=time(0, 0), quiet_hours_end=time(23, 59))
     with django_capture_on_commit_callbacks(execute=True):
         response = compose(api, contacted_lead.pk, channel="sms", body="Hi Sam, it's Maya")
     assert response.status_code == 201

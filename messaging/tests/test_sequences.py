@@ -14,6 +14,7 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
+from bizpilot.business import business_save
 from intelligence.tests.anthropic_stub import StubResponse
 from leads.models import InboundMessage, Lead
 from leads.tests.factories import submit_lead
@@ -324,10 +325,11 @@ def test_a_text_due_in_quiet_hours_waits_for_their_end(contacted_lead):
     send(run_until(contacted_lead, 1))
     step = LeadSequenceStep.objects.get(lead_sequence__lead=contacted_lead, position=2)
     assert step.channel == "sms"
-    zone = ZoneInfo("Europe/London")
+    business_save(values={"time_zone": "America/Los_Angeles"}, actor="user:admin")  # the business's clock, not UTC
+    zone = ZoneInfo("America/Los_Angeles")
     local = step.due_at.astimezone(zone)
     start, end = (local - timedelta(hours=1)).time(), (local + timedelta(hours=2)).time()
-    AutoSendPolicy.objects.create(quiet_hours_start=start, quiet_hours_end=end, time_zone="Europe/London")
+    AutoSendPolicy.objects.create(quiet_hours_start=start, quiet_hours_end=end)
     assert sequence_steps_run_due(now=step.due_at) == 1
     step.refresh_from_db()
     assert step.status == LeadSequenceStep.Status.SCHEDULED and step.message is None
@@ -343,8 +345,9 @@ def test_a_step_waits_for_the_next_day_once_the_daily_cap_is_reached(contacted_l
 
     from messaging.models import AutoSendPolicy
 
-    zone = ZoneInfo("Europe/London")
-    AutoSendPolicy.objects.create(enabled=True, daily_cap=0, time_zone="Europe/London")
+    business_save(values={"time_zone": "Asia/Tokyo"}, actor="user:admin")  # its midnight is 15:00 UTC
+    zone = ZoneInfo("Asia/Tokyo")
+    AutoSendPolicy.objects.create(enabled=True, daily_cap=0)
     step = LeadSequenceStep.objects.get(lead_sequence__lead=contacted_lead, position=1)
     was_due = step.due_at.astimezone(zone)
     assert sequence_steps_run_due(now=step.due_at) == 1

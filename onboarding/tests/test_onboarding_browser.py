@@ -66,6 +66,7 @@ def test_a_plumber_sets_up_from_an_empty_install_and_a_pasted_lead_is_drafted_wi
     page.fill("#id_offering", "plumbing repairs, boilers and bathrooms")
     page.fill("#id_area", "Leeds and 20 miles around")
     page.fill("#id_opening_hours", "Mon-Sat 8:00-18:00, emergencies 24/7")
+    page.select_option("#id_time_zone", "Europe/London")
     shot("business")
     page.click("input[name=_save]")
 

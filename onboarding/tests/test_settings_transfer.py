@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from bizpilot.business import business, business_forget, business_save
+from bizpilot.errors import ValidationFailed
 from bizpilot.models import BusinessProfile
 from intelligence.examples import intent_examples_add
 from intelligence.knowledge import knowledge_document_store
@@ -21,6 +22,7 @@ from meetings.availability import availability_save
 from meetings.models import Availability, DayOff
 from messaging.autosend import auto_send_policy_save
 from messaging.models import AutoSendPolicy, Sequence, SequenceStep
+from onboarding.settings_transfer import settings_import
 
 pytestmark = pytest.mark.django_db
 
@@ -33,16 +35,14 @@ def configure() -> None:
             "from_email": "hi@flowright.example",
             "tone": "formal",
             "english": "british",
+            "time_zone": "Europe/Dublin",
         },
         actor="t",
     )
-    auto_send_policy_save(
-        values={"enabled": True, "threshold": 0.9, "time_zone": "Europe/London", "reply_kinds": []}, actor="t"
-    )
+    auto_send_policy_save(values={"enabled": True, "threshold": 0.9, "reply_kinds": []}, actor="t")
     availability_save(
         values={
             "monday": "08:00-12:00",
-            "time_zone": "Europe/London",
             "meeting_minutes": 45,
             "slots_offered": 3,
             "max_per_day": 6,
@@ -107,6 +107,7 @@ def test_a_configured_install_exports_everything_but_secrets_and_another_imports
     assert business().name == "Northwind Web Studio" and not KnowledgeDocument.objects.exists()
     call_command("import_settings", str(path))
     assert business().name == "Flow Right Plumbing" and business().tone == "formal"
+    assert business().time_zone == "Europe/Dublin"
     assert AutoSendPolicy.current().enabled and AutoSendPolicy.current().threshold == 0.9
     assert Availability.objects.get().monday == "08:00-12:00" and DayOff.objects.get().note == "Christmas"
     assert prompt_template_live(intent="hot", channel="email").instructions == "Quote the callout price first."
@@ -162,3 +163,21 @@ def test_the_admin_downloads_the_file_and_imports_it(admin_client):
     imported = page[page.index('id="bp-settings-imported"') :].split("</p>")[0]
     assert f"{Sequence.objects.count()} sequences" in imported and "1 knowledge" in imported
     assert business().name == "Flow Right Plumbing"
+
+
+def test_the_time_zone_travels_with_the_business_and_a_file_from_before_keeps_its_own():
+    configure()
+    exported = json.loads(export_text())
+    assert exported["business"]["time_zone"] == "Europe/Dublin"
+    assert "time_zone" not in exported["auto_send"] and "time_zone" not in exported["availability"]
+
+    wrong = {**exported, "business": {**exported["business"], "time_zone": "Mars/Olympus"}}
+    with pytest.raises(ValidationFailed) as refused:
+        settings_import(data=wrong, actor="t")
+    assert list(refused.value.fields) == ["business.time_zone"]
+
+    wipe()
+    older = {**exported, "business": {k: v for k, v in exported["business"].items() if k != "time_zone"}}
+    older["availability"] = {**exported["availability"], "time_zone": "America/Chicago"}  # where it was kept then
+    settings_import(data=older, actor="t")
+    assert business().time_zone == "America/Chicago"
