@@ -82,6 +82,17 @@ def client_address(request: Any) -> str:
     return str(meta.get("REMOTE_ADDR", "unknown"))
 
 
+def throttle_count(key: str, window_seconds: int) -> int:
+    """Count one more for `key` in the throttle cache: how many in its window, which starts at the first."""
+    cache = caches["throttle"]
+    cache.add(key, 0, window_seconds)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, window_seconds)
+        return 1
+
+
 class FailureThrottle:
     """Counts failures (a wrong API key, a wrong password) per client address in a window; past the limit the
     address is refused until the window ends. Kept in the throttle cache (bizpilot.settings CACHES)."""
@@ -96,13 +107,7 @@ class FailureThrottle:
         return int(caches["throttle"].get(self._key(address), 0)) >= self.limit()
 
     def record(self, address: str) -> int:
-        cache, key = caches["throttle"], self._key(address)
-        cache.add(key, 0, self.window)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, self.window)
-            count = 1
+        count = throttle_count(self._key(address), self.window)
         log.warning("auth.failed", kind=self.name, client=address, failures=count)
         return count
 

@@ -19,10 +19,10 @@ import requests
 import structlog
 from django.conf import settings
 from django.core import signing
-from django.core.cache import caches
 from django.utils import timezone
 
 from bizpilot.counters import counter_increment
+from bizpilot.security import throttle_count
 from leads.ingest import LeadInput, lead_ingest
 from leads.models import Lead, SiteForm
 from leads.serializers import LeadCreateInput
@@ -112,14 +112,7 @@ def _spam(reason: str, address: str) -> None:
 
 
 def _within_rate(form: SiteForm, address: str) -> bool:
-    cache, key = caches["throttle"], f"site-form:{address}"
-    cache.add(key, 0, 3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, 3600)
-        count = 1
-    return count <= form.per_hour
+    return throttle_count(f"site-form:{address}", 3600) <= form.per_hour
 
 
 def _captcha_ok(form: SiteForm, token: str, address: str) -> bool:
