@@ -71,6 +71,34 @@ def enqueue_on_commit(func: str, *args: object, task_name: str, group: str | Non
     transaction.on_commit(lambda: enqueue(func, *args, task_name=task_name, group=group, queue=queue))
 
 
+class _Queued:
+    """An on-commit callback that only marks itself run: while it waits among the transaction's on-commit
+    callbacks, `key` was queued in this transaction. Django drops it with a rolled-back savepoint or transaction, as
+    it drops the job's own row; it runs when the transaction commits (or a test runs the callbacks it captured)."""
+
+    def __init__(self, key: tuple[object, ...]) -> None:
+        self.key, self.ran = key, False
+
+    def __call__(self) -> None:
+        self.ran = True
+
+
+def enqueue_once_on_commit(
+    func: str, *args: object, task_name: str, group: str | None = None, queue: str = DEFAULT
+) -> None:
+    """`enqueue_on_commit`, once per transaction for the same task and arguments: for a job that handles everything
+    pending (delivering webhooks, syncing a CRM), the many changes of one transaction queue it once."""
+    from django.db import connection
+
+    key = (func, args, queue)
+    if connection.in_atomic_block:
+        waiting = (c for _, c, _ in connection.run_on_commit if isinstance(c, _Queued) and not c.ran)
+        if any(callback.key == key for callback in waiting):
+            return
+        transaction.on_commit(_Queued(key))
+    enqueue_on_commit(func, *args, task_name=task_name, group=group, queue=queue)
+
+
 def schedule_once(func: str, *args: object, name: str, run_at: datetime) -> None:
     """Run `func(*args)` once at `run_at` (a django-q2 schedule, written in the caller's transaction)."""
     from django_q.models import Schedule

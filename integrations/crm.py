@@ -90,7 +90,7 @@ def crm_lead_changed(*, lead_id: int, classified: bool = False) -> int:
             CrmLink.objects.filter(connection_id=connection_id, lead_id=lead_id).update(
                 changes=F("changes") + 1, pending=True, next_attempt_at=Greatest(F("next_attempt_at"), now)
             )
-    jobs.enqueue_on_commit("integrations.tasks.sync_crm", task_name="sync_crm", group="crm")
+    jobs.enqueue_once_on_commit("integrations.tasks.sync_crm", task_name="sync_crm", group="crm")
     return len(connections)
 
 

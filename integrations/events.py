@@ -56,4 +56,4 @@ def subscriptions_changed() -> None:
 
 
 def enqueue_dispatch() -> None:
-    jobs.enqueue_on_commit("integrations.tasks.dispatch_webhooks", task_name="dispatch_webhooks", group="webhooks")
+    jobs.enqueue_once_on_commit("integrations.tasks.dispatch_webhooks", task_name="dispatch_webhooks", group="webhooks")

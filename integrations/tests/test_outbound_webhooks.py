@@ -192,3 +192,31 @@ def test_a_subscription_deleted_by_another_process_never_fails_the_write_it_desc
     response = api.post("/api/leads/", {"email": "kim@example.org", "message": "Hello"}, format="json")
     assert response.status_code == 202
     assert Lead.objects.filter(email="kim@example.org").exists() and not WebhookDelivery.objects.exists()
+
+
+def test_the_events_of_one_transaction_queue_one_delivery_job_and_a_rolled_back_one_none(
+    receiver, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    monkeypatch.setattr(Conf, "SYNC", False)  # queue through the ORM broker, as production does
+
+    def record(n: int) -> None:
+        webhook_event_record(type="lead.created", key=f"k{n}", lead_id=None, data={"lead": {"id": n}})
+
+    commit = lambda: django_capture_on_commit_callbacks(execute=True)  # noqa: E731 (the test's own transaction is open)
+    with commit(), transaction.atomic():
+        for n in range(3):
+            record(n)
+        with pytest.raises(RuntimeError), transaction.atomic():  # a savepoint rolled back takes its job with it
+            record(3)
+            raise RuntimeError
+        record(4)
+    assert WebhookDelivery.objects.count() == 4 and OrmQ.objects.count() == 1
+    with commit(), transaction.atomic():
+        record(5)
+    assert OrmQ.objects.count() == 2  # the next transaction queues its own
+    webhooks_dispatch()
+    assert len(receiver.processed) == 5
