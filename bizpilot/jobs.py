@@ -92,7 +92,8 @@ def enqueue_once_on_commit(
 
     key = (func, args, queue)
     if connection.in_atomic_block:
-        waiting = (c for _, c, _ in connection.run_on_commit if isinstance(c, _Queued) and not c.ran)
+        callbacks = (entry[1] for entry in connection.run_on_commit)  # (savepoint ids, callback, robust)
+        waiting = (c for c in callbacks if isinstance(c, _Queued) and not c.ran)
         if any(callback.key == key for callback in waiting):
             return
         transaction.on_commit(_Queued(key))
