@@ -10,14 +10,15 @@ import base64
 import itertools
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from bizpilot.tests.http_stub import LocalServer, StubHandler
 
 NOW = "2026-12-05T09:00:00.000Z"
 
 
-class CrmStub(abc.ABC):
+class CrmStub(LocalServer, abc.ABC):
     """Common: the server, the request log, the faults."""
 
     def __init__(self, *, token: str = "token-1", refresh_token: str = "refresh-1"):
@@ -31,10 +32,9 @@ class CrmStub(abc.ABC):
         self.lock = threading.Lock()
         stub = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(StubHandler):
             def _handle(self):
-                length = int(self.headers.get("Content-Length", 0))
-                raw = self.rfile.read(length) if length else b""
+                raw = self.body()
                 url = urlsplit(self.path)
                 with stub.lock:
                     body = stub.parse(self.headers.get("Content-Type", ""), raw)
@@ -42,31 +42,16 @@ class CrmStub(abc.ABC):
                     status, answer, headers = stub.answer(
                         self.command, url.path, parse_qs(url.query), body, self.headers
                     )
-                payload = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(payload)
+                self.reply(status, answer, headers=headers)
 
             do_GET = do_POST = do_PATCH = do_PUT = _handle
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__(Handler)
+        self.start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return self.base_url
 
     @staticmethod
     def parse(content_type: str, raw: bytes) -> Any:

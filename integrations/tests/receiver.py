@@ -4,16 +4,16 @@ every delivery or to be down altogether."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import defaultdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from bizpilot.tests.http_stub import LocalServer, StubHandler
 
-class Receiver:
+
+class Receiver(LocalServer):
     def __init__(self, secret: str, *, fail_first: int = 0):
         self.verifier = Webhook(secret)
         self.fail_first = fail_first
@@ -24,13 +24,13 @@ class Receiver:
         self.lock = threading.Lock()
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(StubHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver behind a web server
             disable_nagle_algorithm = True  # and each answer in one write (no delayed-ACK stall per request)
             wbufsize = 64 * 1024
 
             def do_POST(self):
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                raw = self.body()
                 headers = {k: v for k, v in self.headers.items()}
                 try:
                     body = receiver.verifier.verify(raw, headers)
@@ -52,37 +52,10 @@ class Receiver:
                 self._answer(status)
 
             def _answer(self, status: int) -> None:
-                payload = json.dumps({"ok": status == 200}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                self.reply(status, {"ok": status == 200})
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.thread: threading.Thread | None = None
+        super().__init__(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/bizpilot"
-
-    def start(self) -> Receiver:
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def restart(self) -> None:
-        """Up again on the same port (after `stop`)."""
-        handler = self.server.RequestHandlerClass
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
-        self.server.daemon_threads = True
-        self.start()
+        return f"{self.base_url}/hooks/bizpilot"

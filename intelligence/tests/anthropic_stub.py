@@ -3,15 +3,17 @@ wire format for the real `anthropic` SDK, and Ollama's chat API for the Ollama p
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
+
+from bizpilot.tests.http_stub import LocalServer, StubHandler
 
 
 def tool_use_message(
@@ -115,7 +117,7 @@ class PromptCache:
         }
 
 
-class AnthropicStub:
+class AnthropicStub(LocalServer):
     """Answers every POST (and GET) with the queued responses (the last one repeats) and records each request, JSON
     or form-encoded (a GET's query string). Serves as the Anthropic, Ollama, SendGrid and Twilio stubs. With
     `cache_min_tokens`, a Messages API answer's usage is what the API would bill (PromptCache) instead of the
@@ -128,14 +130,14 @@ class AnthropicStub:
         self._lock = threading.Lock()
         stub = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(StubHandler):
             def do_GET(self):
                 # A lookup (Twilio's message list): the query string is recorded as the body.
                 query = self.path.partition("?")[2]
                 self._answer({k: v[0] if len(v) == 1 else v for k, v in parse_qs(query).items()}, b"")
 
             def do_POST(self):
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                raw = self.body()
                 if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
                     body = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(raw.decode()).items()}  # Twilio
                 else:
@@ -156,41 +158,18 @@ class AnthropicStub:
                     with stub._lock:
                         usage = stub.prompt_cache.usage(body, tool_input or answer["content"], time.monotonic())
                     answer = {**answer, "usage": usage}
-                payload = b"" if answer is None else json.dumps(answer).encode()
-                try:
-                    self.send_response(response.status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.send_header("request-id", "req_stub")
-                    for name, value in response.headers.items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (timeout test)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
+                    self.reply(
+                        response.status,
+                        b"" if answer is None else json.dumps(answer).encode(),
+                        headers={"request-id": "req_stub", **response.headers},
+                    )
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        super().__init__(Handler)
 
     def queue(self, *responses: StubResponse) -> None:
         with self._lock:
             self.responses = list(responses)
-
-    def start(self) -> AnthropicStub:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def ollama_chat_response(reply: dict[str, Any] | str, *, model: str = "llama3.1:8b") -> dict[str, Any]:

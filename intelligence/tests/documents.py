@@ -5,8 +5,8 @@ small website (an HTTP server with a sitemap index, sitemaps and HTML pages)."""
 from __future__ import annotations
 
 import io
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from bizpilot.tests.http_stub import LocalServer, StubHandler
 
 
 def pdf_bytes(pages: list[list[str]]) -> bytes:
@@ -58,7 +58,7 @@ def docx_bytes(sections: dict[str, list[str]]) -> bytes:
     return out.getvalue()
 
 
-class Website:
+class Website(LocalServer):
     """A site at http://127.0.0.1:<port>/ with robots.txt naming a sitemap index of two sitemaps, listing `pages`
     (path → (title, paragraphs)); each page is HTML with a menu and a footer around its main text."""
 
@@ -67,31 +67,18 @@ class Website:
         self.hits: list[str] = []
         site = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(StubHandler):
             def do_GET(self):
                 site.hits.append(self.path)
                 body, kind = site.answer(self.path)
-                self.send_response(200 if body is not None else 404)
-                self.send_header("Content-Type", kind)
-                payload = (body or "not found").encode()
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                self.reply(200 if body is not None else 404, body or "not found", content_type=kind)
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__(Handler)
+        self.start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return self.base_url
 
     def answer(self, path: str) -> tuple[str | None, str]:
         paths = sorted(self.pages)

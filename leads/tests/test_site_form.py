@@ -5,12 +5,11 @@ nothing."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
 
+from bizpilot.tests.http_stub import LocalServer, StubHandler
 from leads.models import Lead, SiteForm
 from leads.site_form import form_token
 
@@ -111,26 +110,15 @@ class Siteverify:
         self.calls: list[dict] = []
         stub = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(StubHandler):
             def do_POST(self):
-                form = {
-                    k: v[0] for k, v in parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode()).items()
-                }
+                form = {k: v[0] for k, v in parse_qs(self.body().decode()).items()}
                 stub.calls.append(form)
                 ok = form.get("secret") == "ts-secret" and form.get("response") == "human-token"
-                payload = json.dumps({"success": ok, "error-codes": [] if ok else ["invalid-input-response"]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                self.reply(200, {"success": ok, "error-codes": [] if ok else ["invalid-input-response"]})
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/turnstile/v0/siteverify"
+        self.http = LocalServer(Handler).start()
+        self.url = f"{self.http.base_url}/turnstile/v0/siteverify"
 
 
 def test_turnstile_is_verified_on_the_server(client, site_form, settings):
@@ -142,6 +130,6 @@ def test_turnstile_is_verified_on_the_server(client, site_form, settings):
         assert refused.status_code == 400 and refused.json()["error"]["fields"] == {"captcha": ["Not confirmed."]}
         assert send(client, captcha="human-token", submission="s-2").status_code == 200
     finally:
-        stub.server.shutdown()
+        stub.http.stop()
     assert [call["response"] for call in stub.calls] == ["bot-token", "human-token"]
     assert Lead.objects.count() == 1

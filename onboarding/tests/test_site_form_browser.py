@@ -4,14 +4,13 @@ refused; when BizPilot cannot be reached the visitor is told, and what they type
 
 from __future__ import annotations
 
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
+from bizpilot.tests.http_stub import LocalServer, StubHandler
 from bizpilot.tests.processes import wait_for
 from leads.models import Lead, SiteForm
 
@@ -30,21 +29,12 @@ class BusinessSite:
             f"<div id='bizpilot-form'></div><script src='{script_src}' async></script></body></html>"
         ).encode()
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(StubHandler):
             def do_GET(self):
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(page)))
-                self.end_headers()
-                self.wfile.write(page)
+                self.reply(200, page, content_type="text/html; charset=utf-8")
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.http = LocalServer(Handler).start()
+        self.origin = self.http.base_url
 
 
 @pytest.fixture
@@ -52,7 +42,7 @@ def business_site(live_server):
     site = BusinessSite(f"{live_server.url}/forms/site.js")
     SiteForm.objects.create(allowed_origins=site.origin, min_seconds=1, privacy_url=f"{site.origin}/privacy")
     yield site
-    site.server.shutdown()
+    site.http.stop()
 
 
 def fill(page, name="Ruth Okafor", email="ruth@example.com", message=HOT):
