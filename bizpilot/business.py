@@ -30,7 +30,8 @@ TONES = {
     "formal": "Be courteous and formal, specific and brief.",
     "casual": "Be friendly and casual, specific and brief.",
 }
-ENGLISH = {"british": "Write British English.", "american": "Write American English."}
+# "In English, write Australian English.": a lead who wrote another language is still answered in theirs.
+ENGLISH = {choice: f"In English, write {label}." for choice, label in BusinessProfile.English.choices if choice}
 
 
 @dataclass(frozen=True)

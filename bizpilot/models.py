@@ -90,6 +90,12 @@ class BusinessProfile(models.Model):
         AS_WRITTEN = "", "The lead's own (any language)"
         BRITISH = "british", "British English"
         AMERICAN = "american", "American English"
+        AUSTRALIAN = "australian", "Australian English"
+        CANADIAN = "canadian", "Canadian English"
+        IRISH = "irish", "Irish English"
+        NEW_ZEALAND = "new_zealand", "New Zealand English"
+        SOUTH_AFRICAN = "south_african", "South African English"
+        INDIAN = "indian", "Indian English"
 
     name = models.CharField(max_length=200, help_text="As leads know it: Flow Right Plumbing")
     sender_name = models.CharField(max_length=200, help_text="Who replies: Dan, or Dan from Flow Right")
@@ -106,7 +112,13 @@ class BusinessProfile(models.Model):
     )
     signature = models.TextField(blank=True, help_text="How replies end; empty: the sender's name and the business")
     tone = models.CharField(max_length=10, choices=Tone.choices, default=Tone.WARM)
-    english = models.CharField(max_length=10, choices=English.choices, blank=True, default=English.AS_WRITTEN)
+    english = models.CharField(
+        max_length=20,
+        choices=English.choices,
+        blank=True,
+        default=English.AS_WRITTEN,
+        help_text="The spelling and words of replies in English (a lead who writes another language is answered in it)",
+    )
     updated_by = models.CharField(max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -51,7 +51,7 @@ def test_the_profile_saved_in_the_admin_is_who_replies_come_from(admin_client):
     assert business().email_domain == "flowright.example"
     prompt = build_prompt(lead=lead(), template=prompt_template_live(intent="hot", channel="email"), snippets=[])
     assert "for Flow Right Plumbing. The sender is Dan. Be courteous and formal" in prompt.system
-    assert "Write British English." in prompt.system and "boiler servicing" in prompt.system
+    assert "In English, write British English." in prompt.system and "boiler servicing" in prompt.system
     assert "Leeds and 20 miles around" in prompt.system and "Sat 9:00-13:00" in prompt.system
     template = prompt_template_live(intent="hot", channel="email")
     template.fallback_body = "Hi {{ first_name }},\n\nThanks for getting in touch.\n\n{{ signature }}"
@@ -106,3 +106,18 @@ def test_a_meeting_written_by_a_worker_reads_on_the_business_clock():
     start = datetime(2026, 12, 8, 15, 0, tzinfo=UTC)
     meeting = Meeting(starts_at=start, ends_at=start + timedelta(minutes=30), source=Meeting.Source.BIZPILOT)
     assert meeting_line(meeting).endswith("Tue 08 Dec 2026 10:00 to 10:30 EST")  # no request: no active zone
+
+
+def test_any_english_can_be_chosen_and_a_lead_in_another_language_is_still_answered_in_theirs(admin_client):
+    form = admin_client.get("/admin/bizpilot/businessprofile/add/").content.decode()
+    assert '<option value="australian">Australian English</option>' in form and "Indian English" in form
+    business_save(values={"english": "australian"}, actor="t")
+    template = prompt_template_live(intent="hot", channel="email")
+    assert "In English, write Australian English." in build_prompt(lead=lead(), template=template, snippets=[]).system
+    spanish = LeadFacts(
+        lead_id=None, name="Ana", company="", channel="email", subject="", message="¡Hola!", language="Spanish"
+    )
+    prompt = build_prompt(lead=spanish, template=template, snippets=[])
+    assert "write the whole reply in Spanish" in prompt.user and "In English, write Australian" in prompt.system
+    with pytest.raises(ValidationFailed):
+        business_save(values={"english": "martian"}, actor="t")
