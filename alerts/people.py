@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
 from django.forms.models import model_to_dict
 
 from alerts.models import AlertRecipient, TeamWebhook
 from bizpilot.audit import audit_record
+from bizpilot.business import time_zone_problem
 from bizpilot.errors import ValidationFailed
 
 INTENTS = ("hot", "warm", "cold")
@@ -28,10 +28,8 @@ def alert_recipient_validate(recipient: AlertRecipient) -> dict[str, list[str]]:
         problems["email"] = ["An email address is needed for email alerts."]
     if "sms" in recipient.channels and not recipient.phone.startswith("+"):
         problems["phone"] = ["A phone number in international form (+447700900123) is needed for text alerts."]
-    try:
-        ZoneInfo(recipient.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        problems["time_zone"] = [f"{recipient.time_zone!r} is not a time zone name (for example Europe/London)."]
+    if problem := time_zone_problem(recipient.time_zone):
+        problems["time_zone"] = [problem]
     if (recipient.quiet_from is None) != (recipient.quiet_until is None):
         problems["quiet_until"] = ["Give both ends of the quiet hours, or neither."]
     if recipient.digest_hour > 23:

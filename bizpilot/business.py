@@ -19,11 +19,9 @@ from django.db import transaction
 from django.forms import ValidationError
 from django.utils import timezone
 
-from bizpilot.access import require_permission
-from bizpilot.errors import ValidationFailed
 from bizpilot.models import BusinessProfile
 from bizpilot.process_cache import ProcessCached
-from bizpilot.settings_rows import settings_row_write
+from bizpilot.settings_rows import settings_row_save
 
 TONES = {
     "warm": "Be warm, specific and brief.",
@@ -106,7 +104,7 @@ def time_zone_problem(name: Any) -> str:
     try:
         ZoneInfo(str(name or ""))
     except (ZoneInfoNotFoundError, ValueError):
-        return "Not a time zone name (for example Europe/London or America/New_York)."
+        return f"{name!r} is not a time zone name (for example Europe/London or America/New_York)."
     return ""
 
 
@@ -136,16 +134,16 @@ def business_validate(values: dict[str, Any]) -> dict[str, list[str]]:
 
 def business_save(*, values: dict[str, Any], actor: str, user: Any = None) -> BusinessProfile:
     """Change the business profile (admins), with an audit row of before and after."""
-    require_permission(user, "bizpilot.change_businessprofile", "change the business profile")
-    problems = business_validate(values)
-    if problems:
-        raise ValidationFailed("Invalid business profile.", fields=problems)
     current = business()
-    row = settings_row_write(
+    row = settings_row_save(
         model=BusinessProfile,
         fields=PROFILE_FIELDS,
         values=values,
         actor=actor,
+        user=user,
+        permission=("bizpilot.change_businessprofile", "change the business profile"),
+        validate=business_validate,
+        invalid="Invalid business profile.",
         action="business_profile.change",
         default=lambda: BusinessProfile(**{name: getattr(current, name) for name in PROFILE_FIELDS}),
     )

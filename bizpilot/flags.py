@@ -12,10 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from bizpilot.access import require_permission
-from bizpilot.errors import ValidationFailed
 from bizpilot.models import FeatureFlags
-from bizpilot.settings_rows import settings_row_write
+from bizpilot.settings_rows import settings_row_save
 
 FLAG_FIELDS = ("llm", "auto_send", "pii_redaction", "holdout_share")
 
@@ -69,15 +67,15 @@ def flags_validate(values: dict[str, Any]) -> dict[str, list[str]]:
 
 def flags_save(*, values: dict[str, Any], actor: str, user: Any = None) -> FeatureFlags:
     """Change the flags (admins only), with an audit row of before and after."""
-    require_permission(user, "bizpilot.change_featureflags", "change the feature flags")
-    problems = flags_validate(values)
-    if problems:
-        raise ValidationFailed("Invalid feature flags.", fields=problems)
-    row = settings_row_write(
+    row = settings_row_save(
         model=FeatureFlags,
         fields=FLAG_FIELDS,
         values=values,
         actor=actor,
+        user=user,
+        permission=("bizpilot.change_featureflags", "change the feature flags"),
+        validate=flags_validate,
+        invalid="Invalid feature flags.",
         action="feature_flags.change",
         default=lambda: FeatureFlags(**asdict(flags())),
         shown=lambda value: value,  # booleans and a number: kept as they are

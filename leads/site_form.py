@@ -172,19 +172,17 @@ def site_form_validate(values: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def site_form_save(*, values: dict[str, Any], actor: str, user: Any = None) -> SiteForm:
-    from bizpilot.access import require_permission
-    from bizpilot.errors import ValidationFailed
-    from bizpilot.settings_rows import settings_row_write
+    from bizpilot.settings_rows import settings_row_save
 
-    require_permission(user, "leads.change_siteform", "change the website form")
-    problems = site_form_validate(values)
-    if problems:
-        raise ValidationFailed("The website form's settings are not valid.", fields=problems)
-    return settings_row_write(
+    return settings_row_save(
         model=SiteForm,
         fields=SITE_FORM_FIELDS,
         values=values,
         actor=actor,
+        user=user,
+        permission=("leads.change_siteform", "change the website form"),
+        validate=site_form_validate,
+        invalid="The website form's settings are not valid.",
         action="site_form.change",
         default=lambda: SiteForm.objects.order_by("pk").first() or SiteForm(),
         secret={"captcha_secret"},

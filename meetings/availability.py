@@ -6,9 +6,7 @@ import re
 from datetime import time
 from typing import Any
 
-from bizpilot.access import require_permission
-from bizpilot.errors import ValidationFailed
-from bizpilot.settings_rows import settings_row_write
+from bizpilot.settings_rows import settings_row_save
 from meetings.models import WEEKDAYS, Availability
 
 AVAILABILITY_FIELDS = [
@@ -74,15 +72,15 @@ def availability_validate(values: dict[str, Any]) -> dict[str, list[str]]:
 
 def availability_save(*, values: dict[str, Any], actor: str, user: Any = None) -> Availability:
     """Change when the business takes meetings (admins only); audited with before and after (never the password)."""
-    require_permission(user, "meetings.change_availability", "change the availability")
-    errors = availability_validate(values)
-    if errors:
-        raise ValidationFailed("The availability is not valid.", fields=errors)
-    return settings_row_write(
+    return settings_row_save(
         model=Availability,
         fields=AVAILABILITY_FIELDS,
         values=values,
         actor=actor,
+        user=user,
+        permission=("meetings.change_availability", "change the availability"),
+        validate=availability_validate,
+        invalid="The availability is not valid.",
         action="availability.change",
         default=lambda: Availability.objects.order_by("pk").first() or Availability(),
         shown=str,

@@ -8,12 +8,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from bizpilot.access import require_permission
 from bizpilot.actors import AUTO_SEND
 from bizpilot.audit import audit_record
-from bizpilot.errors import ValidationFailed
 from bizpilot.flags import flags
-from bizpilot.settings_rows import settings_row_write
+from bizpilot.settings_rows import settings_row_save
 from intelligence.replies import ReplyKind
 from messaging.models import AutoSendPolicy, Message, lock_message
 from messaging.review import message_approve
@@ -68,11 +66,18 @@ AUTO_SEND_POLICY_FIELDS = [
 
 def auto_send_policy_save(*, values: dict[str, Any], actor: str, user: Any = None) -> AutoSendPolicy:
     """Change the auto-send policy (admins only); the change is audited with before and after."""
-    require_permission(user, "messaging.change_autosendpolicy", "change the auto-send policy")
-    errors = auto_send_policy_validate(values)
-    if errors:
-        raise ValidationFailed("The auto-send policy is not valid.", fields=errors)
-    return _auto_send_policy_write(values, actor)
+    return settings_row_save(
+        model=AutoSendPolicy,
+        fields=AUTO_SEND_POLICY_FIELDS,
+        values=values,
+        actor=actor,
+        user=user,
+        permission=("messaging.change_autosendpolicy", "change the auto-send policy"),
+        validate=auto_send_policy_validate,
+        invalid="The auto-send policy is not valid.",
+        action="auto_send_policy.change",
+        default=AutoSendPolicy.current,
+    )
 
 
 def auto_send_policy_validate(values: dict[str, Any]) -> dict[str, list[str]]:
@@ -87,17 +92,6 @@ def auto_send_policy_validate(values: dict[str, Any]) -> dict[str, list[str]]:
     if bool(values.get("quiet_hours_start")) != bool(values.get("quiet_hours_end")):
         errors["quiet_hours_end"] = ["Give both the start and the end of the quiet hours, or neither."]
     return errors
-
-
-def _auto_send_policy_write(values: dict[str, Any], actor: str) -> AutoSendPolicy:
-    return settings_row_write(
-        model=AutoSendPolicy,
-        fields=AUTO_SEND_POLICY_FIELDS,
-        values=values,
-        actor=actor,
-        action="auto_send_policy.change",
-        default=AutoSendPolicy.current,
-    )
 
 
 def auto_send_threshold(message: Message, policy: AutoSendPolicy) -> float:
